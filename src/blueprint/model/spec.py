@@ -1,0 +1,226 @@
+"""The blueprint: what `blueprint.yaml` holds (BlueprintFile) and what the program builds from (BlueprintSpec)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+from .stance import Profile, Quota, Stance
+from .types import (
+    Cidr,
+    ConfigKey,
+    CpuQuantity,
+    HttpsUrl,
+    IdpGroup,
+    MemoryQuantity,
+    OrgName,
+    PackageName,
+    ProfileName,
+    Region,
+    StackName,
+    StorageQuantity,
+    TeamName,
+    looks_like_secret,
+)
+
+SCHEMA_VERSION = 1
+Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length=254)]
+Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f`$<>\\|;]*$")]
+ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
+Hostname = Annotated[str, Field(min_length=4, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$")]
+
+
+class IdentityProvider(StrictModel):
+    """Where users sign in. The client secret is a Pulumi secret config key, never a value here."""
+
+    kind: Literal["oidc", "saml", "cognito"]
+    issuer_url: HttpsUrl | None = Field(default=None, description="OIDC issuer (kind: oidc).")
+    metadata_url: HttpsUrl | None = Field(default=None, description="SAML metadata URL (kind: saml); brokered through Cognito.")
+    client_id: ClientId | None = Field(default=None, description="OIDC client id registered at the IdP (kind: oidc).")
+    group_claim: ClaimName = Field(default="groups", description="Token claim that lists the user's groups.")
+    client_secret_config: ConfigKey = Field(
+        default="idpClientSecret",
+        description="Name of the Pulumi config key holding the client secret: `pulumi config set --secret <name> ...`.",
+    )
+    admin_groups: tuple[IdpGroup, ...] = Field(default=(), description="IdP groups that administer JupyterHub.")
+
+    @field_validator("client_secret_config")
+    @classmethod
+    def _reference_not_secret(cls, value: str) -> str:
+        if looks_like_secret(value):
+            raise ValueError(
+                "this looks like a secret value, not a config key name; keep the default 'idpClientSecret' and run "
+                "`pulumi config set --secret idpClientSecret <value>`"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _kind_has_its_fields(self) -> IdentityProvider:
+        needed = {"oidc": ("issuer_url", "client_id"), "saml": ("metadata_url",), "cognito": ()}[self.kind]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")
+        unused = {"oidc": ("metadata_url",), "saml": ("issuer_url", "client_id"), "cognito": ("issuer_url", "metadata_url", "client_id")}[self.kind]
+        present = [name for name in unused if getattr(self, name) is not None]
+        if present:
+            raise ValueError(f"kind {self.kind!r} does not use {', '.join(present)}; remove it")
+        return self
+
+
+class NetworkSpec(StrictModel):
+    """Address plan; overlapping ranges break routing to on-premises networks or inside the cluster."""
+
+    vpc_cidr: Cidr = "10.40.0.0/16"
+    service_cidr: Cidr = Field(default="172.20.0.0/16", description="Kubernetes service range inside EKS.")
+    on_premises_cidrs: tuple[Cidr, ...] = Field(default=(), description="Networks routed to the VPC; must not overlap it.")
+    admin_cidrs: tuple[Cidr, ...] = Field(default=(), description="Who may reach a public Kubernetes API endpoint (stances with a public endpoint).")
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_size(cls, value: str) -> str:
+        prefix = ipaddress.ip_network(value).prefixlen
+        if not 16 <= prefix <= 22:
+            raise ValueError(f"{value!r} is a /{prefix}; the VPC needs between a /16 and a /22 to hold subnets in every AZ")
+        return value
+
+    @field_validator("admin_cidrs")
+    @classmethod
+    def _no_world(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if ipaddress.ip_network(value).prefixlen < 8:
+                raise ValueError(f"{value!r} opens the API to most of the internet; list your office or VPN ranges")
+        return values
+
+    @model_validator(mode="after")
+    def _no_overlaps(self) -> NetworkSpec:
+        named = [("vpc_cidr", self.vpc_cidr), ("service_cidr", self.service_cidr)]
+        named += [(f"on_premises_cidrs[{i}]", c) for i, c in enumerate(self.on_premises_cidrs)]
+        for i, (name_a, cidr_a) in enumerate(named):
+            for name_b, cidr_b in named[i + 1 :]:
+                if ipaddress.ip_network(cidr_a).overlaps(ipaddress.ip_network(cidr_b)):
+                    raise ValueError(f"{name_a} {cidr_a} overlaps {name_b} {cidr_b}; choose ranges that do not intersect")
+        return self
+
+
+class QuotaOverride(StrictModel):
+    """Per-team quota; unset fields take the stance's default quota."""
+
+    cpu: CpuQuantity | None = None
+    memory: MemoryQuantity | None = None
+    gpu: Annotated[int, Field(ge=0, le=64)] | None = None
+    storage: StorageQuantity | None = None
+    pods: Annotated[int, Field(ge=1, le=5000)] | None = None
+
+
+class ExtraPackages(StrictModel):
+    python: tuple[PackageName, ...] = ()
+    r: tuple[PackageName, ...] = ()
+
+
+class TeamEntry(StrictModel):
+    """A team as written in blueprint.yaml or a team overlay."""
+
+    name: TeamName
+    idp_group: IdpGroup
+    description: Description = ""
+    quota: QuotaOverride = QuotaOverride()
+    profiles: tuple[ProfileName, ...] = Field(default=(), description="Profiles offered to this team; empty means every stance profile that fits the quota.")
+    extra_packages: ExtraPackages = ExtraPackages()
+    idle_timeout_minutes: Annotated[int, Field(ge=10, le=10080)] | None = None
+    budget_usd: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+
+
+class BudgetSpec(StrictModel):
+    alert_emails: tuple[Email, ...] = Field(min_length=1, description="Who is told when spend passes the stance's alert threshold.")
+    org_monthly_usd: Annotated[int, Field(ge=1, le=100_000_000)] = 50_000
+
+
+class PackageSpec(StrictModel):
+    internal_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,40}$")], ...] = Field(
+        default=(), description="Name prefixes of the org's internal packages; never fetched from public PyPI when the stance blocks it."
+    )
+
+
+class CustomStance(StrictModel):
+    """A stance defined in blueprint.yaml: a built-in (or another custom stance) plus partial overrides."""
+
+    extends: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Partial stance controls, same shape as a stance file.")
+
+
+class BlueprintFile(StrictModel):
+    """The document in `blueprint.yaml`."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    org: OrgName
+    description: Description = ""
+    region: Region
+    stack: StackName = "dev"
+    hub_hostname: Hostname = Field(description="DNS name users open for JupyterHub; the OAuth callback is https://<hub_hostname>/hub/oauth_callback.")
+    stance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
+    stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(default_factory=dict)
+    idp: IdentityProvider
+    network: NetworkSpec = NetworkSpec()
+    budgets: BudgetSpec
+    packages: PackageSpec = PackageSpec()
+    teams: tuple[TeamEntry, ...] = Field(min_length=1)
+
+    @field_validator("teams")
+    @classmethod
+    def _unique_teams(cls, teams: tuple[TeamEntry, ...]) -> tuple[TeamEntry, ...]:
+        for attribute in ("name", "idp_group"):
+            values = [getattr(t, attribute) for t in teams]
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"team {attribute}s must be unique; repeated: {repeated}")
+        return teams
+
+
+class TeamSpec(StrictModel):
+    """A team with every value resolved against the stance: what the program builds."""
+
+    name: TeamName
+    idp_group: IdpGroup
+    description: str
+    quota: Quota
+    profiles: tuple[Profile, ...]
+    python_packages: tuple[PackageName, ...]
+    r_packages: tuple[PackageName, ...]
+    idle_timeout_minutes: int
+    root_allowed: bool
+    budget_usd: int
+
+
+class BlueprintSpec(StrictModel):
+    """A validated, resolved blueprint: the only input of `program.build`."""
+
+    org: OrgName
+    description: str
+    region: Region
+    stack: StackName
+    hub_hostname: Hostname
+    stance: Stance
+    idp: IdentityProvider
+    network: NetworkSpec
+    budgets: BudgetSpec
+    packages: PackageSpec
+    teams: tuple[TeamSpec, ...]
+
+    @property
+    def any_gpu(self) -> bool:
+        return any(team.quota.gpu > 0 for team in self.teams)
+
+    def team(self, name: str) -> TeamSpec:
+        return next(t for t in self.teams if t.name == name)
+
+
+def today() -> dt.date:
+    """The clock the model uses; tests replace it to check expiry."""
+    return dt.date.today()
+

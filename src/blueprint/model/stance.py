@@ -1,0 +1,318 @@
+"""The stance: every control, grouped by area, each naming the concern it serves and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import StrictModel
+from .controls import Concern as C
+from .controls import ControlInfo, Direction, control, walk_controls
+from .types import (
+    CpuQuantity,
+    DomainPattern,
+    InstanceTypePattern,
+    MemoryQuantity,
+    PackageName,
+    ProfileName,
+    StorageQuantity,
+)
+
+LOWER = Direction.LOWER_IS_WEAKER
+HIGHER = Direction.HIGHER_IS_WEAKER
+SUPERSET = Direction.SUPERSET_IS_WEAKER
+SUBSET = Direction.SUBSET_IS_WEAKER
+
+
+class FlowLogs(StrictModel):
+    traffic: Annotated[
+        Literal["ALL", "REJECT", "NONE"],
+        control(C.DATA_THEFT_OUTSIDER, "Flow logs are the evidence trail for data leaving the VPC; ALL also records accepted flows.", ranking=("ALL", "REJECT", "NONE")),
+    ]
+    retention_days: Annotated[
+        int,
+        Field(ge=0, le=3653),
+        control(C.DATA_THEFT_OUTSIDER, "Investigations start weeks after an incident; logs must still exist then.", direction=LOWER),
+    ]
+
+    @model_validator(mode="after")
+    def _retention_matches_traffic(self) -> FlowLogs:
+        if self.traffic != "NONE" and self.retention_days == 0:
+            raise ValueError("retention_days must be at least 1 when flow logs are on")
+        return self
+
+
+class NetworkControls(StrictModel):
+    egress: Annotated[
+        Literal["mirror", "allowlist", "open"],
+        control(
+            C.DATA_THEFT_OUTSIDER,
+            "Where workbench traffic may go: 'mirror' = VPC endpoints and the package mirror only, "
+            "'allowlist' = also NAT to listed domains, 'open' = NAT to anywhere. Egress is how data leaves.",
+            ranking=("mirror", "allowlist", "open"),
+        ),
+    ]
+    egress_allowlist: Annotated[
+        tuple[DomainPattern, ...],
+        control(C.DATA_THEFT_OUTSIDER, "Domains reachable through NAT when egress is 'allowlist'; each entry is a door out.", direction=SUPERSET),
+    ] = ()
+    vpc_endpoints: Annotated[
+        bool,
+        control(C.DATA_THEFT_OUTSIDER, "Private VPC endpoints keep AWS API traffic (S3, ECR, STS, logs) off the internet.", direction=LOWER),
+    ]
+    api_endpoint: Annotated[
+        Literal["private", "public-and-private"],
+        control(C.DATA_THEFT_OUTSIDER, "A public Kubernetes API is an internet-facing admin door; private keeps it inside the VPC.", ranking=("private", "public-and-private")),
+    ]
+    ingress: Annotated[
+        Literal["internal", "internet-sso"],
+        control(C.DATA_THEFT_OUTSIDER, "Users reach JupyterHub through an internal load balancer only, or an internet-facing one behind SSO.", ranking=("internal", "internet-sso")),
+    ]
+    flow_logs: FlowLogs
+    availability_zones: Annotated[
+        int,
+        Field(ge=1, le=6),
+        control(C.LOST_TIME, "Subnets and node groups across several AZs survive the loss of one.", direction=LOWER),
+    ]
+
+
+class IdentityControls(StrictModel):
+    sso_required: Annotated[
+        Literal[True],
+        control(C.DATA_THEFT_INSIDER, "Every session starts at the organisation's IdP; there are no local accounts to forget to disable.", direction=LOWER),
+    ] = True
+    mfa: Annotated[
+        bool,
+        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER),
+    ]
+    session_hours: Annotated[
+        int,
+        Field(ge=1, le=168),
+        control(C.DATA_THEFT_INSIDER, "How long a login lasts; shorter sessions limit a stolen cookie.", direction=HIGHER),
+    ]
+    group_rbac: Annotated[
+        bool,
+        control(C.DATA_THEFT_INSIDER, "Map IdP groups to team namespaces so people only reach their own team's data.", direction=LOWER),
+    ]
+
+
+class Sessions(StrictModel):
+    root_allowed: Annotated[
+        bool,
+        control(C.DATA_THEFT_INSIDER, "Root or sudo in a session can escape the container's limits; least privilege says never.", direction=HIGHER, team_scoped=True),
+    ]
+    idle_timeout_minutes: Annotated[
+        int,
+        Field(ge=10, le=10080),
+        control(C.RESOURCE_HIJACKING, "Idle servers are culled so forgotten or hijacked sessions stop costing money.", direction=HIGHER, team_scoped=True),
+    ]
+
+
+class Quota(StrictModel):
+    cpu: Annotated[CpuQuantity, control(C.RESOURCE_HIJACKING, "CPU a team may request in total; caps mining and runaway jobs.", direction=HIGHER, team_scoped=True)]
+    memory: Annotated[MemoryQuantity, control(C.RESOURCE_HIJACKING, "Memory a team may request in total.", direction=HIGHER, team_scoped=True)]
+    gpu: Annotated[int, Field(ge=0, le=64), control(C.RESOURCE_HIJACKING, "GPUs a team may request; GPUs are the prize for crypto mining.", direction=HIGHER, team_scoped=True)]
+    storage: Annotated[StorageQuantity, control(C.RESOURCE_HIJACKING, "Persistent storage a team may claim.", direction=HIGHER, team_scoped=True)]
+    pods: Annotated[int, Field(ge=1, le=5000), control(C.RESOURCE_HIJACKING, "Pods a team may run at once.", direction=HIGHER, team_scoped=True)]
+
+
+class Profile(StrictModel):
+    """A server size users pick at spawn time."""
+
+    name: ProfileName
+    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")]
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+    gpu: Annotated[int, Field(ge=0, le=8)] = 0
+
+
+class Nodes(StrictModel):
+    allowed_instance_types: Annotated[
+        tuple[InstanceTypePattern, ...],
+        Field(min_length=1),
+        control(C.RESOURCE_HIJACKING, "Instance types (or families like 'm6i.*', or '*') node groups may use; expensive types invite abuse.", direction=SUPERSET),
+    ]
+    instance_types: Annotated[
+        tuple[InstanceTypePattern, ...],
+        Field(min_length=1),
+        control(C.USER_EXPERIENCE, "Concrete types for the CPU node group; must fall within the allowlist."),
+    ]
+    gpu_instance_types: Annotated[
+        tuple[InstanceTypePattern, ...],
+        control(C.USER_EXPERIENCE, "Concrete types for the tainted GPU node group, created only when a team has GPU quota."),
+    ] = ()
+    max_nodes: Annotated[int, Field(ge=1, le=1000), control(C.RESOURCE_HIJACKING, "Upper bound of the CPU node group; the cluster cannot scale past it.", direction=HIGHER)]
+    max_gpu_nodes: Annotated[int, Field(ge=0, le=200), control(C.RESOURCE_HIJACKING, "Upper bound of the GPU node group.", direction=HIGHER)]
+
+    @model_validator(mode="after")
+    def _concrete_types_are_allowed(self) -> Nodes:
+        from fnmatch import fnmatchcase
+
+        for kind, types in (("instance_types", self.instance_types), ("gpu_instance_types", self.gpu_instance_types)):
+            for instance_type in types:
+                if "*" in instance_type:
+                    raise ValueError(f"{kind} must list concrete instance types, not the pattern {instance_type!r}")
+                if not any(fnmatchcase(instance_type, p) for p in self.allowed_instance_types):
+                    raise ValueError(
+                        f"{kind} entry {instance_type!r} is not in allowed_instance_types {list(self.allowed_instance_types)}"
+                    )
+        return self
+
+
+class ComputeControls(StrictModel):
+    sessions: Sessions
+    default_quota: Quota
+    nodes: Nodes
+    profiles: Annotated[
+        tuple[Profile, ...],
+        Field(min_length=1),
+        control(C.USER_EXPERIENCE, "Server sizes offered at spawn time; teams choose a subset that fits their quota."),
+    ]
+
+    @field_validator("profiles")
+    @classmethod
+    def _unique_profiles(cls, profiles: tuple[Profile, ...]) -> tuple[Profile, ...]:
+        names = [p.name for p in profiles]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"profile names must be unique; repeated: {duplicates}")
+        return profiles
+
+
+class Backup(StrictModel):
+    schedule: Annotated[
+        Literal["daily", "weekly"],
+        control(C.DATA_LOSS, "How often home directories are backed up; the most work a user can lose.", ranking=("daily", "weekly")),
+    ]
+    retention_days: Annotated[int, Field(ge=1, le=3650), control(C.DATA_LOSS, "How far back a restore can go.", direction=LOWER)]
+
+
+class StorageControls(StrictModel):
+    encryption: Annotated[
+        Literal["kms-cmk-rotated", "kms-cmk", "provider-managed"],
+        control(
+            C.DATA_THEFT_OUTSIDER,
+            "Encryption at rest: a customer-managed KMS key lets the org audit and revoke access; rotation limits a leaked key.",
+            ranking=("kms-cmk-rotated", "kms-cmk", "provider-managed"),
+        ),
+    ]
+    versioning: Annotated[bool, control(C.DATA_LOSS, "S3 versioning turns an overwrite or delete into a recoverable event.", direction=LOWER)]
+    backup: Backup
+    protect_stateful: Annotated[
+        bool,
+        control(C.DATA_LOSS, "Stateful resources (bucket, file system, keys) get Pulumi `protect` and retain-on-delete, so a bad change cannot destroy data.", direction=LOWER),
+    ]
+
+
+class AuditControls(StrictModel):
+    cloudtrail: Annotated[
+        Literal["multi-region", "single-region", "off"],
+        control(C.DATA_THEFT_INSIDER, "CloudTrail records who did what with AWS APIs; multi-region leaves no blind spot.", ranking=("multi-region", "single-region", "off")),
+    ]
+    log_validation: Annotated[bool, control(C.DATA_THEFT_INSIDER, "Digest files prove the trail was not edited after the fact.", direction=LOWER)]
+    eks_log_types: Annotated[
+        tuple[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"], ...],
+        control(C.DATA_THEFT_INSIDER, "EKS control-plane logs; 'audit' and 'authenticator' say who did what inside the cluster.", direction=SUBSET),
+    ]
+    log_retention_days: Annotated[int, Field(ge=1, le=3653), control(C.DATA_THEFT_INSIDER, "Retention of CloudWatch log groups for cluster and audit logs.", direction=LOWER)]
+
+
+class StabilityControls(StrictModel):
+    versions: Annotated[
+        Literal["exact", "minor", "latest"],
+        control(C.LOST_TIME, "Version policy for the chart and images: exact pins never move under you; 'latest' takes every minor.", ranking=("exact", "minor", "latest")),
+    ]
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
+    multi_az_nodes: Annotated[bool, control(C.LOST_TIME, "Spread node groups across all the VPC's AZs.", direction=LOWER)]
+    maintenance_window: Annotated[
+        str,
+        Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),
+        control(C.LOST_TIME, "When automated backups and upgrades may disrupt users (ddd:hh:mm-ddd:hh:mm, UTC)."),
+    ]
+
+
+class PackageControls(StrictModel):
+    python: Annotated[
+        Literal["curated", "proxy-blocklist", "proxy"],
+        control(
+            C.INCORRECT_WORK,
+            "Python packages: 'curated' admits only the allowlist, 'proxy-blocklist' proxies PyPI minus the blocklist, 'proxy' proxies PyPI.",
+            ranking=("curated", "proxy-blocklist", "proxy"),
+        ),
+    ]
+    python_allowlist: Annotated[tuple[PackageName, ...], control(C.USER_EXPERIENCE, "Packages admitted to a curated mirror (teams add their own in overlays).")] = ()
+    python_blocklist: Annotated[tuple[PackageName, ...], control(C.INCORRECT_WORK, "Packages never admitted, e.g. known typosquats.")] = ()
+    r: Annotated[
+        Literal["curated-snapshot", "snapshot", "latest"],
+        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages.", ranking=("curated-snapshot", "snapshot", "latest")),
+    ]
+    r_snapshot_date: Annotated[dt.date | None, control(C.INCORRECT_WORK, "The CRAN snapshot date served by the R mirror.")] = None
+    cooldown_days: Annotated[
+        int,
+        Field(ge=0, le=365),
+        control(C.INCORRECT_WORK, "New releases wait this long before admission; most malicious uploads are caught within days.", direction=LOWER),
+    ]
+    curation_mode: Annotated[
+        Literal["block", "report"],
+        control(C.INCORRECT_WORK, "Whether curation blocks a package or only reports it (dry run).", ranking=("block", "report")),
+    ]
+    block_public_internal_names: Annotated[
+        bool,
+        control(C.INCORRECT_WORK, "Never fetch the org's internal package names from public PyPI (dependency confusion).", direction=LOWER),
+    ]
+
+    @model_validator(mode="after")
+    def _mode_has_its_data(self) -> PackageControls:
+        if self.python == "curated" and not self.python_allowlist:
+            raise ValueError("python 'curated' needs a non-empty python_allowlist")
+        if self.r != "latest" and self.r_snapshot_date is None:
+            raise ValueError(f"r {self.r!r} needs r_snapshot_date (YYYY-MM-DD)")
+        return self
+
+
+class BudgetControls(StrictModel):
+    scope: Annotated[
+        Literal["per-team", "org"],
+        control(C.RESOURCE_HIJACKING, "Budgets per team spot one team's runaway spend; an org total hides it.", ranking=("per-team", "org")),
+    ]
+    alert_percent: Annotated[int, Field(ge=10, le=200), control(C.RESOURCE_HIJACKING, "Alert when actual spend passes this share of the budget.", direction=HIGHER)]
+    team_monthly_usd: Annotated[int, Field(ge=1, le=10_000_000), control(C.RESOURCE_HIJACKING, "Default monthly budget of one team in USD.", direction=HIGHER, team_scoped=True)]
+
+
+class StanceControls(StrictModel):
+    """All controls of a stance; the dotted path of each leaf is its control id."""
+
+    network: NetworkControls
+    identity: IdentityControls
+    compute: ComputeControls
+    storage: StorageControls
+    audit: AuditControls
+    stability: StabilityControls
+    packages: PackageControls
+    budgets: BudgetControls
+
+
+class Stance(StanceControls):
+    """A named, resolved stance (built-in or custom after `extends:` resolution)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+    summary: Annotated[str, Field(min_length=1, max_length=200)]
+    extends: str | None = None
+
+
+def stance_controls() -> tuple[ControlInfo, ...]:
+    """Every control id in declaration order."""
+    return _CONTROLS
+
+
+def control_value(stance: StanceControls, control_id: str) -> object:
+    value: object = stance
+    for part in control_id.split("."):
+        value = getattr(value, part)
+    return value
+
+
+_CONTROLS = tuple(walk_controls(StanceControls))
+CONTROL_IDS = frozenset(c.id for c in _CONTROLS)

@@ -1,0 +1,100 @@
+"""Turn pydantic's ValidationError into `file: dotted.field: message (fix)` problems."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem
+
+# What to do about a pattern mismatch, by the last element of the field path.
+_PATTERN_FIXES = {
+    "name": "use lowercase letters, digits and '-', starting with a letter (it becomes a Kubernetes namespace and IAM name)",
+    "org": "use 2-24 lowercase letters, digits and '-', starting with a letter",
+    "region": "use an AWS region code such as 'eu-west-1'",
+    "stack": "use lowercase letters, digits and '-', starting with a letter",
+    "idp_group": "use letters, digits and . _ / - (as the IdP sends the group)",
+    "admin_groups": "use letters, digits and . _ / - (as the IdP sends the group)",
+    "client_secret_config": "use a Pulumi config key name such as 'idpClientSecret'",
+    "stance": "use a built-in stance (strict, balanced, open) or a name under `stances`",
+}
+
+
+def _path(loc: Sequence[Any]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith(("function-", "constrained-")) or part in ("tagged-union", "list", "tuple"):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The allowed keys of the mapping that holds `loc[-1]`, for 'did you mean' hints."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            annotation = current.model_fields[part].annotation
+            args = getattr(annotation, "__args__", ())
+            candidates = [annotation, *args, *(getattr(a, "__args__", ()) for a in args)]
+            flattened = []
+            for candidate in candidates:
+                flattened.extend(candidate if isinstance(candidate, tuple) else (candidate,))
+            current = next((c for c in flattened if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        field = _path(loc)
+        if prefix:
+            field = f"{prefix}.{field}" if field and not field.startswith("[") else f"{prefix}{field}"
+        kind = error["type"]
+        message = error["msg"]
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        fix = ""
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _fields_at(model, loc)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            message = f"unknown key {key!r}"
+            if key in ("client_secret", "secret", "password", "client_secret_value"):
+                fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
+            elif close:
+                fix = f"did you mean {close[0]!r}?"
+            elif allowed:
+                fix = f"allowed keys: {', '.join(allowed)}"
+        elif kind == "literal_error":
+            expected = error.get("ctx", {}).get("expected", "")
+            message = f"{_shown(error.get('input'))} is not allowed"
+            fix = f"allowed: {expected}"
+        elif kind == "string_pattern_mismatch":
+            message = f"{_shown(error.get('input'))} is not valid"
+            last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+            fix = _PATTERN_FIXES.get(last, f"must match {error.get('ctx', {}).get('pattern', '')}")
+        elif kind == "missing":
+            message = "is required"
+            fix = "add it (see `blueprint schema` for the format)"
+        elif "input" in error and kind not in ("model_type", "dict_type", "value_error", "assertion_error") and not isinstance(error["input"], dict):
+            message = f"{_shown(error['input'])}: {message}"
+        problems.append(Problem(field=field, message=message, fix=fix))
+    return problems
