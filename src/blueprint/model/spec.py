@@ -136,7 +136,7 @@ class TeamEntry(StrictModel):
 
 
 class BudgetSpec(StrictModel):
-    alert_emails: tuple[Email, ...] = Field(min_length=1, description="Who is told when spend passes the stance's alert threshold.")
+    alert_emails: tuple[Email, ...] = Field(default=(), description="Who is told when spend passes the stance's alert threshold; with none, budgets alert nobody.")
     org_monthly_usd: Annotated[int, Field(ge=1, le=100_000_000)] = 50_000
 
 
@@ -167,7 +167,7 @@ class BlueprintFile(StrictModel):
     stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(default_factory=dict)
     idp: IdentityProvider
     network: NetworkSpec = NetworkSpec()
-    budgets: BudgetSpec
+    budgets: BudgetSpec = BudgetSpec()
     packages: PackageSpec = PackageSpec()
     teams: tuple[TeamEntry, ...] = Field(min_length=1)
 

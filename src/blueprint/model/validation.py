@@ -63,8 +63,11 @@ def _shown(value: Any) -> str:
 
 def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors:
         loc = error["loc"]
+        if error["type"] == "too_short" and any(len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors):
+            continue  # pydantic re-counts a list after its items failed; the item errors say it all
         field = _path(loc)
         if prefix:
             field = f"{prefix}.{field}" if field and not field.startswith("[") else f"{prefix}{field}"

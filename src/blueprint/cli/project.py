@@ -1,0 +1,79 @@
+"""`blueprint new`: write a complete Pulumi project for a stance."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from ._app import app, err, handles_errors, out
+
+
+class IdpKind(str, Enum):
+    oidc = "oidc"
+    saml = "saml"
+    cognito = "cognito"
+
+
+def _parse_team(option: str) -> tuple[str, str]:
+    name, _, group = option.partition(":")
+    if not name:
+        raise UsageError(option="--team", message=f"{option!r} has no team name", fix="use NAME or NAME:IDP_GROUP, e.g. genomics:dsw-genomics")
+    return name, group or name
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+@app.command()
+@handles_errors
+def new(
+    directory: Annotated[Path, typer.Argument(help="Directory to create the project in (must not exist unless --force).")],
+    stance: Annotated[str | None, typer.Option(help="Built-in stance: strict, balanced or open. Default: strict (asked when interactive).")] = None,
+    org: Annotated[str | None, typer.Option(help="Organisation name (lowercase, prefixes resource names). Default: the directory name's first word.")] = None,
+    region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
+    stack: Annotated[str, typer.Option(help="Pulumi stack name.")] = "dev",
+    team: Annotated[list[str] | None, typer.Option(help="A team as NAME or NAME:IDP_GROUP; repeat for more teams. Default: one team 'data-science'.")] = None,
+    idp: Annotated[IdpKind, typer.Option(help="Single sign-on: oidc (your IdP), saml (via Cognito) or cognito (a new user pool).")] = IdpKind.cognito,
+    issuer_url: Annotated[str | None, typer.Option(help="OIDC issuer URL (with --idp oidc).")] = None,
+    client_id: Annotated[str | None, typer.Option(help="OIDC client id (with --idp oidc).")] = None,
+    metadata_url: Annotated[str | None, typer.Option(help="SAML metadata URL (with --idp saml).")] = None,
+    hub_hostname: Annotated[str | None, typer.Option(help="DNS name of JupyterHub. Default: jupyter.<org>.internal.")] = None,
+    alert_email: Annotated[list[str] | None, typer.Option(help="Budget alert recipient; repeat for more.")] = None,
+    admin_cidr: Annotated[list[str] | None, typer.Option(help="CIDR allowed to reach a public Kubernetes API (open stance); repeat for more.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
+) -> None:
+    """Create a complete Pulumi Python project for a stance in DIRECTORY."""
+    from ..generate.project import NewProject, TeamAnswer, new_project
+
+    if stance is None:
+        stance = typer.prompt("Stance (strict, balanced, open)", default="strict") if _interactive() else "strict"
+    if org is None:
+        default_org = directory.resolve().name.split("-")[0].lower() or "org"
+        org = typer.prompt("Organisation name", default=default_org) if _interactive() else default_org
+    teams = tuple(TeamAnswer(*_parse_team(t)) for t in (team or ["data-science"]))
+    answers = NewProject(
+        directory=str(directory),
+        stance=stance,
+        org=org,
+        region=region,
+        stack=stack,
+        hub_hostname=hub_hostname or "",
+        teams=teams,
+        idp=idp.value,
+        issuer_url=issuer_url,
+        client_id=client_id,
+        metadata_url=metadata_url,
+        alert_emails=tuple(alert_email or ()),
+        admin_cidrs=tuple(admin_cidr or ()),
+    )
+    result = new_project(answers, force=force)
+    out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")
+    if not result.spec.budgets.alert_emails:
+        err.print("[yellow]note:[/] no --alert-email given: budgets are created but alert nobody; add budgets.alert_emails in blueprint.yaml")
+    out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")
