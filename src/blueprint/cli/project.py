@@ -77,3 +77,19 @@ def new(
     if not result.spec.budgets.alert_emails:
         err.print("[yellow]note:[/] no --alert-email given: budgets are created but alert nobody; add budgets.alert_emails in blueprint.yaml")
     out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")
+
+
+@app.command()
+@handles_errors
+def fork(
+    directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
+    team: Annotated[str, typer.Option(help="Team to fork; added to blueprint.yaml if it does not exist yet.")],
+    group: Annotated[str | None, typer.Option(help="IdP group of a new team. Default: the team name.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/<team>.yaml.")] = False,
+) -> None:
+    """Write teams/<team>.yaml: a team's overlay above the org floor, from its current values."""
+    from ..generate.fork import fork_team
+
+    result = fork_team(directory, team, group, force=force)
+    added = " (team added to blueprint.yaml)" if result.team_added else ""
+    out.print(f"[green]wrote[/] {result.overlay}{added}")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from .builtin import BUILTIN_STANCES, stance_path
+from .overlay import TeamOverlay, apply_overlay, check_floor, floor_ids, overlay_files
 from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
 from .stance import Profile, Quota, Stance
 from .units import parse_quantity
@@ -87,7 +88,7 @@ def _fits(profile: Profile, quota: Quota) -> bool:
     )
 
 
-def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str) -> TeamSpec:
+def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str, controls: dict[str, Any] | None = None) -> TeamSpec:
     problems: list[Problem] = []
     overrides = {k: v for k, v in team.quota.model_dump().items() if v is not None}
     quota = stance.compute.default_quota.model_copy(update=overrides)
@@ -123,12 +124,12 @@ def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str) -> Te
         python_packages=team.extra_packages.python,
         r_packages=team.extra_packages.r,
         idle_timeout_minutes=team.idle_timeout_minutes or stance.compute.sessions.idle_timeout_minutes,
-        root_allowed=stance.compute.sessions.root_allowed,
+        root_allowed=(controls or {}).get("compute.sessions.root_allowed", stance.compute.sessions.root_allowed),
         budget_usd=team.budget_usd or stance.budgets.team_monthly_usd,
     )
 
 
-def resolve(blueprint: BlueprintFile, source: str) -> BlueprintSpec:
+def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[TeamOverlay, str]] | None = None) -> BlueprintSpec:
     """Resolve the stance and every team; raise SpecError naming the first broken field."""
     stance = resolve_stance(blueprint, source)
     if stance.network.api_endpoint == "public-and-private" and not blueprint.network.admin_cidrs:
@@ -138,7 +139,22 @@ def resolve(blueprint: BlueprintFile, source: str) -> BlueprintSpec:
             message=f"stance {stance.name!r} has a public Kubernetes API endpoint but no CIDR may reach it",
             fix="list your office or VPN ranges, e.g. admin_cidrs: ['203.0.113.0/24']",
         )
-    teams = tuple(resolve_team(t, stance, f"teams[{i}]", source) for i, t in enumerate(blueprint.teams))
+    team_names = {t.name for t in blueprint.teams}
+    for i, exception in enumerate(blueprint.exceptions):
+        if exception.team not in team_names:
+            raise SpecError.single(
+                source=source, field=f"exceptions[{i}].team", message=f"no team named {exception.team!r}", fix=f"teams are: {', '.join(sorted(team_names))}"
+            )
+    floor = floor_ids(blueprint.floor)
+    overlays = overlays or {}
+    teams = []
+    for i, entry in enumerate(blueprint.teams):
+        team_source, field, controls = source, f"teams[{i}]", None
+        if entry.name in overlays:
+            overlay, team_source = overlays[entry.name]
+            check_floor(overlay, entry, stance, floor, blueprint.exceptions, team_source)
+            entry, field, controls = apply_overlay(entry, overlay), "", overlay.controls
+        teams.append(resolve_team(entry, stance, field, team_source, controls))
     return BlueprintSpec(
         org=blueprint.org,
         description=blueprint.description,
@@ -150,7 +166,9 @@ def resolve(blueprint: BlueprintFile, source: str) -> BlueprintSpec:
         network=blueprint.network,
         budgets=blueprint.budgets,
         packages=blueprint.packages,
-        teams=teams,
+        teams=tuple(teams),
+        floor=floor,
+        exceptions=blueprint.exceptions,
     )
 
 
@@ -165,7 +183,24 @@ def load_file(location: str | Path) -> BlueprintFile:
     return validate(BlueprintFile, read_yaml(path), str(path))
 
 
+def load_overlays(project: Path, blueprint: BlueprintFile) -> dict[str, tuple[TeamOverlay, str]]:
+    """Every `teams/<name>.yaml` of a project, validated, keyed by team name."""
+    team_names = sorted(t.name for t in blueprint.teams)
+    overlays = {}
+    for path in overlay_files(project):
+        overlay = validate(TeamOverlay, read_yaml(path), str(path))
+        if overlay.team != path.stem:
+            raise SpecError.single(source=path, field="team", message=f"{overlay.team!r} does not match the file name {path.name!r}", fix=f"set team: {path.stem}, or rename the file")
+        if overlay.team not in team_names:
+            raise SpecError.single(
+                source=path, field="team", message=f"team {overlay.team!r} is not in blueprint.yaml", fix=f"run `blueprint fork {project} --team {overlay.team}` to add it"
+            )
+        overlays[overlay.team] = (overlay, str(path))
+    return overlays
+
+
 def load_blueprint(location: str | Path) -> BlueprintSpec:
-    """Read, validate and resolve a project's blueprint."""
+    """Read, validate and resolve a project's blueprint and its team overlays."""
     path = blueprint_path(location)
-    return resolve(load_file(path), str(path))
+    blueprint = load_file(path)
+    return resolve(blueprint, str(path), load_overlays(path.parent, blueprint))

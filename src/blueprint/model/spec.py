@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import StrictModel
-from .stance import Profile, Quota, Stance
+from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
 from .types import (
     Cidr,
     ConfigKey,
@@ -146,6 +146,51 @@ class PackageSpec(StrictModel):
     )
 
 
+class ControlException(StrictModel):
+    """A recorded, approved and expiring permission for one team to go below the floor on one control."""
+
+    team: TeamName
+    control: str
+    value: Any
+    reason: Annotated[str, Field(min_length=10, max_length=500, pattern=r"^[^\x00-\x1f`$<>\\]*$")]
+    approved_by: Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[A-Za-z0-9 ._@'-]+$")]
+    expires: dt.date
+
+    @field_validator("control")
+    @classmethod
+    def _known_control(cls, value: str) -> str:
+        if value not in CONTROL_IDS:
+            raise ValueError(f"unknown control {value!r}; `blueprint explain --json` lists the ids")
+        if not META[value].ordered:
+            raise ValueError(f"{value!r} has no floor to go below, so it needs no exception")
+        return value
+
+    @model_validator(mode="after")
+    def _value_fits_the_control(self) -> ControlException:
+        try:
+            validate_control_value(self.control, self.value)
+        except ValueError as exc:
+            raise ValueError(f"value {self.value!r} is not a valid {self.control}: {str(exc).splitlines()[-1].strip()}") from None
+        return self
+
+
+class FloorSpec(StrictModel):
+    """Controls teams may not weaken: the stance's security controls, plus any the org adds."""
+
+    add: tuple[str, ...] = ()
+
+    @field_validator("add")
+    @classmethod
+    def _known_controls(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in values if v not in CONTROL_IDS]
+        if unknown:
+            raise ValueError(f"unknown control(s) {unknown}; `blueprint explain --json` lists the ids")
+        unordered = [v for v in values if not META[v].ordered]
+        if unordered:
+            raise ValueError(f"control(s) {unordered} have no weaker/stronger order, so they cannot be a floor")
+        return values
+
+
 class CustomStance(StrictModel):
     """A stance defined in blueprint.yaml: a built-in (or another custom stance) plus partial overrides."""
 
@@ -170,6 +215,8 @@ class BlueprintFile(StrictModel):
     budgets: BudgetSpec = BudgetSpec()
     packages: PackageSpec = PackageSpec()
     teams: tuple[TeamEntry, ...] = Field(min_length=1)
+    floor: FloorSpec = FloorSpec()
+    exceptions: tuple[ControlException, ...] = ()
 
     @field_validator("teams")
     @classmethod
@@ -211,6 +258,8 @@ class BlueprintSpec(StrictModel):
     budgets: BudgetSpec
     packages: PackageSpec
     teams: tuple[TeamSpec, ...]
+    floor: frozenset[str]
+    exceptions: tuple[ControlException, ...]
 
     @property
     def any_gpu(self) -> bool:

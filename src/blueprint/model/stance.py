@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from functools import cache
+
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from .base import StrictModel
 from .controls import Concern as C
@@ -316,3 +318,19 @@ def control_value(stance: StanceControls, control_id: str) -> object:
 
 _CONTROLS = tuple(walk_controls(StanceControls))
 CONTROL_IDS = frozenset(c.id for c in _CONTROLS)
+META = {c.id: c.meta for c in _CONTROLS}
+
+
+def validate_control_value(control_id: str, value: object) -> object:
+    """Validate one control's value with the field's own type and constraints."""
+    return _adapter(control_id).validate_python(value)
+
+
+@cache
+def _adapter(control_id: str) -> TypeAdapter:
+    model: type = StanceControls
+    *parents, leaf = control_id.split(".")
+    for part in parents:
+        model = model.model_fields[part].annotation
+    field = model.model_fields[leaf]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata])
