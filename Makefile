@@ -25,5 +25,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+docs: $(STAMP)
+	$(BIN)/python -m blueprint.catalog.matrix > docs/stances.md
+
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis
