@@ -46,10 +46,16 @@ def new(
     hub_hostname: Annotated[str | None, typer.Option(help="DNS name of JupyterHub. Default: jupyter.<org>.internal.")] = None,
     alert_email: Annotated[list[str] | None, typer.Option(help="Budget alert recipient; repeat for more.")] = None,
     admin_cidr: Annotated[list[str] | None, typer.Option(help="CIDR allowed to reach a public Kubernetes API (open stance); repeat for more.")] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
 ) -> None:
     """Create a complete Pulumi Python project for a stance in DIRECTORY."""
-    from ..generate.project import NewProject, TeamAnswer, new_project
+    from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
+
+    if from_file is not None:
+        result = new_project_from_file(from_file, directory, force=force)
+        out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
+        return
 
     if stance is None:
         stance = typer.prompt("Stance (strict, balanced, open)", default="strict") if _interactive() else "strict"

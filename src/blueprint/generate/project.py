@@ -226,3 +226,35 @@ def new_project(answers: NewProject, *, force: bool = False) -> NewResult:
     files = render_project(answers, document, spec)
     write_tree(target, files, force=force)
     return NewResult(directory=target, files=sorted(files), spec=spec)
+
+
+def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
+    """The answers equivalent to an existing blueprint, recorded so upgrades can regenerate."""
+    return NewProject(
+        directory=directory,
+        stance=blueprint.stance,
+        org=blueprint.org,
+        region=blueprint.region,
+        stack=blueprint.stack,
+        hub_hostname=blueprint.hub_hostname,
+        teams=tuple(TeamAnswer(t.name, t.idp_group) for t in blueprint.teams),
+        idp=blueprint.idp.kind,
+        issuer_url=blueprint.idp.issuer_url,
+        client_id=blueprint.idp.client_id,
+        metadata_url=blueprint.idp.metadata_url,
+        alert_emails=blueprint.budgets.alert_emails,
+        admin_cidrs=blueprint.network.admin_cidrs,
+    )
+
+
+def new_project_from_file(source: Path, directory: Path, *, force: bool = False) -> NewResult:
+    """`blueprint new DIR --from FILE`: a project around an existing blueprint.yaml, kept verbatim."""
+    from ..model.yamlio import read_yaml
+
+    data = read_yaml(source)
+    blueprint, spec = validated(data, str(source))
+    answers = answers_from(blueprint, str(directory))
+    files = render_project(answers, data, spec)
+    files["blueprint.yaml"] = source.read_text(encoding="utf-8")
+    write_tree(directory, files, force=force)
+    return NewResult(directory=directory, files=sorted(files), spec=spec)

@@ -27,7 +27,7 @@ _overlay = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["ove
 
 def validate(model: type[BaseModel], data: Any, source: str, prefix: str = "") -> Any:
     if data is None:
-        raise SpecError.single(source=source, field=prefix, message="is empty", fix="see `blueprint schema` for the format, or run `blueprint new`")
+        raise SpecError.single(source=source, field=prefix, message="is empty", fix="`blueprint schema` shows the format; `blueprint new` writes a complete one")
     if not isinstance(data, dict):
         raise SpecError.single(source=source, field=prefix, message=f"must be a mapping, not {type(data).__name__}", fix="write `key: value` pairs")
     try:

@@ -49,10 +49,10 @@ class IdentityProvider(StrictModel):
     )
     admin_groups: tuple[IdpGroup, ...] = Field(default=(), description="IdP groups that administer JupyterHub.")
 
-    @field_validator("client_secret_config")
+    @field_validator("client_secret_config", mode="before")
     @classmethod
-    def _reference_not_secret(cls, value: str) -> str:
-        if looks_like_secret(value):
+    def _reference_not_secret(cls, value: object) -> object:
+        if isinstance(value, str) and looks_like_secret(value):
             raise ValueError(
                 "this looks like a secret value, not a config key name; keep the default 'idpClientSecret' and run "
                 "`pulumi config set --secret idpClientSecret <value>`"

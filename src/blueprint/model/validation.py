@@ -12,7 +12,7 @@ from ..errors import Problem
 
 # What to do about a pattern mismatch, by the last element of the field path.
 _PATTERN_FIXES = {
-    "name": "use lowercase letters, digits and '-', starting with a letter (it becomes a Kubernetes namespace and IAM name)",
+    "name": "use lowercase letters, digits and '-', starting with a letter; it becomes a Kubernetes namespace and IAM name",
     "org": "use 2-24 lowercase letters, digits and '-', starting with a letter",
     "region": "use an AWS region code such as 'eu-west-1'",
     "stack": "use lowercase letters, digits and '-', starting with a letter",
@@ -96,7 +96,20 @@ def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = ""
             fix = _PATTERN_FIXES.get(last, f"must match {error.get('ctx', {}).get('pattern', '')}")
         elif kind == "missing":
             message = "is required"
-            fix = "add it (see `blueprint schema` for the format)"
+            fix = "add it; `blueprint schema` shows the format"
+        elif kind in ("tuple_type", "list_type"):
+            message = f"{_shown(error.get('input'))} must be a list"
+            fix = "write it as [a, b] or one '- item' per line"
+        elif kind in ("dict_type", "model_type", "model_attributes_type"):
+            message = f"{_shown(error.get('input'))} must be a mapping"
+            fix = "write `key: value` pairs"
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            message = f"{_shown(error.get('input'))} must be a whole number"
+        elif kind in ("bool_parsing", "bool_type"):
+            message = f"{_shown(error.get('input'))} must be true or false"
+        elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+            message = f"{_shown(error.get('input'))} is not a date"
+            fix = "write it as YYYY-MM-DD"
         elif "input" in error and kind not in ("model_type", "dict_type", "value_error", "assertion_error") and not isinstance(error["input"], dict):
             message = f"{_shown(error['input'])}: {message}"
         problems.append(Problem(field=field, message=message, fix=fix))
