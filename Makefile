@@ -25,6 +25,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 docs: $(STAMP)
 	$(BIN)/python -m blueprint.catalog.matrix > docs/stances.md
 
