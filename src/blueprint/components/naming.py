@@ -1,6 +1,9 @@
-"""The one place child resource names and common tags are derived, so names never scatter."""
+"""The one place names, tags and shared conventions (IAM trust, log retention, team paths) are derived, so they never scatter."""
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
 
 TOKEN_PREFIX = "workbench"
 
@@ -18,3 +21,93 @@ def child(parent_name: str, *parts: str) -> str:
 def tags(org: str, stack: str, **extra: str) -> dict[str, str]:
     """Tags every AWS resource carries so cost and ownership are traceable."""
     return {"workbench:org": org, "workbench:stack": stack, "managed-by": "workbench-blueprint", **extra}
+
+
+def team_namespace(team: str) -> str:
+    """Kubernetes namespace of a team: the team name itself (TeamName is already a DNS-1123 label)."""
+    return team
+
+
+def team_service_account(team: str) -> str:
+    """ServiceAccount that a team's sessions run as (annotated with the team's IRSA role)."""
+    return f"{team}-workbench"
+
+
+def physical_name(*parts: str, max_length: int) -> str:
+    """A deterministic AWS name from `parts`; too long, it is cut and suffixed with a short hash so it stays unique."""
+    name = "-".join(parts)
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: max_length - 9].rstrip('-')}-{digest}"
+
+
+# ---- team conventions shared by storage (IAM) and the in-cluster TeamSpace ----
+
+
+def team_data_prefix(team: str) -> str:
+    """The team's key prefix in the org data bucket (`teams/<team>/`); its IRSA role reaches nothing else."""
+    return f"teams/{team}/"
+
+
+# ---- IAM ----
+
+POLICY_VERSION = "2012-10-17"
+
+
+def aws_managed_policy_arn(partition: str, policy: str) -> str:
+    """ARN of an AWS-managed policy such as `AmazonEKSClusterPolicy` or `service-role/AWSBackupServiceRolePolicyForBackup`."""
+    return f"arn:{partition}:iam::aws:policy/{policy}"
+
+
+def service_trust_policy(service: str, *, source_account: str | None = None) -> dict[str, object]:
+    """Trust policy letting one AWS service principal assume a role (optionally only on behalf of one account)."""
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["sts:AssumeRole"],
+    }
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return {"Version": POLICY_VERSION, "Statement": [statement]}
+
+
+def irsa_trust_policy(oidc_provider_arn: str, oidc_issuer: str, subjects: Sequence[str]) -> dict[str, object]:
+    """IRSA trust: only the listed `system:serviceaccount:<ns>:<name>` subjects, with the STS audience, may assume the role.
+
+    `oidc_issuer` is the issuer host and path without `https://`, as IAM condition keys spell it.
+    """
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{oidc_issuer}:sub": list(subjects) if len(subjects) > 1 else subjects[0],
+                        f"{oidc_issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def service_account_subject(namespace: str, service_account: str) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+# ---- CloudWatch Logs ----
+
+# The only retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def log_retention_days(days: int) -> int:
+    """The shortest retention CloudWatch accepts that keeps logs at least `days` days (never weaker than asked)."""
+    for allowed in LOG_RETENTION_DAYS:
+        if allowed >= days:
+            return allowed
+    return LOG_RETENTION_DAYS[-1]
