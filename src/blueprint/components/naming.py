@@ -60,12 +60,14 @@ def aws_managed_policy_arn(partition: str, policy: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{policy}"
 
 
-def service_trust_policy(service: str, *, source_account: str | None = None) -> dict[str, object]:
+def service_trust_policy(
+    service: str, *, source_account: object | None = None, actions: Sequence[str] = ("sts:AssumeRole",)
+) -> dict[str, object]:
     """Trust policy letting one AWS service principal assume a role (optionally only on behalf of one account)."""
     statement: dict[str, object] = {
         "Effect": "Allow",
         "Principal": {"Service": service},
-        "Action": ["sts:AssumeRole"],
+        "Action": list(actions),
     }
     if source_account is not None:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
