@@ -1,0 +1,255 @@
+"""The pure Zero to JupyterHub values builder: schema validity, team routing, no user strings in code."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from blueprint.components import jupyterhub_values as jv
+
+HUB_CONFIG = {
+    "JupyterHub": {"authenticator_class": "generic-oauth"},
+    "GenericOAuthenticator": {
+        "client_id": "jupyterhub",
+        "client_secret": "sample-secret",
+        "oauth_callback_url": "https://jupyter.acme.example/hub/oauth_callback",
+        "manage_groups": False,
+    },
+}
+SAMPLE = {
+    "hub_config": HUB_CONFIG,
+    "pip_index_url": "https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/",
+    "r_repos_url": "https://packagemanager.posit.co/cran/2026-10-01",
+    "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/sample",
+}
+# Quotes and Python are allowed in descriptions; none of it may reach hub code.
+HOSTILE_TEAMS = [
+    {"name": "genomics", "idp_group": "dsw-genomics", "description": "x\" + __import__('os').getcwd() + \"", "quota": {"gpu": 1}},
+    {"name": "vision", "idp_group": "Vision/Team.Leads", "description": "''' + c.JupyterHub.admin_users.add('mallory') + '''"},
+]
+
+
+def values_for(spec, **overrides: Any) -> dict[str, Any]:
+    return jv.render_values(jv.HubSettings.from_spec(spec), **{**SAMPLE, **overrides})
+
+
+def as_mock_numbers(value: Any) -> Any:
+    """Numbers as Pulumi's mock engine hands them back: floats."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: as_mock_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_mock_numbers(v) for v in value]
+    return value
+
+
+def test_values_validate_against_the_chart_schema(spec_for, stance_name):
+    values = values_for(spec_for(stance_name, teams=3))
+    assert jv.schema_errors(values) == [], f"{stance_name}: values rejected by the z2jh 4.4.0 schema"
+    assert jv.schema_errors(as_mock_numbers(values)) == [], f"{stance_name}: integral floats must pass as integers"
+
+
+def test_values_alone_miss_required_keys_merge_is_needed(spec_for):
+    import jsonschema
+
+    values = values_for(spec_for("strict"))
+    errors = list(jsonschema.Draft7Validator(jv.chart_schema()).iter_errors(values))
+    assert errors, "the schema describes merged values; unmerged they must fail (or the test proves nothing)"
+
+
+def test_schema_check_catches_a_bad_value(spec_for):
+    values = values_for(spec_for("strict"))
+    values["cull"]["timeout"] = "one hour"
+    values["proxy"]["service"]["type"] = "Ingress"
+    errors = jv.schema_errors(values)
+    assert any(e.startswith("cull.timeout") for e in errors), errors
+    assert any(e.startswith("proxy.service.type") for e in errors), errors
+
+
+def test_merge_like_helm():
+    merged = jv.merge_like_helm({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "d": None})
+    assert merged == {"a": {"b": 1, "c": [3]}}
+
+
+def test_chart_version_per_policy():
+    assert jv.chart_version("exact") == "4.4.0"
+    assert jv.chart_version("minor") == "~4.4.0"
+    assert jv.chart_version("latest") == "^4.4.0"
+
+
+def test_vendored_files_and_origin():
+    base = resources.files("blueprint").joinpath("vendor", "z2jh")
+    names = {p.name for p in base.iterdir()}
+    assert {"values.schema.yaml", "values.yaml", "Chart.yaml", "LICENSE", "SOURCES.md"} <= names
+    sources = base.joinpath("SOURCES.md").read_text()
+    assert jv.Z2JH_CHART_VERSION in sources and "5c5f5df751588a68a7781ead01d0f62e88e2e72f" in sources
+
+
+def test_strict_sessions_never_run_as_root(spec_for):
+    values = values_for(spec_for("strict", teams=3))
+    singleuser = values["singleuser"]
+    assert (singleuser["uid"], singleuser["fsGid"], singleuser["allowPrivilegeEscalation"]) == (1000, 100, False)
+    assert not {"NB_UID", "GRANT_SUDO"} & set(singleuser["extraEnv"])
+    assert singleuser["cloudMetadata"]["blockWithIptables"] is False, "a privileged init container breaks 'restricted'"
+    container = values["hub"]["config"]["KubeSpawner"]["container_security_context"]
+    assert container["runAsNonRoot"] is True and container["capabilities"] == {"drop": ["ALL"]}
+    for team in values["custom"]["workbench"]["teams"]:
+        assert team["root_allowed"] is False
+        for profile in team["profiles"]:
+            override = profile["kubespawner_override"]
+            assert "uid" not in override and "GRANT_SUDO" not in json.dumps(override), f"{profile['slug']} grants root"
+
+
+def test_open_flags_root_per_team(spec_for):
+    values = values_for(spec_for("open", teams=2))
+    for team in values["custom"]["workbench"]["teams"]:
+        assert team["root_allowed"] is True
+        for profile in team["profiles"]:
+            override = profile["kubespawner_override"]
+            assert override["uid"] == 0 and override["environment"] == {"GRANT_SUDO": "yes"}, profile["slug"]
+
+
+def test_profiles_route_to_the_team_namespace(spec_for):
+    spec = spec_for("balanced", teams=3)
+    values = values_for(spec)
+    teams = {t["name"]: t for t in values["custom"]["workbench"]["teams"]}
+    for team in spec.teams:
+        data = teams[team.name]
+        assert data["namespace"] == team.name and data["idp_group"] == team.idp_group
+        assert [p["slug"] for p in data["profiles"]] == [f"{team.name}-{p.name}" for p in team.profiles]
+        for profile in data["profiles"]:
+            override = profile["kubespawner_override"]
+            assert override["namespace"] == team.name and override["service_account"] == f"{team.name}-workbench"
+    gpu = next(p for p in teams["genomics"]["profiles"] if p["slug"] == "genomics-gpu")["kubespawner_override"]
+    assert gpu["extra_resource_limits"] == {"nvidia.com/gpu": "1"}
+    assert gpu["tolerations"][0]["key"] == "nvidia.com/gpu"
+    assert values["singleuser"]["profileList"] == []
+
+
+def test_no_team_or_org_string_in_hub_code(spec_for):
+    spec = spec_for("strict", teams=HOSTILE_TEAMS)
+    values = values_for(spec)
+    code = "\n".join(values["hub"]["extraConfig"].values())
+    assert code == jv.TEAM_ROUTING_CODE, "extraConfig is exactly the static snippet"
+    words = {spec.org, spec.hub_hostname}
+    for team in spec.teams:
+        words |= {team.name, team.idp_group, team.description}
+        words |= {p.display_name for p in team.profiles}
+    for word in words:
+        assert word not in code, f"{word!r} appears in hub Python code"
+    compile(code, "extraConfig", "exec")
+    assert values["custom"]["workbench"]["teams"][0]["profiles"][0]["description"] == HOSTILE_TEAMS[0]["description"]
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(status, message)
+        self.status = status
+
+
+def _load_routing(values: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
+    """Run the extraConfig snippet the way the hub does, with z2jh and tornado stand-ins."""
+    custom = values["custom"]
+
+    def get_config(key: str, default: Any = None) -> Any:
+        node: Any = {"custom": custom}
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    monkeypatch.setitem(sys.modules, "z2jh", types.SimpleNamespace(get_config=get_config))
+    web = types.SimpleNamespace(HTTPError=_HTTPError)
+    monkeypatch.setitem(sys.modules, "tornado", types.SimpleNamespace(web=web))
+    monkeypatch.setitem(sys.modules, "tornado.web", web)
+    spawner_config = types.SimpleNamespace()
+    namespace = {"c": types.SimpleNamespace(KubeSpawner=spawner_config)}
+    exec(compile(values["hub"]["extraConfig"][jv.TEAM_ROUTING_KEY], "extraConfig", "exec"), namespace)
+    return spawner_config
+
+
+def _spawner(*groups: str, namespace: str = "jupyterhub") -> types.SimpleNamespace:
+    user = types.SimpleNamespace(groups=[types.SimpleNamespace(name=g) for g in groups])
+    return types.SimpleNamespace(user=user, namespace=namespace)
+
+
+def test_routing_offers_only_the_users_teams(spec_for, monkeypatch):
+    spec = spec_for("balanced", teams=3)
+    kube = _load_routing(values_for(spec), monkeypatch)
+    genomics, second = spec.teams[0], spec.teams[1]
+    offered = kube.profile_list(_spawner(genomics.idp_group, "unrelated"))
+    assert {p["kubespawner_override"]["namespace"] for p in offered} == {genomics.name}
+    both = kube.profile_list(_spawner(genomics.idp_group, second.idp_group))
+    assert {p["kubespawner_override"]["namespace"] for p in both} == {genomics.name, second.name}
+    kube.pre_spawn_hook(_spawner(second.idp_group))
+    with pytest.raises(_HTTPError) as refused:
+        kube.pre_spawn_hook(_spawner("someone-else"))
+    assert refused.value.status == 403
+    pod = object()
+    assert kube.modify_pod_hook(_spawner(second.idp_group, namespace=second.name), pod) is pod
+    with pytest.raises(_HTTPError):
+        kube.modify_pod_hook(_spawner(second.idp_group, namespace=genomics.name), pod)
+    with pytest.raises(_HTTPError):
+        kube.modify_pod_hook(_spawner(second.idp_group, namespace="jupyterhub"), pod)
+
+
+def test_load_balancer_per_ingress(spec_for):
+    key = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+    strict = values_for(spec_for("strict"))["proxy"]
+    assert strict["service"]["annotations"][key] == "internal"
+    assert strict["service"]["loadBalancerSourceRanges"] == ["10.40.0.0/16"]
+    opened = values_for(spec_for("open"))["proxy"]
+    assert opened["service"]["annotations"][key] == "internet-facing"
+    assert "loadBalancerSourceRanges" not in opened["service"]
+    for proxy in (strict, opened):
+        assert proxy["service"]["type"] == "LoadBalancer" and proxy["service"]["disableHttpPort"] is True
+        assert proxy["https"] == {"enabled": True, "type": "offload", "hosts": ["jupyter.acme.example"]}
+        assert proxy["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == SAMPLE["certificate_arn"]
+
+
+def test_cull_uses_the_stance_idle_timeout(spec_for, stance_name):
+    spec = spec_for(stance_name)
+    cull = values_for(spec)["cull"]
+    assert cull["enabled"] is True
+    assert cull["timeout"] == spec.stance.compute.sessions.idle_timeout_minutes * 60
+
+
+def test_network_policies_on_for_every_pod(spec_for):
+    values = values_for(spec_for("strict", teams=2))
+    for path in (("hub",), ("proxy", "chp"), ("singleuser",)):
+        node = values
+        for part in path:
+            node = node[part]
+        assert node["networkPolicy"]["enabled"] is True, ".".join(path)
+    ingress = values["hub"]["networkPolicy"]["ingress"][0]
+    selector = ingress["from"][0]["namespaceSelector"]["matchExpressions"][0]
+    assert selector["values"] == ["genomics", "team-1"] and ingress["ports"] == [{"port": 8081, "protocol": "TCP"}]
+
+
+def test_storage_and_package_mirror(spec_for):
+    values = values_for(spec_for("strict"))
+    singleuser = values["singleuser"]
+    assert singleuser["storage"]["dynamic"]["storageClass"] == "efs-homes"
+    assert singleuser["extraEnv"]["PIP_INDEX_URL"] == SAMPLE["pip_index_url"]
+    assert SAMPLE["pip_index_url"] in singleuser["extraFiles"]["pip-conf"]["stringData"]
+    assert singleuser["extraEnv"]["WORKBENCH_CRAN_URL"] == SAMPLE["r_repos_url"]
+    assert SAMPLE["r_repos_url"] not in singleuser["extraFiles"]["rprofile"]["stringData"], "R code reads the URL from env"
+    no_r = values_for(spec_for("strict"), r_repos_url=None)["singleuser"]
+    assert "rprofile" not in no_r["extraFiles"] and "WORKBENCH_CRAN_URL" not in no_r["extraEnv"]
+
+
+def test_groups_are_synced_and_dummy_auth_refused(spec_for):
+    values = values_for(spec_for("strict"))
+    assert values["hub"]["config"]["GenericOAuthenticator"]["manage_groups"] is True
+    assert values["hub"]["config"]["GenericOAuthenticator"]["client_id"] == "jupyterhub"
+    with pytest.raises(ValueError, match="authenticator_class"):
+        values_for(spec_for("strict"), hub_config={"JupyterHub": {"authenticator_class": "dummy"}})
