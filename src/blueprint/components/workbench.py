@@ -1,0 +1,198 @@
+"""Workbench: JupyterHub (Zero to JupyterHub chart) with EFS homes, team routing and TLS at an NLB."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from ..model import BlueprintSpec
+from .jupyterhub_values import (
+    CHART_NAME,
+    CHART_REPO,
+    EFS_STORAGE_CLASS,
+    JUPYTERHUB_NAMESPACE,
+    RELEASE_NAME,
+    USER_UID,
+    USERS_GID,
+    HubSettings,
+    chart_version,
+    render_values,
+)
+from .naming import child, tags, type_token
+
+
+@dataclass(frozen=True)
+class WorkbenchArgs:
+    """Inputs of Workbench; build with `from_spec`."""
+
+    org: str
+    stack: str
+    settings: HubSettings
+    chart_version: str
+    pod_security_version: str
+    retain_homes: bool
+    provider: k8s.Provider
+    hub_config: pulumi.Input[Mapping[str, Any]]
+    efs_file_system_id: pulumi.Input[str]
+    pip_index_url: pulumi.Input[str]
+    r_repos_url: pulumi.Input[str | None] = None
+    certificate_arn: pulumi.Input[str] | None = None
+    after: Sequence[pulumi.Resource] = field(default=())
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: BlueprintSpec,
+        *,
+        provider: k8s.Provider,
+        hub_config: pulumi.Input[Mapping[str, Any]],
+        efs_file_system_id: pulumi.Input[str],
+        pip_index_url: pulumi.Input[str],
+        r_repos_url: pulumi.Input[str | None] = None,
+        certificate_arn: pulumi.Input[str] | None = None,
+        after: Sequence[pulumi.Resource] = (),
+    ) -> WorkbenchArgs:
+        """`hub_config` is the `hub.config` fragment from the identity component; `after`
+        are resources (the TeamSpaces) that must exist before the hub spawns into them."""
+        return cls(
+            org=spec.org,
+            stack=spec.stack,
+            settings=HubSettings.from_spec(spec),
+            chart_version=chart_version(spec.stance.stability.versions),
+            pod_security_version=f"v{spec.stance.stability.kubernetes_version}",
+            retain_homes=spec.stance.storage.protect_stateful,
+            provider=provider,
+            hub_config=hub_config,
+            efs_file_system_id=efs_file_system_id,
+            pip_index_url=pip_index_url,
+            r_repos_url=r_repos_url,
+            certificate_arn=certificate_arn,
+            after=tuple(after),
+        )
+
+
+class Workbench(pulumi.ComponentResource):
+    """JupyterHub for every team, installed with the Zero to JupyterHub chart (open source we run).
+
+    - Chart version per the stance's version policy (exact `4.4.0`, minor `~4.4.0`,
+      latest `^4.4.0`), namespace `jupyterhub` (Pod Security `baseline` enforced,
+      `restricted` warned: some chart pods do not declare everything restricted asks).
+    - Values come from the pure `jupyterhub_values.render_values`; see there for
+      team routing (per-team profiles and namespaces, static hub code reading data).
+    - Idle culling: the chart runs one culler for the whole hub, so the timeout is
+      the stance's `idle_timeout_minutes`; a team override is not honoured.
+    - Homes on EFS through the `efs-homes` StorageClass (EFS CSI access points,
+      uid 1000 / gid 100); `Retain` when the stance protects stateful resources.
+    - TLS ends at an NLB (AWS Load Balancer Controller annotations; internal when
+      the stance's ingress is `internal`) with an ACM certificate for
+      `hub_hostname`. Without `certificate_arn` this component requests one
+      (DNS validation) and `pulumi up` waits until the records in
+      `tls_validation_records` exist in the zone. A hostname only in a private
+      zone cannot be validated publicly: bring a certificate (ACM Private CA).
+    - Not created here: the DNS record pointing `hub_hostname` at the NLB, the
+      AWS Load Balancer Controller and the EFS CSI driver (cluster add-ons).
+    """
+
+    hub_url: pulumi.Output[str]
+    """`https://<hub_hostname>`."""
+    release_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    """Namespace of the hub and proxy (user sessions run in team namespaces)."""
+    tls_validation_records: pulumi.Output[list[dict[str, str]]]
+    """DNS records that validate the requested certificate (empty when one was passed in)."""
+
+    def __init__(self, name: str, args: WorkbenchArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("workbench", "Workbench"), name, None, opts)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            child(name, "namespace"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=JUPYTERHUB_NAMESPACE,
+                labels={
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/enforce-version": args.pod_security_version,
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                },
+            ),
+            opts=k8s_opts,
+        )
+        storage_class = k8s.storage.v1.StorageClass(
+            child(name, "efs-homes"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=EFS_STORAGE_CLASS),
+            provisioner="efs.csi.aws.com",
+            reclaim_policy="Retain" if args.retain_homes else "Delete",
+            volume_binding_mode="Immediate",
+            parameters={
+                "provisioningMode": "efs-ap",
+                "fileSystemId": args.efs_file_system_id,
+                "directoryPerms": "700",
+                "uid": str(USER_UID),
+                "gid": str(USERS_GID),
+                "basePath": "/homes",
+                "subPathPattern": "${.PVC.namespace}/${.PVC.name}",
+                "ensureUniqueDirectory": "true",
+            },
+            opts=k8s_opts,
+        )
+
+        waits_for: list[pulumi.Resource] = [namespace, storage_class, *args.after]
+        if args.certificate_arn is None:
+            certificate = aws.acm.Certificate(
+                child(name, "certificate"),
+                domain_name=args.settings.hostname,
+                validation_method="DNS",
+                tags=tags(args.org, args.stack),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            validation = aws.acm.CertificateValidation(
+                child(name, "certificate-validation"),
+                certificate_arn=certificate.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            waits_for.append(validation)
+            certificate_arn: pulumi.Input[str] = validation.certificate_arn
+            self.tls_validation_records = certificate.domain_validation_options.apply(
+                lambda options: [
+                    {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
+                    for o in options or []
+                ]
+            )
+        else:
+            certificate_arn = args.certificate_arn
+            self.tls_validation_records = pulumi.Output.from_input([])
+
+        values = pulumi.Output.all(args.hub_config, args.pip_index_url, args.r_repos_url, certificate_arn).apply(
+            lambda v: render_values(
+                args.settings, hub_config=v[0], pip_index_url=v[1], r_repos_url=v[2], certificate_arn=v[3]
+            )
+        )
+        release = k8s.helm.v3.Release(
+            child(name, "jupyterhub"),
+            name=RELEASE_NAME,
+            chart=CHART_NAME,
+            version=args.chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPO),
+            namespace=namespace.metadata.name,
+            values=values,
+            # The hub image pull and the NLB take a while on a fresh cluster.
+            timeout=900,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=waits_for),
+        )
+
+        self.hub_url = pulumi.Output.from_input(f"https://{args.settings.hostname}")
+        self.release_name = release.name
+        self.namespace = namespace.metadata.name
+        self.register_outputs(
+            {
+                "hub_url": self.hub_url,
+                "release_name": self.release_name,
+                "namespace": self.namespace,
+                "tls_validation_records": self.tls_validation_records,
+            }
+        )

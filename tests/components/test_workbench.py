@@ -1,0 +1,124 @@
+"""Workbench under the mock engine: the Helm release, its values as recorded, EFS StorageClass, TLS."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from blueprint.components import jupyterhub_values as jv
+from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
+from blueprint.components.workbench import Workbench, WorkbenchArgs
+from tests.components import conftest as runner
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+EFS_ID = "fs-0123456789abcdef0"
+PIP = "https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/"
+HUB_CONFIG = {
+    "JupyterHub": {"authenticator_class": "generic-oauth"},
+    "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "sample-secret"},
+}
+
+
+def build(spec, *, certificate_arn=None, with_teams: bool = False):
+    provider = k8s.Provider("k8s", kubeconfig="{}")
+    spaces = []
+    if with_teams:
+        spaces = [
+            TeamSpace(f"acme-team-{t.name}", TeamSpaceArgs.from_spec(spec, t.name, provider=provider, irsa_role_arn="arn:aws:iam::1:role/x"))
+            for t in spec.teams
+        ]
+    workbench = Workbench(
+        "acme-workbench",
+        WorkbenchArgs.from_spec(
+            spec,
+            provider=provider,
+            hub_config=pulumi.Output.secret(HUB_CONFIG),
+            efs_file_system_id=pulumi.Output.from_input(EFS_ID),
+            pip_index_url=pulumi.Output.from_input(PIP),
+            r_repos_url=None,
+            certificate_arn=certificate_arn,
+            after=spaces,
+        ),
+    )
+    return pulumi.Output.all(hub_url=workbench.hub_url, release=workbench.release_name, namespace=workbench.namespace)
+
+
+@pytest.mark.parametrize(("stance", "version"), [("strict", "4.4.0"), ("balanced", "~4.4.0"), ("open", "^4.4.0")])
+def test_release_chart_and_version(spec_for, run_program, stance, version):
+    run = run_program(lambda: build(spec_for(stance)))
+    release = run.one(RELEASE)
+    inputs = release.inputs
+    assert (inputs["chart"], inputs["version"], inputs["namespace"]) == ("jupyterhub", version, "jupyterhub"), f"{release}"
+    assert inputs["repositoryOpts"]["repo"] == "https://hub.jupyter.org/helm-chart/"
+    assert release.provider and "pulumi:providers:kubernetes" in release.provider, f"{release} must use the cluster provider"
+    assert run.value == {"hub_url": "https://jupyter.acme.example", "release": "jupyterhub", "namespace": "jupyterhub"}
+
+
+def test_recorded_values_validate_against_the_chart(spec_for, run_program, stance_name):
+    """The values as the engine received them (numbers as floats) pass the vendored schema after a Helm merge."""
+    run = run_program(lambda: build(spec_for(stance_name, teams=3)))
+    release = run.one(RELEASE)
+    values = release.inputs["values"]
+    assert isinstance(values["cull"]["timeout"], float), "mocks hand numbers back as floats; the test must see that"
+    assert jv.schema_errors(values) == [], f"{release} ({stance_name}): values rejected by the z2jh schema"
+    assert any(path.startswith("values") for path in release.secret_inputs), "the IdP client secret keeps the values secret"
+
+
+def test_strict_uses_an_internal_nlb(spec_for, run_program):
+    run = run_program(lambda: build(spec_for("strict")))
+    annotations = run.one(RELEASE).inputs["values"]["proxy"]["service"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+
+
+def test_efs_storage_class(spec_for, run_program):
+    run = run_program(lambda: build(spec_for("strict")))
+    storage = run.one(STORAGE_CLASS).inputs
+    assert storage["metadata"]["name"] == "efs-homes" and storage["provisioner"] == "efs.csi.aws.com"
+    assert storage["parameters"]["fileSystemId"] == EFS_ID and storage["parameters"]["provisioningMode"] == "efs-ap"
+    assert storage["reclaimPolicy"] == "Retain", "strict protects stateful data"
+    opened = run_program(lambda: build(spec_for("open"))).one(STORAGE_CLASS).inputs
+    assert opened["reclaimPolicy"] == "Delete"
+
+
+def test_certificate_requested_or_passed_in(spec_for, run_program):
+    run = run_program(lambda: build(spec_for("strict")))
+    certificate = run.one(CERTIFICATE)
+    assert certificate.inputs["domainName"] == "jupyter.acme.example" and certificate.inputs["validationMethod"] == "DNS"
+    given = "arn:aws:acm:eu-west-1:123456789012:certificate/given"
+    run = run_program(lambda: build(spec_for("strict"), certificate_arn=given))
+    assert run.of_type(CERTIFICATE) == []
+    annotations = run.one(RELEASE).inputs["values"]["proxy"]["service"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == given
+
+
+def test_release_waits_for_team_spaces(spec_for, run_program, monkeypatch):
+    dependencies: dict[str, list[str]] = {}
+    register = runner.RecordingMonitor.RegisterResource
+
+    def recording(self, request):
+        response = register(self, request)
+        dependencies[response.urn] = list(request.dependencies)
+        return response
+
+    monkeypatch.setattr(runner.RecordingMonitor, "RegisterResource", recording)
+    spec = spec_for("strict", teams=2)
+    run = run_program(lambda: build(spec, with_teams=True))
+    release = run.one(RELEASE)
+    spaces = {r.urn for r in run.of_type("workbench:teamspace:TeamSpace")}
+    assert len(spaces) == 2
+    waited = set(dependencies[release.urn])
+    # A dependency on a component is expanded to its children by the SDK; either form counts.
+    for space in spaces:
+        children = {r.urn for r in run.children(space)}
+        assert space in waited or children <= waited, f"{release} does not wait for {space}"
+    assert release.parent and "workbench:workbench:Workbench" in release.parent
+
+
+def test_hub_namespace_pod_security(spec_for, run_program):
+    run = run_program(lambda: build(spec_for("strict")))
+    [namespace] = [n for n in run.of_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "jupyterhub"]
+    labels = namespace.inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline" and labels["pod-security.kubernetes.io/warn"] == "restricted"
