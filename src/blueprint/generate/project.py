@@ -17,6 +17,8 @@ from ..model.loading import validate
 from ..model.yamlio import dump_yaml
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
+from .upgrade import record_generation
+from .workflow import WORKFLOW_FILE, readme_section, render_workflow
 from .writer import write_tree
 
 ANSWERS_FILE = ".blueprint/answers.json"
@@ -192,17 +194,19 @@ The IdP callback URL to register is `https://{spec.hub_hostname}/hub/oauth_callb
 
 def render_project(answers: NewProject, document: dict[str, Any], spec: BlueprintSpec) -> dict[str, str]:
     """Every file of a new project, relative path -> text."""
-    return {
+    files = {
         "blueprint.yaml": commented_blueprint(document),
         SCHEMA_FILE: json.dumps(blueprint_schema(), indent=2, sort_keys=True) + "\n",
         "Pulumi.yaml": pulumi_project(answers),
         f"Pulumi.{spec.stack}.yaml": pulumi_stack(spec),
         "__main__.py": MAIN_PY,
         "requirements.txt": requirements(),
-        "README.md": project_readme(answers, spec),
+        "README.md": project_readme(answers, spec) + readme_section(spec),
         ".gitignore": GITIGNORE,
         ANSWERS_FILE: json.dumps({"generator": "workbench-blueprint", "version": __version__, "answers": _answers_json(answers)}, indent=2, sort_keys=True) + "\n",
     }
+    files[WORKFLOW_FILE] = render_workflow(spec)
+    return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
 
 
 def _answers_json(answers: NewProject) -> dict[str, Any]:

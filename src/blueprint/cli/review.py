@@ -1,0 +1,142 @@
+"""`blueprint diff`, `review` and `upgrade`: what a change to a blueprint does, before anyone applies it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ._app import ExitCode, app, err, handles_errors, out
+
+if TYPE_CHECKING:
+    from ..review.diff import ProjectDiff
+
+_STYLE = {"weaker": "bold red", "stronger": "green", "changed": "yellow"}
+_ACTION = {"add": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red")}
+
+
+def _value(value: object) -> str:
+    return escape(json.dumps(value, sort_keys=True, default=str))
+
+
+def print_diff(diff: ProjectDiff, *, limit: int | None = None) -> None:
+    """Human view of a ProjectDiff on stdout: controls riskiest first, then teams, exceptions and resources."""
+    old, new = diff.old.stance.name, diff.new.stance.name
+    out.print(f"[bold]stance[/] {escape(old)}" + (f" → {escape(new)}" if old != new else " (unchanged)") + f" · teams {len(diff.old.teams)} → {len(diff.new.teams)}")
+    if diff.controls:
+        table = Table(title="controls", title_justify="left", header_style="bold")
+        for column in ("change", "concern", "where", "control", "before", "after"):
+            table.add_column(column, overflow="fold")
+        for change in diff.controls[:limit]:
+            style = _STYLE[change.change.value]
+            table.add_row(f"[{style}]{change.change.value}[/]", change.concern.value, escape(change.scope), escape(change.control), _value(change.old), _value(change.new))
+        out.print(table)
+        if limit is not None and len(diff.controls) > limit:
+            out.print(f"…and {len(diff.controls) - limit} more (--json lists all)")
+    else:
+        out.print("controls: no changes")
+    for label, names in (("teams added", diff.teams.added), ("teams removed", diff.teams.removed)):
+        if names:
+            out.print(f"{label}: {escape(', '.join(names))}")
+    exceptions = diff.exceptions
+    for label, items in (("exceptions added", exceptions.added), ("exceptions removed", exceptions.removed), ("exceptions expiring", exceptions.expiring), ("exceptions expired", exceptions.expired)):
+        for item in items:
+            out.print(f"{label}: {escape(item.team)} {escape(item.control)}={_value(item.value)} until {item.expires} ({escape(item.reason)})")
+    resources = diff.resources
+    if resources is None:
+        out.print("resources: not previewed (--no-preview)")
+        return
+    summary = resources.summary()
+    out.print(f"[bold]resources[/] (offline preview, not `pulumi preview`): +{summary['add']} ~{summary['change']} -{summary['remove']}, {summary['same']} unchanged")
+    shown = 0
+    for change in resources:
+        if limit is not None and shown >= limit:
+            break
+        shown += 1
+        sign, style = _ACTION[change.action]
+        out.print(f"  [{style}]{sign}[/] {escape(change.type)} {escape(change.name)}")
+        for item in change.inputs:
+            out.print(f"      {escape(item.path)}: {_value(item.old)} → {_value(item.new)}")
+    total = len(resources.added) + len(resources.changed) + len(resources.removed)
+    if limit is not None and total > limit:
+        out.print(f"  …and {total - limit} more (--json lists all)")
+    for finding in diff.findings:
+        out.print(f"[bold red]risk[/] {finding.kind}: {escape(finding.change.name)} {escape(finding.path)} — {escape(finding.why)}")
+
+
+@app.command()
+@handles_errors
+def diff(
+    old: Annotated[Path, typer.Argument(help="The old project directory (or its blueprint.yaml).")],
+    new: Annotated[Path, typer.Argument(help="The new project directory (or its blueprint.yaml).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.")] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.")] = True,
+) -> None:
+    """Show which controls got weaker or stronger and which resources change between two projects."""
+    from ..review.diff import diff_projects
+
+    result = diff_projects(old, new, preview=preview)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        return
+    print_diff(result)
+
+
+@app.command()
+@handles_errors
+def review(
+    directory: Annotated[Path, typer.Argument(help="The project directory in a git work tree.")],
+    base: Annotated[str, typer.Option(help="Git ref to compare with, e.g. origin/main or HEAD~1.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the markdown here instead of stdout.")] = None,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
+) -> None:
+    """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref."""
+    from ..review.check import run_check, unavailable
+    from ..review.diff import diff_projects
+    from ..review.git import project_at_ref
+    from ..review.markdown import render_review
+
+    with project_at_ref(directory, base) as base_dir:
+        err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
+        result = diff_projects(base_dir, directory, preview=preview)
+    check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
+    markdown = render_review(result, check, base_label=base)
+    if output is None:
+        typer.echo(markdown, nl=False)
+    else:
+        output.write_text(markdown, encoding="utf-8")
+        err.print(f"wrote {escape(str(output))} ({len(markdown)} characters)")
+
+
+@app.command()
+@handles_errors
+def upgrade(
+    directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
+    force: Annotated[bool, typer.Option("--force", help="Upgrade even when the directory has uncommitted git changes.")] = False,
+    allow_conflicts: Annotated[bool, typer.Option("--allow-conflicts", help="Write conflict markers into files that both you and this version changed.")] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the resources this version's program changes (needs the old version in DIR/venv).")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+) -> None:
+    """Regenerate the project's files with this version, keeping your edits (three-way merge)."""
+    from ..generate.upgrade import upgrade_project
+
+    result = upgrade_project(directory, force=force, allow_conflicts=allow_conflicts, dry_run=dry_run, preview=preview)
+    for path, status in sorted(result.files.items()):
+        if status != "unchanged":
+            out.print(f"  {escape(status):<12} {escape(path)}")
+    if result.conflicts and not allow_conflicts:
+        err.print("[bold red]error:[/] these files were changed both by you and by this version; nothing was written:")
+        for path in result.conflicts:
+            err.print(f"       {escape(path)}")
+        err.print("       resolve by hand, or run again with --allow-conflicts to write conflict markers")
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    if result.diff is not None:
+        print_diff(result.diff, limit=50)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    verb = "would upgrade" if dry_run else "upgraded"
+    out.print(f"[green]{verb}[/] {escape(str(directory))}: {escape(result.old_version)} → {escape(result.new_version)}" + (f", {len(result.conflicts)} file(s) with conflict markers" if result.conflicts else ""))
