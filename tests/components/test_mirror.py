@@ -48,7 +48,7 @@ def build(spec, **extra):
         kms_key_arn=KMS_ARN,
         provider=provider,
         oidc_provider_arn=OIDC_ARN,
-        oidc_issuer_url=runner.OIDC_ISSUER,
+        oidc_issuer=runner.OIDC_ISSUER.removeprefix("https://"),
         **extra,
     )
     mirror = PackageMirror("acme-mirror", args)

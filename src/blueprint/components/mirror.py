@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pydantic import TypeAdapter
 
 from ..model import BlueprintSpec
 from ..model.types import HttpsUrl
-from .naming import child, tags, type_token
+from .naming import child, irsa_trust_policy, physical_name, service_account_subject, tags, type_token
 
 MIRROR_NAMESPACE = "package-mirror"
 UPSTREAM_REPOSITORY = "pypi-upstream"
@@ -122,11 +121,7 @@ def normalize_package(name: str) -> str:
 
 def domain_name_for(org: str, stack: str) -> str:
     """CodeArtifact domain name: `<org>-<stack>`, shortened with a hash past the 50-character limit."""
-    name = f"{org}-{stack}"
-    if len(name) <= 50:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[:41].rstrip('-')}-{digest}"
+    return physical_name(org, stack, max_length=50)
 
 
 def resolve_r_repository(
@@ -178,7 +173,7 @@ class PackageMirrorArgs:
     kms_key_arn: pulumi.Input[str] | None = None
     provider: k8s.Provider | None = None
     oidc_provider_arn: pulumi.Input[str] | None = None
-    oidc_issuer_url: pulumi.Input[str] | None = None
+    oidc_issuer: pulumi.Input[str] | None = None
 
     @classmethod
     def from_spec(
@@ -188,7 +183,7 @@ class PackageMirrorArgs:
         kms_key_arn: pulumi.Input[str] | None = None,
         provider: k8s.Provider | None = None,
         oidc_provider_arn: pulumi.Input[str] | None = None,
-        oidc_issuer_url: pulumi.Input[str] | None = None,
+        oidc_issuer: pulumi.Input[str] | None = None,
         r_mirror_url: str | None = None,
     ) -> PackageMirrorArgs:
         packages = spec.stance.packages
@@ -224,7 +219,7 @@ class PackageMirrorArgs:
             kms_key_arn=kms_key_arn,
             provider=provider,
             oidc_provider_arn=oidc_provider_arn,
-            oidc_issuer_url=oidc_issuer_url,
+            oidc_issuer=oidc_issuer,
         )
 
     @property
@@ -355,9 +350,9 @@ class PackageMirror(pulumi.ComponentResource):
         workbench: aws.codeartifact.Repository,
         aws_tags: dict[str, str],
     ) -> None:
-        if args.provider is None or args.oidc_provider_arn is None or args.oidc_issuer_url is None:
+        if args.provider is None or args.oidc_provider_arn is None or args.oidc_issuer is None:
             raise ValueError(
-                f"python mode {args.python_mode!r} needs curator jobs: pass provider, oidc_provider_arn and oidc_issuer_url"
+                f"python mode {args.python_mode!r} needs curator jobs: pass provider, oidc_provider_arn and oidc_issuer"
             )
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         namespace = k8s.core.v1.Namespace(
@@ -481,8 +476,8 @@ class PackageMirror(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> None:
         account = f"curator-{job}"
-        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
-            lambda v: json.dumps(_irsa_trust(v[0], v[1], f"system:serviceaccount:{MIRROR_NAMESPACE}:{account}"))
+        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+            lambda v: json.dumps(irsa_trust_policy(v[0], v[1], [service_account_subject(MIRROR_NAMESPACE, account)]))
         )
         role = aws.iam.Role(
             child(name, job, "role"),
@@ -574,18 +569,3 @@ def _packages_of(repository_arn: pulumi.Input[str]) -> pulumi.Output[str]:
 def _package_groups_of(domain_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     """`arn:...:domain/<domain>` -> `arn:...:package-group/<domain>/*`."""
     return pulumi.Output.from_input(domain_arn).apply(lambda arn: arn.replace(":domain/", ":package-group/", 1) + "/*")
-
-
-def _irsa_trust(provider_arn: str, issuer_url: str, subject: str) -> dict:
-    issuer = issuer_url.removeprefix("https://")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{issuer}:sub": subject, f"{issuer}:aud": "sts.amazonaws.com"}},
-            }
-        ],
-    }
