@@ -12,7 +12,8 @@ Use the `run_program` fixture:
 exception in an `apply` fails the test) and returns a `Run`:
 
 - `run.resources`: every registered resource as a `Recorded` (urn, type, name, parent urn, inputs with
-  camelCase keys and secrets unwrapped, `secret_inputs`, `protect`, `retain_on_delete`, `provider`);
+  camelCase keys and secrets unwrapped, `secret_inputs`, the mock's `outputs` (inputs plus computed ids,
+  ARNs and autonamed names), `protect`, `retain_on_delete`, `provider`);
 - `run.of_type(token)`, `run.one(token)`, `run.named(name)`, `run.children(urn)`;
 - `run.value`: what `program()` returned, resolved (return `Output.all(res.urn, res.prop).apply(check)`
   to assert on outputs; the check can name the resource through the urn);
@@ -195,6 +196,7 @@ class Recorded:
     parent: str | None
     custom: bool
     inputs: dict[str, Any] = field(repr=False)
+    outputs: dict[str, Any] = field(repr=False, default_factory=dict)
     secret_inputs: frozenset[str] = frozenset()
     protect: bool = False
     retain_on_delete: bool = False
@@ -227,6 +229,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent=request.parent or None,
             custom=request.custom,
             inputs=inputs,
+            outputs=_unwrap_secrets(rpc.deserialize_properties(response.object), "", set()),
             secret_inputs=frozenset(secrets),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
@@ -256,8 +259,8 @@ class Run:
         assert len(found) == 1, f"expected exactly one {token}, found {[str(r) for r in found]}"
         return found[0]
 
-    def named(self, name: str) -> Recorded:
-        found = [r for r in self.resources if r.name == name]
+    def named(self, name: str, token: str | None = None) -> Recorded:
+        found = [r for r in self.resources if r.name == name and token in (None, r.type)]
         assert len(found) == 1, f"expected one resource named {name!r}, found {[str(r) for r in found]}"
         return found[0]
 

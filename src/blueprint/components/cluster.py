@@ -176,7 +176,7 @@ class WorkbenchCluster(pulumi.ComponentResource):
 
     def _role(self, label: str, trust: pulumi.Input[dict[str, object]], policies: Sequence[str]) -> aws.iam.Role:
         """A role with exactly the listed AWS-managed policies attached (and nothing else attached here)."""
-        role = aws.iam.Role(child(self._name, label), assume_role_policy=pulumi.Output.json_dumps(trust), tags=self._args.tags, opts=self._opts())
+        role = aws.iam.Role(child(self._name, label, "role"), assume_role_policy=pulumi.Output.json_dumps(trust), tags=self._args.tags, opts=self._opts())
         for policy in policies:
             aws.iam.RolePolicyAttachment(
                 child(self._name, label, policy.rsplit("/", 1)[-1]),
