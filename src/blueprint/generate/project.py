@@ -15,6 +15,7 @@ from ..catalog import blueprint_schema
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
 from ..model.yamlio import dump_yaml
+from ..policy import render_policy_pack
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
 from .upgrade import record_generation
@@ -205,6 +206,7 @@ def render_project(answers: NewProject, document: dict[str, Any], spec: Blueprin
         ".gitignore": GITIGNORE,
         ANSWERS_FILE: json.dumps({"generator": "workbench-blueprint", "version": __version__, "answers": _answers_json(answers)}, indent=2, sort_keys=True) + "\n",
     }
+    files.update(render_policy_pack(requirements()))  # policy/: the stance rules as a CrossGuard pack
     files[WORKFLOW_FILE] = render_workflow(spec)
     return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
 

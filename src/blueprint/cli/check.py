@@ -1,0 +1,78 @@
+"""`blueprint check`: the stance rules over the offline preview, biggest concern first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from ._app import ExitCode, app, err, handles_errors, out
+
+if TYPE_CHECKING:
+    from ..policy import CheckResult
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
+DISCLAIMER = "offline check (Pulumi mock engine) — not `pulumi preview --policy-pack policy`, which CI runs"
+
+
+@app.command()
+@handles_errors
+def check(
+    directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON: {stance, violations: [{rule, concern, severity, urn, message}], passed, warnings, resources_checked}.")
+    ] = False,
+    against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,
+) -> None:
+    """Check the project's offline preview against its stance's rules; exit 1 when any rule is broken."""
+    from ..errors import UsageError
+    from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
+    from ..policy import RULES, evaluate
+    from ..preview import preview_project
+
+    if against is not None and against not in BUILTIN_STANCES:
+        raise UsageError(option="--against", message=f"{against!r} is not a built-in stance", fix=f"use one of: {', '.join(BUILTIN_STANCES)}")
+    spec = load_blueprint(directory)
+    judge = builtin_stance(against) if against else None
+    with err.status("running the program under Pulumi's mock engine…"):
+        graph = preview_project(directory)
+    result = evaluate(spec, graph, against=judge)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), indent=2, sort_keys=True))
+    else:
+        print_result(result, total_rules=len(RULES), project_stance=spec.stance.name)
+    if not result.ok:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+def _where(urn: str) -> str:
+    """`name (type)` from a URN; the URN itself when it is not one."""
+    parts = urn.split("::")
+    if len(parts) < 4:
+        return urn or "(the whole program)"
+    return f"{parts[-1]} ({parts[-2].rsplit('$', 1)[-1]})"
+
+
+def print_result(result: CheckResult, *, total_rules: int, project_stance: str) -> None:
+    judged = f"stance {result.stance}" + (f" (project stance {project_stance})" if result.stance != project_stance else "")
+    out.print(f"[yellow]{DISCLAIMER}[/]")
+    out.print(f"[bold]{escape(judged)}[/]: {result.resources_checked} resources, {total_rules} rules")
+    for concern, violations in result.by_concern().items():
+        out.print(f"\n[bold]{concern.value}[/] ({len(violations)})")
+        for v in violations:
+            style = SEVERITY_STYLE[v.severity.value]
+            out.print(f"  [{style}]✗ {v.severity.value:<8}[/] {escape(v.rule)}  {escape(_where(v.urn))}")
+            out.print(f"      {escape(v.message)}")
+    if result.warnings:
+        out.print("\n[bold]warnings[/] (not violations yet)")
+        for w in result.warnings:
+            out.print(f"  [yellow]![/] {escape(w.rule)}  {escape(w.message)}")
+    concerns = len(result.by_concern())
+    verdict = "[green]no violations[/]" if result.ok else f"[red]{len(result.violations)} violation(s) in {concerns} concern(s)[/]"
+    out.print(
+        f"\n{verdict}; {len(result.passed)} rule(s) passed, {len(result.not_applicable)} not asked for by the stance, "
+        f"{len(result.warnings)} warning(s)"
+    )

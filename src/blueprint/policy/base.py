@@ -1,0 +1,209 @@
+"""What a stance rule is: an id, the concern it serves, the controls it enforces, and one check (no pulumi here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+from ..model import BlueprintSpec, Concern, Stance, TeamSpec
+from ..model.stance import META
+from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
+
+
+class Severity(str, Enum):
+    """How bad a violation is; the same four levels Pulumi CrossGuard uses."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found. Graph rules name the resource; `concern` overrides the rule's (exceptions)."""
+
+    message: str
+    urn: str | None = None
+    concern: Concern | None = None
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may read besides resources: the judging stance, the project's teams as judged, and the clock.
+
+    `own` is False under `--against`: the project is judged by another stance's rules, and
+    team values it inherited from its own stance are replaced by the judging stance's.
+    `secrets_visible` is False inside a CrossGuard pack, where the engine hands policies
+    decrypted values, so "is this a secret?" cannot be answered there.
+    """
+
+    spec: BlueprintSpec
+    stance: Stance
+    teams: tuple[TeamSpec, ...]
+    today: dt.date
+    own: bool = True
+    secrets_visible: bool = True
+
+    def team(self, name: str) -> TeamSpec | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+
+ResourceCheck = Callable[[Resource, Context], Iterable[str]]
+GraphCheck = Callable[[ResourceGraph, Context], Iterable[Finding]]
+Applies = Callable[[Context], bool]
+
+
+def always(_: Context) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One stance rule. Exactly one of `check_resource` (with `types`) or `check_graph` is set."""
+
+    id: str
+    concern: Concern
+    severity: Severity
+    controls: tuple[str, ...]
+    description: str
+    applies: Applies = always
+    types: frozenset[str] = frozenset()
+    check_resource: ResourceCheck | None = None
+    check_graph: GraphCheck | None = None
+    needs_secret_markers: bool = False
+    warns: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.controls if c not in META]
+        if unknown:
+            raise ValueError(f"rule {self.id}: unknown control(s) {unknown}")
+        if (self.check_resource is None) == (self.check_graph is None):
+            raise ValueError(f"rule {self.id}: needs exactly one of check_resource or check_graph")
+        if self.check_resource is not None and not self.types:
+            raise ValueError(f"rule {self.id}: a resource rule names the types it checks")
+
+    @property
+    def scope(self) -> Literal["resource", "graph"]:
+        return "resource" if self.check_resource is not None else "graph"
+
+    def guards_floor(self, floor: frozenset[str]) -> bool:
+        """True when the rule enforces a floor control, or is a baseline every stance requires (no control).
+
+        Its CrossGuard policy is then mandatory; otherwise advisory.
+        """
+        return not self.controls or any(control in floor for control in self.controls)
+
+    def findings(self, graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
+        """Everything the rule finds in `graph` (the caller has checked `applies`)."""
+        if self.check_resource is not None:
+            for resource in graph:
+                if resource.type in self.types:
+                    for message in self.check_resource(resource, ctx):
+                        yield Finding(message, resource.urn)
+        else:
+            assert self.check_graph is not None
+            yield from self.check_graph(graph, ctx)
+
+
+@dataclass
+class RuleSet:
+    """Rules of one area, registered with decorators so each check and its metadata sit together."""
+
+    rules: list[Rule] = field(default_factory=list)
+
+    def resource(
+        self,
+        id: str,
+        *,
+        concern: Concern,
+        severity: Severity,
+        controls: tuple[str, ...],
+        types: Iterable[str],
+        description: str,
+        applies: Applies = always,
+        needs_secret_markers: bool = False,
+    ) -> Callable[[ResourceCheck], ResourceCheck]:
+        def register(check: ResourceCheck) -> ResourceCheck:
+            self.rules.append(
+                Rule(id, concern, severity, controls, description, applies, frozenset(types), check_resource=check, needs_secret_markers=needs_secret_markers)
+            )
+            return check
+
+        return register
+
+    def graph(
+        self,
+        id: str,
+        *,
+        concern: Concern,
+        severity: Severity,
+        controls: tuple[str, ...],
+        description: str,
+        applies: Applies = always,
+        needs_secret_markers: bool = False,
+        warns: bool = False,
+    ) -> Callable[[GraphCheck], GraphCheck]:
+        def register(check: GraphCheck) -> GraphCheck:
+            self.rules.append(
+                Rule(id, concern, severity, controls, description, applies, check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns)
+            )
+            return check
+
+        return register
+
+
+# ---- reading inputs -----------------------------------------------------------
+
+
+def dig(data: Any, *path: str | int, default: Any = None) -> Any:
+    """`data[path[0]][path[1]]...`, or `default` when any step is missing or not a container."""
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(data, list) or not -len(data) <= key < len(data):
+                return default
+        elif not isinstance(data, Mapping) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def known(value: Any) -> bool:
+    """False for values the preview cannot know yet (computed outputs)."""
+    return value != UNKNOWN
+
+
+def is_secret(value: Any) -> bool:
+    return value == SECRET
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def k8s_name(resource: Resource) -> str | None:
+    return dig(resource.inputs, "metadata", "name")
+
+
+def k8s_namespace(resource: Resource) -> str | None:
+    return dig(resource.inputs, "metadata", "namespace")
+
+
+def linked(graph: ResourceGraph, resource: Resource, token: str) -> list[Resource]:
+    """Resources of type `token` that `resource` depends on or is parented to: how a child names what it configures."""
+    urns = {*resource.dependencies, *( [resource.parent] if resource.parent else [])}
+    return [graph[urn] for urn in sorted(urns) if urn in graph and graph[urn].type == token]
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def stack_urn(graph: ResourceGraph) -> str | None:
+    """The root stack's URN: where findings about something missing from the whole program point."""
+    return next((r.urn for r in graph.roots() if r.type == STACK_TYPE), None)

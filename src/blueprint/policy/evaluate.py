@@ -1,0 +1,157 @@
+"""Judge a resource graph by a stance's rules: the offline half of "policies are written once"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import BlueprintSpec, Concern, Stance, TeamSpec
+from ..model import spec as spec_module
+from ..preview.graph import ResourceGraph
+from .base import Context, Rule, Severity
+from .rules import RULES
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One rule broken by one resource (or by the program as a whole)."""
+
+    rule: str
+    concern: Concern
+    severity: Severity
+    urn: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "concern": self.concern.value, "severity": self.severity.value, "urn": self.urn, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Something that will become a violation soon (an exception about to expire); never fails a check."""
+
+    rule: str
+    concern: Concern
+    urn: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "concern": self.concern.value, "urn": self.urn, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `evaluate` found: violations biggest concern first, the rules that passed, warnings."""
+
+    stance: str
+    violations: tuple[Violation, ...]
+    passed: tuple[str, ...]
+    warnings: tuple[Warning, ...]
+    resources_checked: int
+    not_applicable: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_concern(self) -> dict[Concern, list[Violation]]:
+        """Violations grouped by concern, in risk order (biggest first)."""
+        grouped: dict[Concern, list[Violation]] = {}
+        for violation in self.violations:
+            grouped.setdefault(violation.concern, []).append(violation)
+        return {concern: grouped[concern] for concern in Concern if concern in grouped}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stance": self.stance,
+            "violations": [v.as_json() for v in self.violations],
+            "passed": list(self.passed),
+            "warnings": [w.as_json() for w in self.warnings],
+            "resources_checked": self.resources_checked,
+        }
+
+
+def judged_teams(spec: BlueprintSpec, stance: Stance) -> tuple[TeamSpec, ...]:
+    """The project's teams as another stance would resolve them.
+
+    A team value equal to the project stance's default was inherited, so it follows the
+    judging stance; a value that differs was set for the team (blueprint.yaml or an
+    overlay) and is kept.
+    """
+    if stance == spec.stance:
+        return spec.teams
+    own = spec.stance.compute
+    other = stance.compute
+
+    def follow(value: Any, own_default: Any, other_default: Any) -> Any:
+        return other_default if value == own_default else value
+
+    teams = []
+    for team in spec.teams:
+        quota = team.quota.model_copy(
+            update={f: follow(getattr(team.quota, f), getattr(own.default_quota, f), getattr(other.default_quota, f)) for f in type(team.quota).model_fields}
+        )
+        teams.append(
+            team.model_copy(
+                update={
+                    "quota": quota,
+                    "root_allowed": follow(team.root_allowed, own.sessions.root_allowed, other.sessions.root_allowed),
+                    "idle_timeout_minutes": follow(team.idle_timeout_minutes, own.sessions.idle_timeout_minutes, other.sessions.idle_timeout_minutes),
+                    "budget_usd": follow(team.budget_usd, spec.stance.budgets.team_monthly_usd, stance.budgets.team_monthly_usd),
+                }
+            )
+        )
+    return tuple(teams)
+
+
+def context(spec: BlueprintSpec, *, today: dt.date | None = None, against: Stance | None = None, secrets_visible: bool = True) -> Context:
+    stance = against or spec.stance
+    return Context(
+        spec=spec,
+        stance=stance,
+        teams=judged_teams(spec, stance),
+        today=today or spec_module.today(),
+        own=against is None or against == spec.stance,
+        secrets_visible=secrets_visible,
+    )
+
+
+def evaluate(
+    spec: BlueprintSpec,
+    graph: ResourceGraph,
+    *,
+    today: dt.date | None = None,
+    against: Stance | None = None,
+    rules: Iterable[Rule] = RULES,
+) -> CheckResult:
+    """Run every rule that applies under the judging stance (`against`, else the spec's own) over `graph`."""
+    ctx = context(spec, today=today, against=against)
+    violations: list[Violation] = []
+    warnings: list[Warning] = []
+    passed: list[str] = []
+    not_applicable: list[str] = []
+    fallback_urn = ""
+    for rule in rules:
+        if not rule.applies(ctx) or (rule.needs_secret_markers and not ctx.secrets_visible):
+            not_applicable.append(rule.id)
+            continue
+        broken = False
+        for finding in rule.findings(graph, ctx):
+            concern = finding.concern or rule.concern
+            if finding.warning:
+                warnings.append(Warning(rule.id, concern, finding.urn or fallback_urn, finding.message))
+            else:
+                broken = True
+                violations.append(Violation(rule.id, concern, rule.severity, finding.urn or fallback_urn, finding.message))
+        if not broken:
+            passed.append(rule.id)
+    return CheckResult(
+        stance=ctx.stance.name,
+        violations=tuple(sorted(set(violations), key=lambda v: (v.concern.rank, v.rule, v.urn, v.message))),
+        passed=tuple(sorted(passed)),
+        warnings=tuple(sorted(set(warnings), key=lambda w: (w.concern.rank, w.rule, w.urn, w.message))),
+        resources_checked=len(graph),
+        not_applicable=tuple(sorted(not_applicable)),
+    )

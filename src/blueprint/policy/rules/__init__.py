@@ -1,0 +1,25 @@
+"""Every stance rule, in one list: `blueprint check` and the generated CrossGuard pack both run exactly these."""
+
+from __future__ import annotations
+
+from ..base import Rule
+from . import audit, budgets, cluster, governance, identity, network, packages, storage, teams, workbench
+
+RULES: tuple[Rule, ...] = (
+    *network.RULES,
+    *cluster.RULES,
+    *identity.RULES,
+    *audit.RULES,
+    *teams.RULES,
+    *budgets.RULES,
+    *workbench.RULES,
+    *storage.RULES,
+    *packages.RULES,
+    *governance.RULES,
+)
+
+_ids = [rule.id for rule in RULES]
+if len(set(_ids)) != len(_ids):  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"duplicate rule ids: {sorted({i for i in _ids if _ids.count(i) > 1})}")
+
+BY_ID = {rule.id: rule for rule in RULES}
