@@ -1,0 +1,54 @@
+"""Exports of a preview graph for independent tools: Terraform plan JSON (checkov), Kubernetes manifests, Helm values.
+
+Importing this package stays cheap; the converters load the Pulumi SDKs (for their type information) when called.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import ExportError
+
+if TYPE_CHECKING:
+    from ..preview.graph import ResourceGraph
+
+__all__ = ["FORMATS", "Export", "ExportError", "export_graph"]
+
+FORMATS = ("terraform-plan", "kubernetes", "helm-values")
+
+
+@dataclass(frozen=True)
+class Export:
+    """The exported text, a short summary for humans, and what the export could not show."""
+
+    format: str
+    text: str
+    summary: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+
+
+def export_graph(graph: ResourceGraph, export_format: str, *, region: str) -> Export:
+    """Convert `graph` to `export_format` (one of FORMATS); `region` is the AWS region the program ran for."""
+    if export_format == "terraform-plan":
+        from .terraform import terraform_plan
+
+        plan = terraform_plan(graph, region=region)
+        types = Counter(address.split(".")[0] for address in plan.urns)
+        summary = (f"{plan.resource_count} AWS resources of {len(types)} Terraform types",)
+        return Export(export_format, plan.to_json(), summary)
+    if export_format == "kubernetes":
+        from .kubernetes import kubernetes_manifests
+
+        manifests = kubernetes_manifests(graph)
+        unknown = tuple(str(entry) for entry in manifests.unknown)
+        summary = (f"{len(manifests.manifests)} Kubernetes manifests; {len(unknown)} object(s) this export cannot know",)
+        return Export(export_format, manifests.to_yaml(), summary, unknown)
+    if export_format == "helm-values":
+        from .helm import helm_values
+
+        values = helm_values(graph)
+        summary = (f"values of Helm release {values.release} (chart {values.chart} {values.version}, namespace {values.namespace})",)
+        return Export(export_format, values.to_yaml(), summary)
+    raise ExportError(export_format=export_format, problems=[f"unknown format; choose one of {', '.join(FORMATS)}"])
