@@ -11,7 +11,7 @@ Use the `run_program` fixture:
 `pulumi.runtime.test`-style waiting (every RPC and every Output the program returns is awaited, so an
 exception in an `apply` fails the test) and returns a `Run`:
 
-- `run.resources`: every registered resource as a `Recorded` (urn, type, name, parent urn, inputs with
+- `run.resources`: every registered resource as a `Recorded` (urn, type, name, parent urn, id, inputs with
   camelCase keys and secrets unwrapped, `secret_inputs`, the mock's `outputs` (inputs plus computed ids,
   ARNs and autonamed names), `protect`, `retain_on_delete`, `provider`);
 - `run.of_type(token)`, `run.one(token)`, `run.named(name)`, `run.children(urn)`;
@@ -195,6 +195,7 @@ class Recorded:
     name: str
     parent: str | None
     custom: bool
+    id: str | None
     inputs: dict[str, Any] = field(repr=False)
     outputs: dict[str, Any] = field(repr=False, default_factory=dict)
     secret_inputs: frozenset[str] = frozenset()
@@ -228,6 +229,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             name=request.name,
             parent=request.parent or None,
             custom=request.custom,
+            id=response.id or None,
             inputs=inputs,
             outputs=_unwrap_secrets(rpc.deserialize_properties(response.object), "", set()),
             secret_inputs=frozenset(secrets),
