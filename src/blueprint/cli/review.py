@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ._app import ExitCode, app, err, handles_errors, out
 
@@ -28,15 +27,16 @@ def print_diff(diff: ProjectDiff, *, limit: int | None = None) -> None:
     old, new = diff.old.stance.name, diff.new.stance.name
     out.print(f"[bold]stance[/] {escape(old)}" + (f" → {escape(new)}" if old != new else " (unchanged)") + f" · teams {len(diff.old.teams)} → {len(diff.new.teams)}")
     if diff.controls:
-        table = Table(title="controls", title_justify="left", header_style="bold")
-        for column in ("change", "concern", "where", "control", "before", "after"):
-            table.add_column(column, overflow="fold")
+        # One line per change rather than a table: ids stay whole (greppable) at any terminal width.
+        out.print(f"[bold]controls[/] ({len(diff.weakened)} weaker, riskiest first):")
         for change in diff.controls[:limit]:
             style = _STYLE[change.change.value]
-            table.add_row(f"[{style}]{change.change.value}[/]", change.concern.value, escape(change.scope), escape(change.control), _value(change.old), _value(change.new))
-        out.print(table)
+            out.print(
+                f"  [{style}]{change.change.value:<8}[/] {change.concern.value:<20} {escape(change.scope):<16} "
+                f"{escape(change.control)}: {_value(change.old)} → {_value(change.new)}"
+            )
         if limit is not None and len(diff.controls) > limit:
-            out.print(f"…and {len(diff.controls) - limit} more (--json lists all)")
+            out.print(f"  …and {len(diff.controls) - limit} more (--json lists all)")
     else:
         out.print("controls: no changes")
     for label, names in (("teams added", diff.teams.added), ("teams removed", diff.teams.removed)):

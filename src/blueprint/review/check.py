@@ -46,24 +46,14 @@ def unavailable(reason: str) -> CheckOutcome:
 
 
 def run_check(spec: BlueprintSpec, graph: ResourceGraph | None) -> CheckOutcome:
-    """Evaluate the stance rules on the offline graph; `unavailable` when there is no graph or no policy package."""
+    """Evaluate the stance rules on the offline graph, as `blueprint check` does; `unavailable` without a graph or policies."""
     if graph is None:
         return unavailable("no offline preview (run without --no-preview)")
     try:
-        from ..policy import evaluate  # type: ignore[attr-defined]
+        from ..policy import evaluate
     except ImportError:
         return unavailable("the stance policies are not part of this version")
-    return _outcome(evaluate(graph, spec))
-
-
-def _outcome(report: Any) -> CheckOutcome:
-    violations, warnings = [], []
-    for item in getattr(report, "violations", report):
-        violation = CheckViolation(
-            rule=str(getattr(item, "rule", getattr(item, "policy", "?"))),
-            severity=str(getattr(getattr(item, "severity", ""), "value", getattr(item, "severity", ""))),
-            message=str(getattr(item, "message", item)),
-            resource=getattr(item, "urn", None) or getattr(item, "resource", None),
-        )
-        (warnings if getattr(item, "warning", False) else violations).append(violation)
-    return CheckOutcome(FAILED if violations else PASSED, tuple(violations), tuple(warnings))
+    result = evaluate(spec, graph)
+    violations = tuple(CheckViolation(v.rule, v.severity.value, v.message, v.urn or None) for v in result.violations)
+    warnings = tuple(CheckViolation(w.rule, "warning", w.message, w.urn or None) for w in result.warnings)
+    return CheckOutcome(FAILED if violations else PASSED, violations, warnings, note=f"{len(result.passed)} rule(s) passed on {result.resources_checked} resources")

@@ -30,7 +30,7 @@ class InputChange:
 class ResourceChange:
     """A resource that exists on one side only (added/removed) or whose inputs or options differ (changed)."""
 
-    urn: str
+    urn: str  # without stack and project: `urn:<type chain>::<name>`
     type: str
     name: str
     action: str  # "add", "change" or "remove"
@@ -128,20 +128,68 @@ def _option_changes(old: Resource, new: Resource) -> Iterator[InputChange]:
             yield InputChange(f"(options).{option}", before, after, "changed")
 
 
+def _urn_prefix(graph: ResourceGraph) -> str:
+    """`urn:pulumi:<stack>::<project>::`, shared by every resource of one program run."""
+    for resource in graph:
+        parts = resource.urn.split("::")
+        if len(parts) >= 4:
+            return f"{parts[0]}::{parts[1]}::"
+    return "\x00"
+
+
+_STACK = "pulumi:pulumi:Stack"
+
+
+def _relative(value: Any, prefix: str) -> Any:
+    if isinstance(value, str):
+        if not value.startswith(prefix):
+            return value
+        rest = value[len(prefix) :]
+        # The root stack is named `<project>-<stack>`: one per program, so its type identifies it.
+        return f"urn:{_STACK}" if rest.startswith(f"{_STACK}::") else f"urn:{rest}"
+    if isinstance(value, Mapping):
+        return {k: _relative(v, prefix) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_relative(v, prefix) for v in value]
+    return value
+
+
+def _keyed(graph: ResourceGraph) -> dict[str, Resource]:
+    """Resources by URN without stack and project, with references inside made the same way.
+
+    Two project directories have different Pulumi project names (and maybe stacks); the
+    same logical resource must still match.
+    """
+    from dataclasses import replace
+
+    prefix = _urn_prefix(graph)
+    keyed = {}
+    for resource in graph:
+        key = _relative(resource.urn, prefix)
+        keyed[key] = replace(
+            resource,
+            parent=_relative(resource.parent, prefix),
+            provider=_relative(resource.provider, prefix),
+            inputs=_relative(resource.inputs, prefix),
+            dependencies=tuple(_relative(list(resource.dependencies), prefix)),
+            urn=key,
+        )
+    return keyed
+
+
 def diff_graphs(old: ResourceGraph, new: ResourceGraph) -> ResourceDiff:
-    """Match resources by URN and compare their inputs and options."""
-    old_urns = {r.urn: r for r in old}
-    new_urns = {r.urn: r for r in new}
-    added = tuple(ResourceChange(r.urn, r.type, r.name, "add", resource=r) for r in new if r.urn not in old_urns)
-    removed = tuple(ResourceChange(r.urn, r.type, r.name, "remove", resource=r) for r in old if r.urn not in new_urns)
+    """Match resources by URN (ignoring stack and project names) and compare their inputs and options."""
+    old_urns, new_urns = _keyed(old), _keyed(new)
+    added = tuple(ResourceChange(key, r.type, r.name, "add", resource=r) for key, r in sorted(new_urns.items()) if key not in old_urns)
+    removed = tuple(ResourceChange(key, r.type, r.name, "remove", resource=r) for key, r in sorted(old_urns.items()) if key not in new_urns)
     changed, same = [], 0
-    for resource in new:
-        before = old_urns.get(resource.urn)
+    for key, resource in sorted(new_urns.items()):
+        before = old_urns.get(key)
         if before is None:
             continue
         differences = (*input_changes(before.inputs, resource.inputs), *_option_changes(before, resource))
         if differences:
-            changed.append(ResourceChange(resource.urn, resource.type, resource.name, "change", differences, resource, before))
+            changed.append(ResourceChange(key, resource.type, resource.name, "change", differences, resource, before))
         else:
             same += 1
     return ResourceDiff(added, tuple(changed), removed, same)

@@ -20,7 +20,9 @@ KINDS = (PUBLIC, IAM, ENCRYPTION)
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 # (path pattern, predicate on the new value, what it means); paths are the dotted input paths.
 _PUBLIC_VALUES: tuple[tuple[re.Pattern[str], Any, str], ...] = (
-    (re.compile(r"(?i)cidr"), lambda v: v in WORLD_CIDRS, "open to the whole internet"),
+    (re.compile(r"(?i)destinationCidrBlock|destinationIpv6CidrBlock"), lambda v: v in WORLD_CIDRS, "default route to the internet"),
+    (re.compile(r"(?i)egress.*cidr|cidr.*egress"), lambda v: v in WORLD_CIDRS, "egress to anywhere"),
+    (re.compile(r"(?i)^(?!.*destination)(?!.*egress)(?!publicAccessCidrs).*cidr"), lambda v: v in WORLD_CIDRS, "reachable from the whole internet"),
     (re.compile(r"(?i)endpointPublicAccess$"), lambda v: v is True, "public Kubernetes API endpoint"),
     (re.compile(r"(?i)publicAccessCidrs"), lambda v: v in WORLD_CIDRS, "public API reachable from anywhere"),
     (re.compile(r"(?i)(scheme|load-balancer-scheme|loadBalancerScheme)\"?\]?$"), lambda v: v == "internet-facing", "internet-facing load balancer"),
@@ -30,7 +32,7 @@ _PUBLIC_VALUES: tuple[tuple[re.Pattern[str], Any, str], ...] = (
 )
 _PUBLIC_TYPES = {"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "S3 public-access block"}
 _IAM_TYPE = re.compile(r"^(aws:iam/|kubernetes:rbac\.authorization\.k8s\.io/|aws:eks/accessEntry|aws:eks/accessPolicyAssociation|aws:eks/podIdentityAssociation)")
-_IAM_PATH = re.compile(r"(?i)(^|\.)(policy|assumeRolePolicy|inlinePolicies|managedPolicyArns|policyArn|roleArn|serviceAccountRole|rules)(\.|\[|$)")
+_IAM_PATH = re.compile(r"(?i)(^|\.)(policy|assumeRolePolicy|inlinePolicies|managedPolicyArns|policyArn|roleArn|serviceAccountRole)(\.|\[|$)")
 _ENCRYPTION_TYPE = re.compile(r"^aws:kms/")
 _ENCRYPTION_PATH = re.compile(r"(?i)(kms|encrypt|sseAlgorithm|serverSideEncryption|enableKeyRotation)")
 
@@ -73,8 +75,12 @@ def _public(change: ResourceChange) -> Iterator[Finding]:
     if change.type in _PUBLIC_TYPES and change.action == "remove":
         yield Finding(PUBLIC, change, "", f"{_PUBLIC_TYPES[change.type]} removed")
     seen = set()
+    # A rule resource says its direction in its type (SecurityGroupEgressRule) or a `type: egress` input.
+    egress = "egress" in change.type.lower() or (change.resource is not None and change.resource.inputs.get("type") == "egress")
     for path, value in _new_leaves(change):
         for pattern, predicate, why in _PUBLIC_VALUES:
+            if egress and why == "reachable from the whole internet":
+                why = "egress to anywhere"
             try:
                 hit = pattern.search(path) and predicate(value)
             except TypeError:
