@@ -5,11 +5,14 @@ from __future__ import annotations
 import pulumi
 
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
+from blueprint.components.guardrails import Guardrails, GuardrailsArgs
 from blueprint.components.identity import IdentityArgs, IdentityHooks
 from blueprint.components.keys import EncryptionKeys, KeysArgs
-from blueprint.components.naming import team_namespace
+from blueprint.components.mirror import PackageMirror, PackageMirrorArgs
 from blueprint.components.network import NetworkArgs, PrivateNetwork
 from blueprint.components.storage import DataStore, StorageArgs
+from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
+from blueprint.components.workbench import Workbench, WorkbenchArgs
 from blueprint.errors import SpecError
 from blueprint.model import BlueprintSpec
 
@@ -48,11 +51,47 @@ def build(spec: BlueprintSpec) -> None:
     #   hub_url          Input[str]             URL users open
     #   mirror_endpoints Input[dict[str, str]]  package index URLs by ecosystem ({} without a mirror)
     #   team_namespaces  Input[list[str]]       one namespace per team
-    in_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
-    hub_url: pulumi.Input[str] = f"https://{spec.hub_hostname}"
-    mirror_endpoints: pulumi.Input[dict[str, str]] = {}
-    team_namespaces: pulumi.Input[list[str]] = [team_namespace(team.name) for team in spec.teams]
-    del in_cluster, identity, storage  # used by the in-cluster components once they are wired here
+    mirror = PackageMirror(
+        f"{org}-mirror",
+        PackageMirrorArgs.from_spec(
+            spec,
+            kms_key_arn=keys.key_arn,
+            provider=cluster.provider,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+        ),
+    )
+    team_spaces = [
+        TeamSpace(
+            f"{org}-team-{team.name}",
+            TeamSpaceArgs.from_spec(
+                spec,
+                team.name,
+                provider=cluster.provider,
+                irsa_role_arn=storage.team_role_arns[team.name],
+                rbac_group_prefix=identity.rbac_group_prefix,
+            ),
+        )
+        for team in spec.teams
+    ]
+    workbench = Workbench(
+        f"{org}-workbench",
+        WorkbenchArgs.from_spec(
+            spec,
+            provider=cluster.provider,
+            hub_config=identity.authenticator,
+            efs_file_system_id=storage.file_system_id,
+            pip_index_url=mirror.pip_index_url,
+            r_repos_url=mirror.r_repos_url,
+            after=team_spaces,
+        ),
+    )
+    Guardrails(f"{org}-guardrails", GuardrailsArgs.from_spec(spec, kms_key_arn=keys.key_arn))
+    hub_url: pulumi.Input[str] = workbench.hub_url
+    mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=mirror.r_repos_url).apply(
+        lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
+    )
+    team_namespaces: pulumi.Input[list[str]] = pulumi.Output.all(*(space.namespace for space in team_spaces))
     # ==== END OF IN-CLUSTER COMPONENTS ==============================================================
 
     pulumi.export("hubUrl", hub_url)

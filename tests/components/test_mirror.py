@@ -31,11 +31,9 @@ KMS_ARN = f"arn:aws:kms:{runner.REGION}:{runner.ACCOUNT}:key/mock"
 
 @pytest.fixture(autouse=True)
 def codeartifact_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CodeArtifact computes the domain owner and ARNs; answer them like the provider would."""
+    """CodeArtifact computes ARNs of its own shape; answer them like the provider would."""
     prefix = f"arn:aws:codeartifact:{runner.REGION}:{runner.ACCOUNT}"
-    monkeypatch.setitem(
-        runner.COMPUTED, DOMAIN, lambda n: {"owner": runner.ACCOUNT, "arn": f"{prefix}:domain/{n.inputs['domain']}"}
-    )
+    monkeypatch.setitem(runner.COMPUTED, DOMAIN, lambda n: {"arn": f"{prefix}:domain/{n.inputs['domain']}"})
     monkeypatch.setitem(
         runner.COMPUTED, REPOSITORY, lambda n: {"arn": f"{prefix}:repository/{n.inputs['domain']}/{n.inputs['repository']}"}
     )

@@ -313,8 +313,11 @@ class PackageMirror(pulumi.ComponentResource):
             opts=stateful,
         )
 
+        # The domain lives in the deploying account, so its owner is the caller's account.
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+
         def index(repository: pulumi.Output[str]) -> pulumi.Output[str]:
-            return pulumi.Output.all(domain.domain, domain.owner, repository).apply(
+            return pulumi.Output.all(domain.domain, account, repository).apply(
                 lambda v: f"https://{v[0]}-{v[1]}.d.codeartifact.{args.region}.amazonaws.com/pypi/{v[2]}/simple/"
             )
 
@@ -326,7 +329,7 @@ class PackageMirror(pulumi.ComponentResource):
         self.repository_name = workbench.repository
 
         if args.promotes or args.controls_origins:
-            self._curator(name, args, domain, upstream, workbench, aws_tags)
+            self._curator(name, args, domain, account, upstream, workbench, aws_tags)
 
         self.register_outputs(
             {
@@ -346,6 +349,7 @@ class PackageMirror(pulumi.ComponentResource):
         name: str,
         args: PackageMirrorArgs,
         domain: aws.codeartifact.Domain,
+        account: pulumi.Output[str],
         upstream: aws.codeartifact.Repository,
         workbench: aws.codeartifact.Repository,
         aws_tags: dict[str, str],
@@ -383,7 +387,7 @@ class PackageMirror(pulumi.ComponentResource):
         )
         env = {
             "DOMAIN": domain.domain,
-            "DOMAIN_OWNER": domain.owner,
+            "DOMAIN_OWNER": account,
             "UPSTREAM_REPOSITORY": upstream.repository,
             "WORKBENCH_REPOSITORY": workbench.repository,
             "COOLDOWN_DAYS": str(args.cooldown_days),
