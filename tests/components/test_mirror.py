@@ -173,3 +173,25 @@ def test_domain_name_fits_codeartifact_limit():
     name = domain_name_for("a" * 24, "b" * 30)
     assert len(name) <= 50 and name[0].isalpha() and not name.endswith("-")
     assert domain_name_for("acme", "dev") == "acme-dev"
+
+
+def test_curator_manifests_are_valid_kubernetes(spec_for, run_program):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    spec = spec_for("strict", packages={"internal_prefixes": ["acme"]})
+    run = run_program(lambda: build(spec))
+    manifests = [r for r in run.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert {r.type for r in manifests} >= {CRONJOB, CONFIGMAP, "kubernetes:core/v1:Namespace"}
+    assert len(run.of_type(CRONJOB)) == 2, "curated mode with internal prefixes runs both jobs"
+    for resource in manifests:
+        kubernetes_validate.validate(dict(resource.inputs), spec.stance.stability.kubernetes_version, strict=True)
+
+
+def test_report_mode_is_passed_as_data_and_may_only_list(spec_for, run_program):
+    custom = {"lenient": {"extends": "balanced", "overrides": {"packages": {"curation_mode": "report"}}}}
+    spec = spec_for("lenient", stances=custom)
+    run = run_program(lambda: build(spec))
+    job = run.named("acme-mirror-origin-controls")
+    env = {e["name"]: e["value"] for e in job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CURATION_MODE"] == "report", f"{job}: {env}"
+    statements = {s["Sid"]: s for s in run.named("acme-mirror-origin-controls-policy").json_input("policy")["Statement"]}
+    assert statements["ReportBlocklisted"]["Action"] == ["codeartifact:ListPackageVersions"]

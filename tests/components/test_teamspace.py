@@ -150,3 +150,16 @@ def test_reserved_team_name_is_refused(spec_for):
     spec = spec_for("strict", teams=[{"name": "jupyterhub", "idp_group": "dsw-hub"}])
     with pytest.raises(SpecError, match="namespace the platform uses"):
         TeamSpaceArgs.from_spec(spec, "jupyterhub", provider=None, irsa_role_arn="arn")  # type: ignore[arg-type]
+
+
+def test_manifests_are_valid_kubernetes(spec_for, run_program):
+    """Every object validates against the Kubernetes OpenAPI schema of the stance's version (offline)."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    spec = spec_for("strict", teams=1)
+    run = run_program(lambda: build_all(spec))
+    checked = 0
+    for resource in run.resources:
+        if resource.custom and resource.type.startswith("kubernetes:"):
+            kubernetes_validate.validate(dict(resource.inputs), spec.stance.stability.kubernetes_version, strict=True)
+            checked += 1
+    assert checked >= 10, f"only {checked} manifests checked"

@@ -27,7 +27,10 @@ def build(spec, *, certificate_arn=None, with_teams: bool = False):
     spaces = []
     if with_teams:
         spaces = [
-            TeamSpace(f"acme-team-{t.name}", TeamSpaceArgs.from_spec(spec, t.name, provider=provider, irsa_role_arn="arn:aws:iam::1:role/x"))
+            TeamSpace(
+                f"acme-team-{t.name}",
+                TeamSpaceArgs.from_spec(spec, t.name, provider=provider, irsa_role_arn="arn:aws:iam::123456789012:role/x"),
+            )
             for t in spec.teams
         ]
     workbench = Workbench(
@@ -122,3 +125,13 @@ def test_hub_namespace_pod_security(spec_for, run_program):
     [namespace] = [n for n in run.of_type("kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == "jupyterhub"]
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline" and labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_manifests_are_valid_kubernetes(spec_for, run_program):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    spec = spec_for("strict")
+    run = run_program(lambda: build(spec))
+    manifests = [r for r in run.resources if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE]
+    assert {r.type for r in manifests} == {STORAGE_CLASS, "kubernetes:core/v1:Namespace"}
+    for resource in manifests:
+        kubernetes_validate.validate(dict(resource.inputs), spec.stance.stability.kubernetes_version, strict=True)

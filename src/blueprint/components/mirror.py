@@ -436,7 +436,9 @@ class PackageMirror(pulumi.ComponentResource):
                         "Resource": [_packages_of(upstream.arn), _packages_of(workbench.arn)],
                     }
                 )
-            self._job(name, "origin-controls", args, statements, env, config, ORIGIN_CONTROLS_SCHEDULE, "origin-controls.sh", aws_tags, ns_opts)
+            self._job(
+                name, "origin-controls", args, statements, env, config, ORIGIN_CONTROLS_SCHEDULE, "origin-controls.sh", aws_tags, ns_opts
+            )
 
     def _network_policies(self, name: str, args: PackageMirrorArgs, opts: pulumi.ResourceOptions) -> None:
         https_to = (

@@ -24,7 +24,8 @@ TEAM_LABEL = "workbench.io/team"
 IMDS_CIDR = "169.254.169.254/32"
 # Namespaces the platform itself uses; a team named like one would take it over.
 RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", JUPYTERHUB_NAMESPACE, MIRROR_NAMESPACE, "amazon-cloudwatch", "cert-manager"}
+    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", "cert-manager"}
+    | {JUPYTERHUB_NAMESPACE, MIRROR_NAMESPACE}
 )
 
 
