@@ -1,0 +1,151 @@
+"""program.build end to end under the mock engine: every stance builds, components are wired, stance promises hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from blueprint.errors import SpecError
+from blueprint.program import build
+from tests.components.conftest import OIDC_ISSUER, PROJECT, REGION, Run, run_program
+from tests.conftest import make_spec
+
+SECRET = "s3cr3t-from-pulumi-config"
+CONFIG = {f"{PROJECT}:idpClientSecret": SECRET, "aws:region": REGION}
+SECRETS = [f"{PROJECT}:idpClientSecret"]
+STATEFUL = {"aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:efs/fileSystem:FileSystem", "aws:backup/vault:Vault"}
+COMPONENTS = {
+    "workbench:security:EncryptionKeys",
+    "workbench:network:PrivateNetwork",
+    "workbench:cluster:WorkbenchCluster",
+    "workbench:identity:IdentityHooks",
+    "workbench:storage:DataStore",
+}
+
+
+def build_run(spec, config: dict[str, str] | None = None) -> Run:
+    return run_program(lambda: build(spec), config=CONFIG if config is None else config, secrets=SECRETS)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """`built(stance)`: the recorded run of the whole program for a stance with three teams, built once per module."""
+    cache: dict[str, tuple[Any, Run]] = {}
+
+    def get(stance: str) -> tuple[Any, Run]:
+        if stance not in cache:
+            spec = make_spec(tmp_path_factory.mktemp(stance), stance, teams=3)
+            cache[stance] = (spec, build_run(spec))
+        return cache[stance]
+
+    return get
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from leaves(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def test_every_stance_builds_and_exports(stance_name, built):
+    spec, run = built(stance_name)
+    assert COMPONENTS <= run.types()
+    assert run.exports["hubUrl"] == "https://jupyter.acme.example"
+    assert run.exports["clusterName"] == "acme-dev"
+    assert run.exports["teamNamespaces"] == [team.name for team in spec.teams]
+    assert isinstance(run.exports["mirrorEndpoints"], dict)
+    for component in (r for r in run.resources if r.type in COMPONENTS):
+        assert component.name.startswith(f"{spec.org}-"), f"{component}: names derive from the org"
+
+
+def test_strict_is_private_and_audited(built):
+    _, run = built("strict")
+    for token in ("aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"):
+        assert run.of_type(token) == [], token
+    assert not [s for s in run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] != "private"]
+    vpc_config = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc_config["endpointPublicAccess"] is False and vpc_config["endpointPrivateAccess"] is True
+    assert run.one("aws:ec2/flowLog:FlowLog").inputs["trafficType"] == "ALL"
+    key = run.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    for group in run.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["retentionInDays"] == 365 and group.inputs["kmsKeyId"] == key.outputs["arn"], group
+
+
+def test_balanced_has_nat_behind_the_firewall(built):
+    _, run = built("balanced")
+    assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(run.of_type("aws:networkfirewall/firewall:Firewall")) == 1
+
+
+def test_open_has_a_public_endpoint_for_admin_cidrs(built):
+    spec, run = built("open")
+    vpc_config = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc_config["endpointPublicAccess"] is True and vpc_config["publicAccessCidrs"] == list(spec.network.admin_cidrs)
+
+
+def test_no_security_group_admits_the_world(stance_name, built):
+    _, run = built(stance_name)
+    for group in run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for rule in group.inputs.get("ingress", []):
+            assert "0.0.0.0/0" not in rule.get("cidrBlocks", []) and "::/0" not in rule.get("ipv6CidrBlocks", []), group
+    for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        assert rule.inputs.get("cidrIpv4") != "0.0.0.0/0" and rule.inputs.get("cidrIpv6") != "::/0", rule
+
+
+def test_stateful_resources_are_protected_in_strict_only(stance_name, built):
+    _, run = built(stance_name)
+    protected = {r.type for r in run.resources if r.protect}
+    if stance_name == "strict":
+        assert STATEFUL <= protected, f"unprotected: {STATEFUL - protected}"
+        assert all(r.retain_on_delete for r in run.resources if r.protect)
+    else:
+        assert protected == set(), f"{stance_name} protects {protected}"
+
+
+def test_client_secret_is_never_plain_text(stance_name, built):
+    _, run = built(stance_name)
+    for resource in run.resources:
+        for path, value in leaves(resource.inputs):
+            if isinstance(value, str) and SECRET in value:
+                assert any(path.startswith(secret) for secret in resource.secret_inputs), f"{resource}: {path} holds the client secret in plain text"
+
+
+def test_missing_client_secret_config_stops_the_program(spec_for):
+    with pytest.raises(Exception, match="idpClientSecret"):
+        build_run(spec_for("strict"), config={"aws:region": REGION})
+
+
+def test_stack_region_must_match_the_blueprint(spec_for):
+    with pytest.raises(SpecError, match="aws:region"):
+        build_run(spec_for("strict"), config={**CONFIG, "aws:region": "us-east-1"})
+
+
+def test_components_are_wired_to_each_other(built):
+    _, run = built("strict")
+    private_subnets = sorted(s.id for s in run.of_type("aws:ec2/subnet:Subnet"))
+    assert sorted(run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"]) == private_subnets
+    assert sorted(t.inputs["subnetId"] for t in run.of_type("aws:efs/mountTarget:MountTarget")) == private_subnets
+    issuer = OIDC_ISSUER.removeprefix("https://")
+    team_roles = [r for r in run.of_type("aws:iam/role:Role") if "workbench:team" in r.inputs["tags"]]
+    assert len(team_roles) == 3
+    for role in team_roles:
+        assert f"{issuer}:sub" in role.json_input("assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"], role
+    key_arn = run.one("aws:kms/key:Key").outputs["arn"]
+    assert run.one("aws:efs/fileSystem:FileSystem").inputs["kmsKeyId"] == key_arn
+    assert run.one("aws:eks/cluster:Cluster").inputs["encryptionConfig"]["provider"]["keyArn"] == key_arn
+    assert run.one("aws:eks/identityProviderConfig:IdentityProviderConfig").inputs["clusterName"] == "acme-dev"
+
+
+def test_program_only_wires_components(stance_name, built):
+    _, run = built(stance_name)
+    stack = run.one("pulumi:pulumi:Stack")
+    loose = [str(r) for r in run.resources if r.parent == stack.urn and (r.custom or not r.type.startswith("workbench:"))]
+    assert loose == [], f"resources created outside a component: {loose}"
