@@ -45,9 +45,9 @@ def build(spec: BlueprintSpec) -> None:
 
     # ==== IN-CLUSTER COMPONENTS: PackageMirror, TeamSpace (one per team), Workbench, Guardrails ====
     # Owned by the in-cluster components' engineer, who may edit only between these two rulers.
-    # Available: spec, keys, network, cluster, identity, storage (outputs documented on each class) and
-    # `in_cluster`, the options that route Kubernetes resources to the cluster's provider. Parent nothing
-    # here to another component. Before the ruler below, set:
+    # Available: spec, keys, network, cluster, identity, storage (outputs documented on each class);
+    # Kubernetes resources go through `cluster.provider`. Every resource belongs to a component (none
+    # created loose here; tests/test_program.py checks). Before the ruler below, set:
     #   hub_url          Input[str]             URL users open
     #   mirror_endpoints Input[dict[str, str]]  package index URLs by ecosystem ({} without a mirror)
     #   team_namespaces  Input[list[str]]       one namespace per team
@@ -82,7 +82,7 @@ def build(spec: BlueprintSpec) -> None:
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
             pip_index_url=mirror.pip_index_url,
-            r_repos_url=mirror.r_repos_url,
+            r_repos_url=mirror.r_repository,
             after=team_spaces,
         ),
     )
