@@ -223,6 +223,12 @@ def test_cull_uses_the_stance_idle_timeout(spec_for, stance_name):
     assert cull["timeout"] == spec.stance.compute.sessions.idle_timeout_minutes * 60
 
 
+def test_cull_takes_the_shortest_team_timeout(spec_for):
+    """One culler for the hub: a team's shorter timeout applies to everyone, so no team's is exceeded."""
+    teams = [{"name": "genomics", "idp_group": "dsw-genomics", "idle_timeout_minutes": 20}, {"name": "vision", "idp_group": "dsw-vision"}]
+    assert values_for(spec_for("strict", teams=teams))["cull"]["timeout"] == 20 * 60
+
+
 def test_network_policies_on_for_every_pod(spec_for):
     values = values_for(spec_for("strict", teams=2))
     for path in (("hub",), ("proxy", "chp"), ("singleuser",)):

@@ -150,9 +150,11 @@ class HubSettings:
         return cls(
             hostname=spec.hub_hostname,
             ingress=spec.stance.network.ingress,
-            # The chart's culler is one hub service for everyone, so it takes the
-            # stance value; longer team overrides are not honoured (see Workbench).
-            idle_timeout_minutes=spec.stance.compute.sessions.idle_timeout_minutes,
+            # The chart runs one culler for the whole hub: the shortest idle timeout
+            # (stance or any team's override) applies to everyone, so none is exceeded.
+            idle_timeout_minutes=min(
+                (spec.stance.compute.sessions.idle_timeout_minutes, *(t.idle_timeout_minutes for t in spec.teams))
+            ),
             internal_source_ranges=(spec.network.vpc_cidr, *spec.network.on_premises_cidrs),
             teams=teams,
         )
@@ -226,7 +228,8 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _hub_config(hub_config: Mapping[str, Any]) -> dict[str, Any]:
+def hub_config_values(hub_config: Mapping[str, Any]) -> dict[str, Any]:
+    """`hub.config`: the identity component's fragment plus the session security contexts."""
     authenticator = (hub_config.get("JupyterHub") or {}).get("authenticator_class")
     if not authenticator or authenticator in ("dummy", "null"):
         raise ValueError(
@@ -285,7 +288,7 @@ def render_values(
 
     return {
         "hub": {
-            "config": _hub_config(hub_config),
+            "config": hub_config_values(hub_config),
             "extraConfig": {TEAM_ROUTING_KEY: TEAM_ROUTING_CODE},
             "networkPolicy": {
                 "enabled": True,

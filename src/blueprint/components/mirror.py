@@ -276,6 +276,8 @@ class PackageMirror(pulumi.ComponentResource):
     """PyPI simple index of the upstream repository (the request step of curated mode)."""
     r_repos_url: pulumi.Output[str | None]
     """CRAN-style repository URL for `options(repos=...)`, or None when none is reachable."""
+    r_repository: str | None
+    """The same URL as plain data (known before deployment), or None."""
     r_status: str
     """One sentence on what the R repository is (or why there is none)."""
     domain_name: pulumi.Output[str]
@@ -324,6 +326,7 @@ class PackageMirror(pulumi.ComponentResource):
         self.pip_index_url = index(workbench.repository)
         self.upstream_index_url = index(upstream.repository)
         self.r_repos_url = pulumi.Output.from_input(args.r_repos_url)
+        self.r_repository = args.r_repos_url
         self.r_status = args.r_status
         self.domain_name = domain.domain
         self.repository_name = workbench.repository

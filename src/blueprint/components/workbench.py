@@ -21,6 +21,7 @@ from .jupyterhub_values import (
     USERS_GID,
     HubSettings,
     chart_version,
+    hub_config_values,
     render_values,
 )
 from .naming import child, tags, type_token
@@ -40,7 +41,7 @@ class WorkbenchArgs:
     hub_config: pulumi.Input[Mapping[str, Any]]
     efs_file_system_id: pulumi.Input[str]
     pip_index_url: pulumi.Input[str]
-    r_repos_url: pulumi.Input[str | None] = None
+    r_repos_url: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
     after: Sequence[pulumi.Resource] = field(default=())
 
@@ -53,12 +54,13 @@ class WorkbenchArgs:
         hub_config: pulumi.Input[Mapping[str, Any]],
         efs_file_system_id: pulumi.Input[str],
         pip_index_url: pulumi.Input[str],
-        r_repos_url: pulumi.Input[str | None] = None,
+        r_repos_url: pulumi.Input[str] | None = None,
         certificate_arn: pulumi.Input[str] | None = None,
         after: Sequence[pulumi.Resource] = (),
     ) -> WorkbenchArgs:
-        """`hub_config` is the `hub.config` fragment from the identity component; `after`
-        are resources (the TeamSpaces) that must exist before the hub spawns into them."""
+        """`hub_config` is the `hub.config` fragment from the identity component (secret);
+        `r_repos_url` is None when there is no R repository (`PackageMirror.r_repository`);
+        `after` are resources (the TeamSpaces) that must exist before the hub spawns into them."""
         return cls(
             org=spec.org,
             stack=spec.stack,
@@ -84,8 +86,10 @@ class Workbench(pulumi.ComponentResource):
       `restricted` warned: some chart pods do not declare everything restricted asks).
     - Values come from the pure `jupyterhub_values.render_values`; see there for
       team routing (per-team profiles and namespaces, static hub code reading data).
-    - Idle culling: the chart runs one culler for the whole hub, so the timeout is
-      the stance's `idle_timeout_minutes`; a team override is not honoured.
+    - Idle culling: the chart runs one culler for the whole hub, so its timeout is
+      the shortest of the stance's and every team's `idle_timeout_minutes`.
+    - Values stay plain data except their Output leaves, so reviews and policy
+      checks read them; only `hub.config` (it holds the IdP client secret) is secret.
     - Homes on EFS through the `efs-homes` StorageClass (EFS CSI access points,
       uid 1000 / gid 100); `Retain` when the stance protects stateful resources.
     - TLS ends at an NLB (AWS Load Balancer Controller annotations; internal when
@@ -167,11 +171,7 @@ class Workbench(pulumi.ComponentResource):
             certificate_arn = args.certificate_arn
             self.tls_validation_records = pulumi.Output.from_input([])
 
-        values = pulumi.Output.all(args.hub_config, args.pip_index_url, args.r_repos_url, certificate_arn).apply(
-            lambda v: render_values(
-                args.settings, hub_config=v[0], pip_index_url=v[1], r_repos_url=v[2], certificate_arn=v[3]
-            )
-        )
+        values = _values(args, certificate_arn)
         release = k8s.helm.v3.Release(
             child(name, "jupyterhub"),
             name=RELEASE_NAME,
@@ -196,3 +196,49 @@ class Workbench(pulumi.ComponentResource):
                 "tls_validation_records": self.tls_validation_records,
             }
         )
+
+
+# Stand-ins for values only known at deployment; `render_values` stays pure and
+# the Outputs are bound into its result leaf by leaf.
+_PIP_TOKEN = "@@workbench:pip-index-url@@"
+_R_TOKEN = "@@workbench:r-repos-url@@"
+_CERT_TOKEN = "@@workbench:certificate-arn@@"
+_AUTH_STANDIN = {"JupyterHub": {"authenticator_class": "@@workbench:authenticator@@"}}
+
+
+def _values(args: WorkbenchArgs, certificate_arn: pulumi.Input[str]) -> dict[str, Any]:
+    bindings: dict[str, pulumi.Input[str]] = {_PIP_TOKEN: args.pip_index_url, _CERT_TOKEN: certificate_arn}
+    if args.r_repos_url is not None:
+        bindings[_R_TOKEN] = args.r_repos_url
+    template = render_values(
+        args.settings,
+        hub_config=_AUTH_STANDIN,
+        pip_index_url=_PIP_TOKEN,
+        r_repos_url=_R_TOKEN if args.r_repos_url is not None else None,
+        certificate_arn=_CERT_TOKEN,
+    )
+    values = _bind(template, bindings)
+    values["hub"]["config"] = pulumi.Output.from_input(args.hub_config).apply(hub_config_values)
+    return values
+
+
+def _bind(value: Any, bindings: Mapping[str, pulumi.Input[str]]) -> Any:
+    if isinstance(value, dict):
+        return {k: _bind(v, bindings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bind(v, bindings) for v in value]
+    if not isinstance(value, str):
+        return value
+    present = [token for token in bindings if token in value]
+    if not present:
+        return value
+    if value in bindings:
+        return bindings[value]
+
+    def fill(resolved: list[str]) -> str:
+        text = value
+        for token, replacement in zip(present, resolved, strict=True):
+            text = text.replace(token, replacement)
+        return text
+
+    return pulumi.Output.all(*(bindings[t] for t in present)).apply(fill)
