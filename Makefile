@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
+# checkov lives in its own virtual environment: its pins (an older `packaging`) clash with pulumi's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: demo test install bench stacks docs scan clean
 
@@ -17,12 +20,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(CHECKOV_STAMP): scan/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scan/checkov-requirements.txt
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/blueprint new $(DEMO_DIR) --force --stance strict --org acme --region eu-west-1 \
 		--team genomics:dsw-genomics --team vision:dsw-vision --alert-email platform@acme.example
 	$(BIN)/blueprint preview $(DEMO_DIR)
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -30,6 +39,10 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m blueprint.catalog.matrix > docs/stances.md
+
+# Export the built-in stances, scan them (checkov, kubernetes-validate, the chart schema), rewrite docs/validation.md.
+scan: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/python scan/run_checkov.py --checkov $(CHECKOV_VENV)/bin/checkov --write docs/validation.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis

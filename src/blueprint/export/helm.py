@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..preview.graph import ResourceGraph
+from ..preview.graph import SECRET, UNKNOWN, ResourceGraph
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN, dump_documents
 
@@ -23,11 +23,18 @@ class HelmValues:
     namespace: str
     values: dict[str, Any]
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """Dotted paths whose values the offline preview does not show: secrets (`[secret]`) and unknowns."""
+        return tuple(sorted(_hidden_paths(self.values, ())))
+
     def to_yaml(self) -> str:
         header = (
             f"# Helm values of release {self.release} (chart {self.chart} {self.version}, namespace {self.namespace}),\n"
             "# from the blueprint's offline preview (Pulumi mock engine) - not `pulumi preview`.\n"
         )
+        if self.hidden:
+            header += f"# Not shown (secret or only known at deploy time): {', '.join(self.hidden)}\n"
         return header + dump_documents([self.values]).removeprefix("---\n")
 
 
@@ -43,7 +50,7 @@ def helm_values(graph: ResourceGraph, chart: str = WORKBENCH_CHART) -> HelmValue
     release = releases[0]
     inputs = release.inputs
     values = inputs.get("values") or {}
-    if not isinstance(values, dict):
+    if not isinstance(values, dict):  # the whole values are a secret or unknown
         raise ExportError(export_format=FORMAT, problems=[f"{release.urn}: values are not known offline ({values!r})"])
     return HelmValues(
         release=str(inputs.get("name") or release.name),
@@ -52,3 +59,22 @@ def helm_values(graph: ResourceGraph, chart: str = WORKBENCH_CHART) -> HelmValue
         namespace=str(inputs.get("namespace", "default")),
         values=values,
     )
+
+
+def without_hidden(values: Any) -> Any:
+    """`values` without the `[secret]` and `[unknown]` placeholders, so a schema judges only what is known."""
+    if isinstance(values, dict):
+        return {k: without_hidden(v) for k, v in values.items() if v not in (SECRET, UNKNOWN)}
+    if isinstance(values, list):
+        return [without_hidden(v) for v in values if v not in (SECRET, UNKNOWN)]
+    return values
+
+
+def _hidden_paths(value: Any, path: tuple[str, ...]) -> list[str]:
+    if isinstance(value, str) and value in (SECRET, UNKNOWN):
+        return [".".join(path) or "<all values>"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _hidden_paths(v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _hidden_paths(v, (*path, f"[{i}]"))]
+    return []

@@ -11,6 +11,7 @@ import collections.abc
 import functools
 import importlib
 import typing
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,7 +40,10 @@ def resource_class(token: str) -> type:
     mod_info = getattr(registered, "mod_info", None) if registered is not None else None
     if not mod_info or token not in mod_info.get("classes", {}):
         raise LookupError(f"the installed pulumi-{package} SDK has no resource {token}")
-    return getattr(importlib.import_module(mod_info["fqn"]), mod_info["classes"][token])
+    with warnings.catch_warnings():
+        # Importing an SDK module announces every deprecated resource in it; the export uses none of them.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return getattr(importlib.import_module(mod_info["fqn"]), mod_info["classes"][token])
 
 
 @functools.cache
@@ -47,7 +51,10 @@ def resource_fields(token: str) -> dict[str, Shape]:
     """Pulumi property name -> shape for every property of a resource type."""
     from pulumi import _types
 
-    return {name: _shape(typ) for name, typ in _types.resource_types(resource_class(token)).items()}
+    cls = resource_class(token)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return {name: _shape(typ) for name, typ in _types.resource_types(cls).items()}
 
 
 @functools.cache

@@ -1,0 +1,77 @@
+"""`blueprint export`: what a project would create, for independent tools (checkov, Kubernetes validators, Helm)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import GenerateError
+from ._app import app, err, handles_errors
+
+STDOUT = "-"
+
+
+class ExportFormat(str, Enum):
+    terraform_plan = "terraform-plan"
+    kubernetes = "kubernetes"
+    helm_values = "helm-values"
+
+
+@app.command()
+@handles_errors
+def export(
+    directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="terraform-plan: Terraform plan JSON of the AWS resources (scan it with `checkov -f FILE --framework terraform_plan`); "
+            "kubernetes: the in-cluster objects as a multi-document YAML stream; helm-values: the JupyterHub release's values.",
+        ),
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write (replaced atomically), or - for stdout.")] = STDOUT,
+) -> None:
+    """Export the offline preview as Terraform plan JSON, Kubernetes manifests or Helm values."""
+    from ..export import export_graph
+    from ..model import load_blueprint
+    from ..preview import preview_project
+
+    spec = load_blueprint(directory)
+    with err.status("running the program under Pulumi's mock engine…"):
+        graph = preview_project(directory)
+    result = export_graph(graph, export_format.value, region=spec.region)
+    if output == STDOUT:
+        typer.echo(result.text, nl=False)
+    else:
+        write_atomically(Path(output), result.text)
+    where = "stdout" if output == STDOUT else output
+    for line in result.summary:
+        err.print(f"[green]exported[/] {line} to {where} [dim](offline preview, not `pulumi preview`)[/]")
+    if result.unknown:
+        err.print(f"[yellow]not in the export[/] ({len(result.unknown)}): objects only known at deploy time")
+        for entry in result.unknown:
+            err.print(f"  - {entry}", markup=False)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary sibling file, so readers never see half a file."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise GenerateError(target=path, message=f"directory {parent} does not exist", fix="create it first or choose another path")
+    if path.is_dir():
+        raise GenerateError(target=path, message="is a directory", fix="give a file name")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,158 @@
+"""The independent checks behind docs/validation.md: checkov on the Terraform plans, kubernetes-validate on the manifests.
+
+Shared by `scan/run_checkov.py` (which writes the file) and the tests (which check it is current), so both
+compute the figures the same way. Needs the project's test extras (kubernetes-validate) and a checkov binary
+from its own virtual environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..preview.graph import ResourceGraph
+from .errors import ExportError
+from .kubernetes import HELM_RELEASE_TOKEN
+from .checkov import HelmFigures, KubernetesFigures, Skip, StanceScan, Verdict, evaluate, render_validation, run_checkov
+
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Everything docs/validation.md reports, and the text itself."""
+
+    scans: dict[str, StanceScan]
+    exported: dict[str, int]
+    verdict: Verdict
+    kubernetes: tuple[KubernetesFigures, ...]
+    helm: tuple[HelmFigures, ...]
+    markdown: str
+
+
+def kubernetes_version(graph: ResourceGraph) -> str:
+    """`major.minor` of the EKS cluster the program creates (the version its manifests must validate against)."""
+    clusters = graph.of_type(EKS_CLUSTER)
+    if len(clusters) != 1 or not clusters[0].inputs.get("version"):
+        raise ValueError(f"expected one {EKS_CLUSTER} with a version, found {len(clusters)}")
+    return str(clusters[0].inputs["version"])
+
+
+def validate_manifest(manifest: Mapping[str, Any], version: str) -> str:
+    """Validate one manifest strictly against Kubernetes `version`; '' when valid, else the error.
+
+    kubernetes-validate silently falls back to an older schema set when it lacks the version asked for;
+    that is an error here, since an older schema could accept what the cluster rejects.
+    """
+    import kubernetes_validate
+    from kubernetes_validate.utils import VersionNotSupportedError
+
+    try:
+        used = kubernetes_validate.validate(dict(manifest), f"{version}.0", strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return f"{exc.message} at {'.'.join(str(p) for p in exc.absolute_path) or '<root>'}"
+    except (kubernetes_validate.SchemaNotFoundError, VersionNotSupportedError) as exc:
+        return exc.message
+    if used != version:
+        return f"validated against Kubernetes {used}, not {version} (kubernetes-validate lacks {version})"
+    return ""
+
+
+def kubernetes_figures(stance: str, graph: ResourceGraph) -> tuple[KubernetesFigures, dict[str, str]]:
+    """Manifests validated and objects listed for one stance; plus `kind/name -> error` for any invalid manifest."""
+    from .kubernetes import is_builtin_kind, kubernetes_manifests
+
+    version = kubernetes_version(graph)
+    export = kubernetes_manifests(graph)
+    errors: dict[str, str] = {}
+    validated = 0
+    for manifest in export.manifests:
+        if not is_builtin_kind(f"kubernetes:{_group_version(manifest)}:{manifest['kind']}"):
+            continue  # a custom resource: listed in export.unknown
+        metadata = manifest["metadata"]
+        where = f"{manifest['kind']} {metadata.get('namespace', '')}/{metadata['name']}".replace(" /", " ")
+        error = validate_manifest(manifest, version)
+        if error:
+            errors[where] = error
+        else:
+            validated += 1
+    return KubernetesFigures(stance, version, validated, tuple(str(u) for u in export.unknown)), errors
+
+
+def merge_like_helm(defaults: Any, overrides: Any) -> Any:
+    """Helm's coalescing of user values over chart defaults: maps merge key by key, null removes a default,
+    anything else (lists included) replaces it."""
+    if not isinstance(defaults, Mapping) or not isinstance(overrides, Mapping):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_like_helm(defaults.get(key), value) if isinstance(value, Mapping) else value
+    return merged
+
+
+def chart_file(name: str) -> Any:
+    """A file of the vendored Zero to JupyterHub chart (`blueprint/vendor/z2jh`), parsed."""
+    from importlib import resources
+
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(resources.files("blueprint").joinpath("vendor", "z2jh", name).read_text(encoding="utf-8"))
+
+
+def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
+    """Schema errors of the JupyterHub release's values merged over the chart defaults ('path: message' lines)."""
+    import jsonschema
+
+    from .helm import helm_values, without_hidden
+
+    try:
+        values = helm_values(graph)
+    except ExportError as exc:
+        release = next(iter(graph.of_type(HELM_RELEASE_TOKEN)), None)
+        version = str(release.inputs.get("version", "?")) if release else "?"
+        return HelmFigures(stance, version, (), unavailable="; ".join(p.split(": ")[-1] for p in exc.problems))
+    merged = merge_like_helm(chart_file("values.yaml"), without_hidden(values.values))
+    validator = jsonschema.Draft7Validator(chart_file("values.schema.yaml"))
+    errors = sorted(f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in validator.iter_errors(merged))
+    return HelmFigures(stance, values.version, tuple(errors), hidden=values.hidden)
+
+
+def validate_stances(
+    graphs: Mapping[str, ResourceGraph],
+    *,
+    region: str,
+    workdir: Path,
+    checkov: Path,
+    skips: Sequence[Skip],
+) -> Validation:
+    """Export each stance's plan into `workdir`, scan it, validate its manifests, and render the figures."""
+    from .terraform import terraform_plan
+
+    scans: dict[str, StanceScan] = {}
+    exported: dict[str, int] = {}
+    figures: list[KubernetesFigures] = []
+    helm: list[HelmFigures] = []
+    for stance, graph in graphs.items():
+        plan = terraform_plan(graph, region=region)
+        path = workdir / f"{stance}-plan.json"
+        path.write_text(plan.to_json(), encoding="utf-8")
+        exported[stance] = plan.resource_count
+        scans[stance] = run_checkov(path, stance, checkov)
+        stance_figures, errors = kubernetes_figures(stance, graph)
+        if errors:
+            raise ValueError(f"{stance}: invalid Kubernetes manifests: {errors}")
+        figures.append(stance_figures)
+        helm.append(helm_figures(stance, graph))
+    verdict = evaluate(scans, skips)
+    markdown = render_validation(scans, exported, verdict, figures, helm)
+    return Validation(scans, exported, verdict, tuple(figures), tuple(helm), markdown)
+
+
+def _group_version(manifest: Mapping[str, Any]) -> str:
+    api_version = str(manifest["apiVersion"])
+    return api_version if "/" in api_version else f"core/{api_version}"
