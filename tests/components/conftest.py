@@ -31,6 +31,7 @@ can move over.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -282,6 +283,7 @@ def run_program(
     secrets: Iterable[str] = (),
 ) -> Run:
     """Run `program` under fresh mocks; `config` keys are `<namespace>:<key>`, `secrets` names the secret ones."""
+    _usable_event_loop()
     settings.ROOT.set(None)  # a fresh root Stack per run, as in a new process
     pulumi_config.set_all_config(dict(config or {}), list(secrets))
     mocks = WorkbenchMocks()
@@ -300,6 +302,16 @@ def run_program(
 
     _sync_await(run_pulumi_func(body))
     return Run(list(monitor.recorded.values()), holder.get("exports", {}), holder.get("value"), list(mocks.invokes))
+
+
+def _usable_event_loop() -> None:
+    """Other runners (the preview engine) may leave this thread without a loop or with a closed one."""
+    try:
+        if not asyncio.get_event_loop().is_closed():
+            return
+    except RuntimeError:
+        pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture(name="run_program")
