@@ -140,7 +140,7 @@ def _resource_validation(rule: Rule, ctx: Context) -> Callable[[Any, Callable[..
             protect=bool(getattr(args.opts, "protect", False)),
         )
         for message in check(resource, ctx):
-            report_violation(message, None)
+            report_violation(message, args.urn)  # the engine ignores it for resource policies; kept for clarity
 
     return validate
 

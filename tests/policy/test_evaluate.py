@@ -1,0 +1,108 @@
+"""The evaluation API: every built-in stance passes its own rules; `against` judges by another stance."""
+
+from __future__ import annotations
+
+import pytest
+
+from blueprint.model import Concern, builtin_stance
+from blueprint.policy import BY_ID, RULES, Severity, evaluate, judged_teams
+
+ALL = {rule.id for rule in RULES}
+OPEN_FAILS_STRICT = {
+    "audit.cloudtrail",
+    "audit.eks-control-plane-logs",
+    "budgets.team-budgets",
+    "cluster.api-endpoint-private",
+    "compute.instance-types-allowed",
+    "compute.node-group-max-size",
+    "network.flow-logs",
+    "network.hub-ingress-internal",
+    "network.no-internet-gateways",
+    "network.vpc-endpoints",
+    "packages.no-public-upstream",
+    "sessions.idle-culling",
+    "sessions.no-root",
+    "stability.multi-az-nodes",
+    "storage.backup-plan",
+    "storage.bucket-encryption",
+    "storage.efs-encryption",
+    "storage.protect-stateful",
+    "teams.pod-security-restricted",
+    "teams.quota-matches-spec",
+}
+
+
+def test_rules_are_well_formed():
+    assert len(RULES) >= 30
+    for rule in RULES:
+        assert rule.id.count(".") == 1 and rule.id == rule.id.lower(), rule.id
+        assert isinstance(rule.concern, Concern) and isinstance(rule.severity, Severity)
+        assert rule.description.endswith(".") and len(rule.description) < 160, rule.id
+    # Rules without a stance control are baselines every stance needs; keep them few and deliberate.
+    assert {r.id for r in RULES if not r.controls} == {"storage.bucket-public-access-block", "storage.bucket-tls-only", "governance.exceptions-current"}
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced", "open"])
+def test_each_builtin_stance_passes_its_own_rules(real, stance):
+    project = real(stance)
+    result = evaluate(project.spec, project.graph)
+    assert result.ok, [f"{v.rule}: {v.message}" for v in result.violations]
+    assert set(result.passed) | set(result.not_applicable) == ALL
+    assert not set(result.passed) & set(result.not_applicable)
+    assert result.resources_checked == len(project.graph) > 50
+
+
+def test_strict_judges_more_than_open(real):
+    strict = evaluate(real("strict").spec, real("strict").graph)
+    open_ = evaluate(real("open").spec, real("open").graph)
+    assert len(strict.passed) > len(open_.passed)
+    assert {"audit.cloudtrail", "network.flow-logs", "storage.protect-stateful", "sessions.no-root"} <= set(open_.not_applicable)
+
+
+def test_open_judged_against_strict_fails_exactly_the_expected_rules(real):
+    project = real("open")
+    result = evaluate(project.spec, project.graph, against=builtin_stance("strict"))
+    assert result.stance == "strict"
+    assert {v.rule for v in result.violations} == OPEN_FAILS_STRICT
+    assert set(result.passed) == ALL - OPEN_FAILS_STRICT
+
+
+def test_strict_judged_against_looser_stances_passes(real):
+    project = real("strict")
+    graph = project.graph
+    for looser in ("balanced", "open"):
+        result = evaluate(project.spec, graph, against=builtin_stance(looser))
+        assert result.ok, (looser, [f"{v.rule}: {v.message}" for v in result.violations])
+
+
+def test_against_own_stance_is_the_same_as_no_against(real):
+    project = real("balanced")
+    graph = project.graph
+    assert evaluate(project.spec, graph, against=builtin_stance("balanced")) == evaluate(project.spec, graph)
+
+
+def test_judged_teams_follow_the_judging_stance_except_where_the_team_chose(real):
+    spec = real("strict").spec  # genomics sets gpu: 1 in blueprint.yaml; team-1 inherits everything
+    teams = {t.name: t for t in judged_teams(spec, builtin_stance("open"))}
+    assert teams["team-1"].quota.cpu == "128" and teams["team-1"].quota.gpu == 4 and teams["team-1"].root_allowed
+    assert teams["genomics"].quota.gpu == 1 and teams["genomics"].quota.cpu == "128"
+    assert judged_teams(spec, spec.stance) == spec.teams
+
+
+def test_violations_are_sorted_by_concern_then_rule_and_grouped_biggest_first(real):
+    project = real("open")
+    result = evaluate(project.spec, project.graph, against=builtin_stance("strict"))
+    keys = [(v.concern.rank, v.rule, v.urn, v.message) for v in result.violations]
+    assert keys == sorted(keys)
+    groups = list(result.by_concern())
+    assert groups == sorted(groups, key=lambda c: c.rank) and groups[0] is Concern.DATA_THEFT_OUTSIDER
+    payload = result.as_json()
+    assert list(payload) == ["stance", "violations", "passed", "warnings", "resources_checked"]
+    assert set(payload["violations"][0]) == {"rule", "concern", "severity", "urn", "message"}
+    assert payload["passed"] == sorted(payload["passed"])
+
+
+def test_a_rule_that_does_not_apply_is_neither_passed_nor_failed(real):
+    project = real("open")
+    result = evaluate(project.spec, project.graph, rules=[BY_ID["network.flow-logs"]])
+    assert result.not_applicable == ("network.flow-logs",) and not result.passed and result.ok
