@@ -169,3 +169,15 @@ def test_merge3_agrees_with_git_merge_file(tmp_path, name):
     else:
         assert merged.text.count("<<<<<<< yours") == done.returncode
 
+
+
+@pytest.mark.slow
+def test_stance_changes_come_with_their_resource_diff(project):
+    answers_path = project / ".blueprint/answers.json"
+    answers = json.loads(answers_path.read_text())
+    answers["stance"]["network"]["flow_logs"]["retention_days"] = 400
+    answers_path.write_text(json.dumps(answers))
+    result = upgrade(project, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"resources \(offline preview, not `pulumi preview`\): \+0 ~[1-9]\d* -0", result.stdout)
+    assert "retentionInDays: 400 → 365" in result.stdout
