@@ -175,3 +175,14 @@ def test_review_of_200_teams_with_two_previews(repo, record_property):
     for table in re.findall(r"(?:^\|.*\|\n)+", markdown, re.M):
         widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()}
         assert len(widths) == 1, table  # every table is whole: same cell count on every line
+
+
+def test_review_names_a_broken_base_by_its_git_path(repo):
+    project = new_project(repo / "infra")
+    (project / "blueprint.yaml").write_text((project / "blueprint.yaml").read_text().replace("stance: strict", "stance: paranoid"))
+    commit_all(repo, "broken")
+    (project / "blueprint.yaml").write_text((project / "blueprint.yaml").read_text().replace("stance: paranoid", "stance: strict"))
+    commit_all(repo, "fixed")
+    result = invoke("review", project, "--base", "HEAD~1", "--no-preview")
+    assert result.exit_code == 2
+    assert "HEAD~1:infra/blueprint.yaml: stance: unknown stance 'paranoid'" in result.output

@@ -95,14 +95,23 @@ def review(
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
 ) -> None:
     """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref."""
+    from ..errors import SpecError
     from ..review.check import run_check, unavailable
     from ..review.diff import diff_projects
-    from ..review.git import project_at_ref
+    from ..review.git import project_at_ref, work_tree
     from ..review.markdown import render_review
 
     with project_at_ref(directory, base) as base_dir:
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
-        result = diff_projects(base_dir, directory, preview=preview)
+        try:
+            result = diff_projects(base_dir, directory, preview=preview)
+        except SpecError as exc:
+            if not exc.source.startswith(str(base_dir)):
+                raise
+            # Name the file as it is in git, not by the temporary copy it was read from.
+            located = work_tree(directory)
+            prefix = located[1] if located else ""
+            raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
     check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
     markdown = render_review(result, check, base_label=base)
     if output is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
+from ..model import Concern
 from ..model.spec import ControlException
 from .check import FAILED, PASSED, CheckOutcome
 from .controls import ORG, Change, ControlChange
@@ -152,6 +153,7 @@ def _header(review: ReviewInput, rows: int) -> list[str]:
         f"| stance | {stance} |",
         f"| teams | {teams} |",
         f"| controls | **{counts[Change.WEAKER]} weaker** · {counts[Change.STRONGER]} stronger · {counts[Change.CHANGED]} changed |",
+        f"| weaker by concern | {_by_concern(diff.weakened)} |",
         f"| exceptions | {len(exceptions.added)} added · {len(exceptions.removed)} removed · {len(exceptions.expiring)} expiring soon · {len(exceptions.expired)} expired |",
     ]
     if diff.resources is None:
@@ -161,6 +163,14 @@ def _header(review: ReviewInput, rows: int) -> list[str]:
         lines.append(f"| resources | +{s['add']} to add · ~{s['change']} to change · −{s['remove']} to remove · {s['same']} unchanged |")
     lines.append(f"| `blueprint check` | {_check_badge(review.check)} |")
     return lines
+
+
+def _by_concern(changes: Sequence[ControlChange]) -> str:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.concern.value] = counts.get(change.concern.value, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: next(c.rank for c in Concern if c.value == kv[0]))
+    return " · ".join(f"{concern} {count}" for concern, count in ordered) or "none"
 
 
 def _check_badge(check: CheckOutcome) -> str:
