@@ -117,7 +117,7 @@ def run_checkov(plan: Path, stance: str, checkov: Path, *, timeout: float = 600)
     with tempfile.TemporaryDirectory(prefix="checkov-") as workdir:
         # Its own working directory: no .checkov.yaml or baseline of ours changes what it checks.
         env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore"}
-        command = [str(checkov), "--file", str(plan.resolve()), "--framework", "terraform_plan", "--output", "json", "--compact", "--skip-download"]
+        command = [str(Path(checkov).absolute()), "--file", str(plan.resolve()), "--framework", "terraform_plan", "--output", "json", "--compact", "--skip-download"]
         try:
             completed = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
