@@ -156,10 +156,13 @@ def test_r_repository_per_stance(spec_for):
     strict = PackageMirrorArgs.from_spec(spec_for("strict"))
     assert strict.r_repos_url is None and "mirror inside the VPC" in strict.r_status
     balanced = PackageMirrorArgs.from_spec(spec_for("balanced"))
-    assert balanced.r_repos_url is None and "packagemanager.posit.co is not in the stance's egress_allowlist" in balanced.r_status
+    assert balanced.r_repos_url == "https://packagemanager.posit.co/cran/2026-10-01"
+    narrowed = spec_for("tight", stances={"tight": {"extends": "balanced", "overrides": {"network": {"egress_allowlist": ["github.com"]}}}})
+    unreachable = PackageMirrorArgs.from_spec(narrowed)
+    assert unreachable.r_repos_url is None and "packagemanager.posit.co is not in the stance's egress_allowlist" in unreachable.r_status
     opened = PackageMirrorArgs.from_spec(spec_for("open"))
     assert opened.r_repos_url == "https://cloud.r-project.org"
-    own = PackageMirrorArgs.from_spec(spec_for("strict"), r_mirror_url="https://cran.acme.internal/snapshot")
+    own = PackageMirrorArgs.from_spec(spec_for("strict", packages={"r_mirror_url": "https://cran.acme.internal/snapshot"}))
     assert own.r_repos_url == "https://cran.acme.internal/snapshot" and "org-run" in own.r_status
 
 

@@ -11,10 +11,8 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import TypeAdapter
 
 from ..model import BlueprintSpec
-from ..model.types import HttpsUrl
 from .naming import child, irsa_trust_policy, physical_name, service_account_subject, tags, type_token
 
 MIRROR_NAMESPACE = "package-mirror"
@@ -142,11 +140,11 @@ def resolve_r_repository(
             return public, what
         return None, (
             f"no R repository: {host} is not in the stance's egress_allowlist; add it there, "
-            "or run a CRAN mirror inside the VPC and pass its URL as r_mirror_url"
+            "or run a CRAN mirror inside the VPC and set packages.r_mirror_url in blueprint.yaml"
         )
     return None, (
         "no R repository: egress 'mirror' reaches no public CRAN and CodeArtifact has no CRAN format; "
-        "run a CRAN mirror inside the VPC (e.g. Posit Package Manager, licensed) and pass its URL as r_mirror_url"
+        "run a CRAN mirror inside the VPC (e.g. Posit Package Manager, licensed) and set packages.r_mirror_url in blueprint.yaml"
     )
 
 
@@ -184,14 +182,12 @@ class PackageMirrorArgs:
         provider: k8s.Provider | None = None,
         oidc_provider_arn: pulumi.Input[str] | None = None,
         oidc_issuer: pulumi.Input[str] | None = None,
-        r_mirror_url: str | None = None,
     ) -> PackageMirrorArgs:
         packages = spec.stance.packages
+        r_mirror_url = spec.packages.r_mirror_url
         allowlist = {normalize_package(p) for p in packages.python_allowlist}
         allowlist.update(normalize_package(p) for team in spec.teams for p in team.python_packages)
         prefixes = spec.packages.internal_prefixes if packages.block_public_internal_names else ()
-        if r_mirror_url is not None:
-            r_mirror_url = TypeAdapter(HttpsUrl).validate_python(r_mirror_url)
         r_url, r_status = resolve_r_repository(
             packages.r,
             packages.r_snapshot_date.isoformat() if packages.r_snapshot_date else None,

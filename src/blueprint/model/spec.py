@@ -144,6 +144,10 @@ class PackageSpec(StrictModel):
     internal_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,40}$")], ...] = Field(
         default=(), description="Name prefixes of the org's internal packages; never fetched from public PyPI when the stance blocks it."
     )
+    r_mirror_url: HttpsUrl | None = Field(
+        default=None,
+        description="A CRAN-style repository the org runs inside the VPC (e.g. Posit Package Manager); CodeArtifact has no CRAN format.",
+    )
 
 
 class ControlException(StrictModel):

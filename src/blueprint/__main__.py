@@ -1,0 +1,5 @@
+"""`python -m blueprint` runs the CLI."""
+
+from blueprint.cli import main
+
+main()
