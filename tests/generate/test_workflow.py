@@ -97,6 +97,19 @@ def test_actions_are_pinned_by_version(workflow):
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", step["uses"]), step["uses"]
 
 
+def test_new_project_without_a_base_still_gets_a_review(workflow):
+    run = next(s["run"] for s in workflow["jobs"]["review"]["steps"] if "blueprint review" in s.get("run", ""))
+    assert 'git cat-file -e "origin/$BASE_REF:blueprint.yaml"' in run and "> review.md" in run
+
+
+def test_run_blocks_are_valid_bash(workflow):
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            if "run" in step:
+                done = subprocess.run(["bash", "-n", "-e", "-o", "pipefail", "-c", step["run"]], capture_output=True, text=True)
+                assert done.returncode == 0, (step["run"], done.stderr)
+
+
 def test_no_expression_in_a_run_line(workflow):
     for job in workflow["jobs"].values():
         for step in job["steps"]:
@@ -159,5 +172,7 @@ def test_actionlint_passes(actionlint, text, tmp_path):
     assert findings == []
     # The linter is live: an injected expression in a run line is reported.
     bad = tmp_path / "bad.yml"
-    bad.write_text(text.replace('run: blueprint review . --base "origin/$BASE_REF"', "run: blueprint review . --base origin/${{ github.head_ref }}"))
+    injected = text.replace('blueprint review . --base "origin/$BASE_REF"', "blueprint review . --base origin/${{ github.head_ref }}")
+    assert injected != text
+    bad.write_text(injected)
     assert any("potentially untrusted" in f["message"] for f in _lint(actionlint, bad))

@@ -72,7 +72,12 @@ jobs:
       - name: blueprint review (offline, against the base branch)
         env:
           BASE_REF: ${{{{ github.base_ref }}}}
-        run: blueprint review . --base "origin/$BASE_REF" --output review.md
+        run: |
+          if git cat-file -e "origin/$BASE_REF:blueprint.yaml" 2>/dev/null; then
+            blueprint review . --base "origin/$BASE_REF" --output review.md
+          else
+            echo "New project: the base branch has no blueprint.yaml to compare with. \`blueprint check\` still runs." > review.md
+          fi
       - uses: {upload}
         with:
           name: blueprint-review
