@@ -1,0 +1,59 @@
+"""Offline preview: run a project's program under Pulumi's mock engine and return its resource graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
+from .graph import SECRET, UNKNOWN, Resource, ResourceGraph
+
+if TYPE_CHECKING:
+    from .engine import run_program
+
+__all__ = ["SECRET", "UNKNOWN", "PLACEHOLDER_SECRET", "Resource", "ResourceGraph", "preview_project", "project_name", "run_program"]
+
+PROJECT_FILE = "Pulumi.yaml"
+# Stands in for `pulumi config set --secret <key>`; it only ever appears as "[secret]".
+PLACEHOLDER_SECRET = "offline-preview-placeholder"
+
+
+def preview_project(location: str | Path) -> ResourceGraph:
+    """Preview the project at `location` (its directory or its blueprint.yaml) offline; raise SpecError on a bad blueprint."""
+    from .. import program
+    from ..model import blueprint_path, load_blueprint
+    from .engine import run_program
+
+    spec = load_blueprint(location)
+    project = project_name(blueprint_path(location).parent)
+    secret_key = f"{project}:{spec.idp.client_secret_config}"
+    return run_program(
+        lambda: program.build(spec),
+        project=project,
+        stack=spec.stack,
+        config={"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET},
+        secret_keys=(secret_key,),
+    )
+
+
+def project_name(directory: Path) -> str:
+    """The `name:` in the directory's Pulumi.yaml, or the directory's name when there is no Pulumi.yaml yet."""
+    from ..model.yamlio import read_yaml
+
+    path = directory / PROJECT_FILE
+    if not path.is_file():
+        return directory.resolve().name
+    data = read_yaml(path)
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError.single(source=path, field="name", message="is missing or empty", fix="set `name:` to the Pulumi project name")
+    return name
+
+
+def __getattr__(name: str) -> Any:
+    # The engine imports the Pulumi SDK; load it only when asked so graph users stay SDK-free.
+    if name == "run_program":
+        from .engine import run_program
+
+        return run_program
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,127 @@
+"""The resources a program registers, as plain data: what policy checks, exports, diffs and reviews read (no pulumi)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One registered resource: its identity, parent, inputs as the engine received them, and options."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any] = field(hash=False)
+    custom: bool = True
+    protect: bool = False
+    retain_on_delete: bool = False
+    provider: str | None = None
+    dependencies: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "inputs": self.inputs,
+            "custom": self.custom,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "provider": self.provider,
+            "dependencies": list(self.dependencies),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Resource:
+        return cls(
+            urn=data["urn"],
+            type=data["type"],
+            name=data["name"],
+            parent=data.get("parent"),
+            inputs=normalise(data.get("inputs") or {}),
+            custom=data.get("custom", True),
+            protect=data.get("protect", False),
+            retain_on_delete=data.get("retainOnDelete", False),
+            provider=data.get("provider"),
+            dependencies=tuple(data.get("dependencies") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class ResourceGraph:
+    """Every resource of one program run, sorted by URN so equal programs give equal graphs."""
+
+    resources: tuple[Resource, ...]
+    _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False, hash=False)
+    _children: dict[str | None, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.resources, key=lambda r: r.urn))
+        by_urn = {r.urn: r for r in ordered}
+        if len(by_urn) != len(ordered):
+            repeated = sorted(urn for urn, count in Counter(r.urn for r in ordered).items() if count > 1)
+            raise ValueError(f"duplicate resource URNs: {repeated}")
+        children: dict[str | None, list[Resource]] = {}
+        for resource in ordered:
+            children.setdefault(resource.parent, []).append(resource)
+        object.__setattr__(self, "resources", ordered)
+        object.__setattr__(self, "_by_urn", by_urn)
+        object.__setattr__(self, "_children", {parent: tuple(kids) for parent, kids in children.items()})
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def __contains__(self, urn: object) -> bool:
+        return urn in self._by_urn
+
+    def __getitem__(self, urn: str) -> Resource:
+        return self._by_urn[urn]
+
+    def get(self, urn: str) -> Resource | None:
+        return self._by_urn.get(urn)
+
+    def of_type(self, token: str) -> tuple[Resource, ...]:
+        """Resources whose type token is exactly `token`, e.g. `aws:eks/cluster:Cluster`."""
+        return tuple(r for r in self.resources if r.type == token)
+
+    def children(self, urn: str) -> tuple[Resource, ...]:
+        """Direct children of the resource `urn`."""
+        return self._children.get(urn, ())
+
+    def roots(self) -> tuple[Resource, ...]:
+        """Resources without a parent: the stack, when the graph comes from a program run."""
+        return self._children.get(None, ())
+
+    def summary(self) -> dict[str, int]:
+        # Everything in an offline preview is new: there is no prior state to diff against.
+        return {"create": len(self.resources)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resources": [r.to_json() for r in self.resources], "summary": self.summary()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResourceGraph:
+        return cls(tuple(Resource.from_json(r) for r in data["resources"]))
+
+
+def normalise(value: Any) -> Any:
+    """Plain JSON data with sorted keys, and integral floats (how Pulumi transports numbers) as ints."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {key: normalise(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [normalise(item) for item in value]
+    return value
