@@ -106,3 +106,15 @@ def test_a_rule_that_does_not_apply_is_neither_passed_nor_failed(real):
     project = real("open")
     result = evaluate(project.spec, project.graph, rules=[BY_ID["network.flow-logs"]])
     assert result.not_applicable == ("network.flow-logs",) and not result.passed and result.ok
+
+
+def test_a_bare_stance_judges_a_graph_without_its_blueprint(real):
+    """`evaluate(stance, graph)`: teams come from the labelled namespaces, with the stance's defaults."""
+    project = real("open")
+    result = evaluate(builtin_stance("strict"), project.graph)
+    assert result.stance == "strict"
+    assert {v.rule for v in result.violations} == OPEN_FAILS_STRICT
+    quota = [v for v in result.violations if v.rule == "teams.quota-matches-spec"]
+    assert {v.urn.rsplit("::", 1)[-1] for v in quota} == {"acme-team-genomics-quota", "acme-team-team-1-quota"}
+    own = evaluate(builtin_stance("open"), project.graph)
+    assert own.ok, [v.message for v in own.violations]

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
+from ..model.spec import ControlException
 from ..model.stance import META
 from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
 
@@ -39,10 +40,12 @@ class Context:
     `own` is False under `--against`: the project is judged by another stance's rules, and
     team values it inherited from its own stance are replaced by the judging stance's.
     `secrets_visible` is False inside a CrossGuard pack, where the engine hands policies
-    decrypted values, so "is this a secret?" cannot be answered there.
+    decrypted values, so "is this a secret?" cannot be answered there. `spec` is None when a
+    graph is judged by a bare stance: what only a blueprint knows (admin CIDRs, exceptions,
+    alert addresses) is then not checked.
     """
 
-    spec: BlueprintSpec
+    spec: BlueprintSpec | None
     stance: Stance
     teams: tuple[TeamSpec, ...]
     today: dt.date
@@ -51,6 +54,23 @@ class Context:
 
     def team(self, name: str) -> TeamSpec | None:
         return next((t for t in self.teams if t.name == name), None)
+
+    @property
+    def admin_cidrs(self) -> tuple[str, ...] | None:
+        """Who may reach a public Kubernetes API; None when unknown (no blueprint)."""
+        return self.spec.network.admin_cidrs if self.spec else None
+
+    @property
+    def exceptions(self) -> tuple[ControlException, ...]:
+        return self.spec.exceptions if self.spec else ()
+
+    @property
+    def alert_emails(self) -> tuple[str, ...] | None:
+        return self.spec.budgets.alert_emails if self.spec else None
+
+    @property
+    def client_secret_config(self) -> str:
+        return self.spec.idp.client_secret_config if self.spec else "idpClientSecret"
 
 
 ResourceCheck = Callable[[Resource, Context], Iterable[str]]

@@ -10,7 +10,8 @@ from typing import Any
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model import spec as spec_module
 from ..preview.graph import ResourceGraph
-from .base import Context, Rule, Severity
+from . import tokens as T
+from .base import Context, Rule, Severity, dig
 from .rules import RULES
 
 
@@ -106,28 +107,66 @@ def judged_teams(spec: BlueprintSpec, stance: Stance) -> tuple[TeamSpec, ...]:
     return tuple(teams)
 
 
-def context(spec: BlueprintSpec, *, today: dt.date | None = None, against: Stance | None = None, secrets_visible: bool = True) -> Context:
-    stance = against or spec.stance
+def context(
+    subject: BlueprintSpec | Stance,
+    graph: ResourceGraph | None = None,
+    *,
+    today: dt.date | None = None,
+    against: Stance | None = None,
+    secrets_visible: bool = True,
+) -> Context:
+    """What the rules read: the judging stance, the teams as it would resolve them, the clock."""
+    day = today or spec_module.today()
+    if isinstance(subject, Stance):
+        stance = against or subject
+        return Context(spec=None, stance=stance, teams=teams_in(graph, stance) if graph else (), today=day, own=False, secrets_visible=secrets_visible)
+    stance = against or subject.stance
     return Context(
-        spec=spec,
+        spec=subject,
         stance=stance,
-        teams=judged_teams(spec, stance),
-        today=today or spec_module.today(),
-        own=against is None or against == spec.stance,
+        teams=judged_teams(subject, stance),
+        today=day,
+        own=against is None or against == subject.stance,
         secrets_visible=secrets_visible,
     )
 
 
+def teams_in(graph: ResourceGraph, stance: Stance) -> tuple[TeamSpec, ...]:
+    """Without a blueprint, the teams are the namespaces labelled as team namespaces, with the stance's defaults."""
+    compute = stance.compute
+    names = sorted({n for r in graph.of_type(T.NAMESPACE) if (n := dig(r.inputs, "metadata", "labels", T.TEAM_LABEL))})
+    return tuple(
+        TeamSpec(
+            name=name,
+            idp_group=name,
+            description="",
+            quota=compute.default_quota,
+            profiles=compute.profiles,
+            python_packages=(),
+            r_packages=(),
+            idle_timeout_minutes=compute.sessions.idle_timeout_minutes,
+            root_allowed=compute.sessions.root_allowed,
+            budget_usd=stance.budgets.team_monthly_usd,
+        )
+        for name in names
+    )
+
+
 def evaluate(
-    spec: BlueprintSpec,
+    subject: BlueprintSpec | Stance,
     graph: ResourceGraph,
     *,
     today: dt.date | None = None,
     against: Stance | None = None,
     rules: Iterable[Rule] = RULES,
 ) -> CheckResult:
-    """Run every rule that applies under the judging stance (`against`, else the spec's own) over `graph`."""
-    ctx = context(spec, today=today, against=against)
+    """Run every rule that applies under the judging stance over `graph`.
+
+    `subject` is a project's spec (judged by its own stance, or by `against`), or a bare
+    stance: then the teams are the graph's team namespaces with that stance's defaults, and
+    what only a blueprint knows (admin CIDRs, exceptions, alert addresses) is not checked.
+    """
+    ctx = context(subject, graph, today=today, against=against)
     violations: list[Violation] = []
     warnings: list[Warning] = []
     passed: list[str] = []

@@ -50,3 +50,6 @@ LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+# The label TeamSpace puts on a team's namespace (value: the team name).
+TEAM_LABEL = "workbench.io/team"

@@ -49,7 +49,7 @@ def team_budgets(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
                 usd = None
             if known(amount) and (usd is None or usd > team.budget_usd or (ctx.own and usd != team.budget_usd)):
                 yield Finding(f"limitAmount is {amount} USD; team {team.name}'s budget is {team.budget_usd}", budget.urn)
-            if ctx.spec.budgets.alert_emails:
+            if ctx.alert_emails:
                 thresholds = [n.get("threshold") for n in as_list(budget.inputs.get("notifications")) if isinstance(n, Mapping)]
                 if not any(isinstance(t, (int, float)) and t <= alert for t in thresholds):
                     yield Finding(f"no notification at or below {alert} % of the budget (thresholds: {thresholds or 'none'})", budget.urn)

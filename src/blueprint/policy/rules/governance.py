@@ -23,7 +23,7 @@ rules = RuleSet()
     description="Every recorded exception to the org floor is still within its expiry date (warned 14 days ahead).",
 )
 def exceptions_current(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
-    expired, soon = expiring(ctx.spec.exceptions, ctx.today)
+    expired, soon = expiring(ctx.exceptions, ctx.today)
     namespaces = {k8s_name(n): n.urn for n in graph.of_type(T.NAMESPACE)}
     fallback = stack_urn(graph)
     for exception in expired:

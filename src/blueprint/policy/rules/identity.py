@@ -87,7 +87,7 @@ def client_secret_is_secret(graph: ResourceGraph, ctx: Context) -> Iterator[Find
         for path in _plain_secrets(resource.inputs, ""):
             yield Finding(
                 f"{path} holds a plain-text value; pass it as a secret "
-                f"(`pulumi config set --secret {ctx.spec.idp.client_secret_config}` / Output.secret)",
+                f"(`pulumi config set --secret {ctx.client_secret_config}` / Output.secret)",
                 resource.urn,
             )
 
