@@ -59,6 +59,7 @@ def build(spec: BlueprintSpec) -> None:
             provider=cluster.provider,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
+            reader_role_arns=storage.team_role_arns,
         ),
     )
     team_spaces = [

@@ -198,3 +198,17 @@ def test_report_mode_is_passed_as_data_and_may_only_list(spec_for, run_program):
     assert env["CURATION_MODE"] == "report", f"{job}: {env}"
     statements = {s["Sid"]: s for s in run.named("acme-mirror-origin-controls-policy").json_input("policy")["Statement"]}
     assert statements["ReportBlocklisted"]["Action"] == ["codeartifact:ListPackageVersions"]
+
+
+def test_each_team_role_may_read_the_workbench_repository_only(spec_for, run_program):
+    spec = spec_for("strict", teams=2)
+    roles = {team.name: f"arn:aws:iam::123456789012:role/{team.name}-data" for team in spec.teams}
+    run = run_program(lambda: build(spec, reader_role_arns=roles))
+    readers = [r for r in run.of_type("aws:iam/rolePolicy:RolePolicy") if "-reader-" in r.name]
+    assert sorted(r.inputs["role"] for r in readers) == sorted(f"{t}-data" for t in roles)
+    for reader in readers:
+        statements = json.loads(reader.inputs["policy"])["Statement"]
+        actions = {a for s in statements for a in s["Action"]}
+        assert actions == {"codeartifact:GetAuthorizationToken", "sts:GetServiceBearerToken", "codeartifact:ReadFromRepository", "codeartifact:GetRepositoryEndpoint"}, reader.name
+        read = next(s for s in statements if s["Sid"] == "ReadWorkbench")
+        assert all("workbench" in arn and "upstream" not in arn for arn in read["Resource"]), reader.name

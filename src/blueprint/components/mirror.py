@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
@@ -172,6 +173,7 @@ class PackageMirrorArgs:
     provider: k8s.Provider | None = None
     oidc_provider_arn: pulumi.Input[str] | None = None
     oidc_issuer: pulumi.Input[str] | None = None
+    reader_role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     @classmethod
     def from_spec(
@@ -182,6 +184,7 @@ class PackageMirrorArgs:
         provider: k8s.Provider | None = None,
         oidc_provider_arn: pulumi.Input[str] | None = None,
         oidc_issuer: pulumi.Input[str] | None = None,
+        reader_role_arns: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> PackageMirrorArgs:
         packages = spec.stance.packages
         r_mirror_url = spec.packages.r_mirror_url
@@ -216,6 +219,7 @@ class PackageMirrorArgs:
             provider=provider,
             oidc_provider_arn=oidc_provider_arn,
             oidc_issuer=oidc_issuer,
+            reader_role_arns=dict(reader_role_arns or {}),
         )
 
     @property
@@ -262,8 +266,10 @@ class PackageMirror(pulumi.ComponentResource):
     `r_status` says which, in one sentence.
 
     Users need a CodeArtifact token to read `pip_index_url` (at most 12 hours):
-    the session image must carry a credential helper (e.g. the
-    `keyrings.codeartifact` keyring) or run `aws codeartifact login --tool pip`.
+    each team's IRSA role (`reader_role_arns`) gets the rights to mint one and
+    read the workbench repository; the session image must carry a credential
+    helper (e.g. the `keyrings.codeartifact` keyring) or run
+    `aws codeartifact login --tool pip`.
     """
 
     pip_index_url: pulumi.Output[str]
@@ -327,6 +333,14 @@ class PackageMirror(pulumi.ComponentResource):
         self.domain_name = domain.domain
         self.repository_name = workbench.repository
 
+        for team, role_arn in sorted(args.reader_role_arns.items()):
+            # Sessions run as their team's IRSA role; without these rights pip gets 401 from the mirror.
+            aws.iam.RolePolicy(
+                child(name, "reader", team),
+                role=pulumi.Output.from_input(role_arn).apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": _reader_statements(domain.arn, workbench.arn)}),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         if args.promotes or args.controls_origins:
             self._curator(name, args, domain, account, upstream, workbench, aws_tags)
 
@@ -562,6 +576,19 @@ def _token_statements(domain_arn: pulumi.Input[str]) -> list[dict]:
             "Action": ["sts:GetServiceBearerToken"],
             "Resource": ["*"],
             "Condition": {"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}},
+        },
+    ]
+
+
+def _reader_statements(domain_arn: pulumi.Input[str], repository_arn: pulumi.Input[str]) -> list[dict]:
+    """Read the workbench repository, nothing else: what a session's pip needs."""
+    return [
+        *_token_statements(domain_arn),
+        {
+            "Sid": "ReadWorkbench",
+            "Effect": "Allow",
+            "Action": ["codeartifact:ReadFromRepository", "codeartifact:GetRepositoryEndpoint"],
+            "Resource": [repository_arn],
         },
     ]
 
