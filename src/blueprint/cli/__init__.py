@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import catalog, check, export, graph, project, review  # noqa: F401  (modules register their commands on `app`)
+from . import catalog, check, export, graph, preview, project, review  # noqa: F401  (modules register their commands on `app`)
 from ._app import app
 
 
