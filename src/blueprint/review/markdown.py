@@ -209,16 +209,21 @@ _PUBLIC_CONTROLS = frozenset({"network.api_endpoint", "network.ingress", "networ
 
 
 def _findings_table(found: Sequence[Finding], rows: int, *, with_kind: bool) -> list[str]:
+    """One row per kind of finding (type, action, input, why), naming the first few resources: 200 teams, one row."""
     if not found:
         return []
-    header = (["kind"] if with_kind else []) + ["resource", "type", "action", "input", "why"]
+    grouped: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for f in found:
+        grouped.setdefault((f.kind, f.change.type, f.change.action, f.path, f.why), []).append(f.change.name)
+    header = (["kind"] if with_kind else []) + ["resources", "type", "action", "input", "why"]
     table_rows = []
-    for f in found[:rows]:
-        row = [text(f.kind)] if with_kind else []
-        row += [code(f.change.name, 50), code(_short_type(f.change.type), 50), f.change.action, code(f.path, 60) if f.path else " ", text(f.why)]
+    for (kind, token, action, path, why), names in list(grouped.items())[:rows]:
+        shown = ", ".join(code(n, 50) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        row = [text(kind)] if with_kind else []
+        row += [f"{len(names)}: {shown}" if len(names) > 1 else shown, code(_short_type(token), 50), action, code(path, 60) if path else " ", text(why)]
         table_rows.append(row)
     lines = ["", *_table(header, table_rows)] if rows else []
-    return lines + _more(len(found) - rows, "finding(s)")
+    return lines + _more(len(grouped) - rows, "kind(s) of finding")
 
 
 def _short_type(token: str) -> str:
