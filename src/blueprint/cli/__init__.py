@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import catalog, check, export, graph, preview, project, review  # noqa: F401  (modules register their commands on `app`)
+# Import order is the order of `blueprint --help`; each module registers its commands on `app`.
+from . import catalog, project, preview, check, graph, export, review  # noqa: F401, I001
 from ._app import app
 
 
