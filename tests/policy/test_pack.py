@@ -57,8 +57,10 @@ class Recorded:
 def load_pack(directory: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     Recorded.packs = []
     monkeypatch.setattr(pulumi_policy, "PolicyPack", Recorded)
-    monkeypatch.chdir(directory / "policy")  # the engine starts the pack in its own directory
-    runpy.run_path(str(directory / "policy" / "__main__.py"), run_name="__main__")
+    # As `pulumi-analyzer-policy-python` does: `python -m pulumi.policy <engine> .` in the pack's directory,
+    # which runs `runpy.run_path(".", run_name="__main__")` (absolute here: one process runs many packs).
+    monkeypatch.chdir(directory / "policy")
+    runpy.run_path(str(directory / "policy"), run_name="__main__")
     (pack,) = Recorded.packs
     return pack
 
