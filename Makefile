@@ -37,6 +37,9 @@ test: $(STAMP) $(CHECKOV_STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+stacks: $(STAMP)
+	$(BIN)/python stacks/build.py
+
 docs: $(STAMP)
 	$(BIN)/python -m blueprint.catalog.matrix > docs/stances.md
 
