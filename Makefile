@@ -41,7 +41,7 @@ stacks: $(STAMP)
 	$(BIN)/python stacks/build.py
 
 docs: $(STAMP)
-	$(BIN)/python -m blueprint.catalog.matrix > docs/stances.md
+	$(BIN)/python docs/refresh.py
 
 # Export the built-in stances, scan them (checkov, kubernetes-validate, the chart schema), rewrite docs/validation.md.
 scan: $(STAMP) $(CHECKOV_STAMP)
