@@ -217,7 +217,9 @@ def k8s_namespace(resource: Resource) -> str | None:
 
 def linked(graph: ResourceGraph, resource: Resource, token: str) -> list[Resource]:
     """Resources of type `token` that `resource` depends on or is parented to: how a child names what it configures."""
-    urns = {*resource.dependencies, *( [resource.parent] if resource.parent else [])}
+    urns = set(resource.dependencies)
+    if resource.parent:
+        urns.add(resource.parent)
     return [graph[urn] for urn in sorted(urns) if urn in graph and graph[urn].type == token]
 
 
