@@ -120,6 +120,17 @@ def test_secret_and_unknown_values_are_left_out_and_marked_unknown(marker):
     assert change(document, "aws_cognito_user_pool_client.client")["change"]["after_unknown"] == {"user_pool_id": True, "callback_urls": True}
 
 
+def test_an_unknown_block_in_a_list_is_marked_unknown_in_place():
+    group = resource(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "sg",
+        {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"]}, UNKNOWN]},
+    )
+    document = plan_of(group)
+    assert planned(document, "aws_security_group.sg")["values"]["ingress"] == [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/16"]}]
+    assert change(document, "aws_security_group.sg")["change"]["after_unknown"] == {"ingress": [{}, True]}
+
+
 def test_a_type_the_table_lacks_fails_loudly_naming_it():
     with pytest.raises(ExportError) as caught:
         plan_of(resource("aws:ec2/vpc:Vpc", "vpc"), resource("aws:lightsail/instance:Instance", "box"), resource("aws:mq/broker:Broker", "mq"))

@@ -262,9 +262,10 @@ class _Converter:
             if item is not None and item.kind == "object":
                 converted = [self._value(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
                 # Each element converts to a one-element list (an object is a block); a list of blocks is flat.
+                # A wholly unknown element is `true` in after_unknown, as Terraform writes it.
                 values = [c[0][0] for c in converted if c[0] is not _ABSENT]
-                unknown = [c[1][0] if c[1] else {} for c in converted]
-                expressions = [c[2][0] if c[2] else {} for c in converted]
+                unknown = [c[1][0] if isinstance(c[1], list) else (c[1] or {}) for c in converted]
+                expressions = [c[2][0] if isinstance(c[2], list) else {} for c in converted]
                 return values, unknown if any(unknown) else None, expressions if any(expressions) else None
             references = [self.references[v] for v in value if isinstance(v, str) and v in self.references]
             if references or any(v in (UNKNOWN, SECRET) for v in value if isinstance(v, str)):
