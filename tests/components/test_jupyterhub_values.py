@@ -203,17 +203,18 @@ def test_routing_offers_only_the_users_teams(spec_for, monkeypatch):
 
 
 def test_load_balancer_per_ingress(spec_for):
-    key = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+    key = "service.beta.kubernetes.io/aws-load-balancer-internal"
     strict = values_for(spec_for("strict"))["proxy"]
-    assert strict["service"]["annotations"][key] == "internal"
+    assert strict["service"]["annotations"][key] == "true"
     assert strict["service"]["loadBalancerSourceRanges"] == ["10.40.0.0/16"]
     opened = values_for(spec_for("open"))["proxy"]
-    assert opened["service"]["annotations"][key] == "internet-facing"
+    assert key not in opened["service"]["annotations"]
     assert "loadBalancerSourceRanges" not in opened["service"]
     for proxy in (strict, opened):
         assert proxy["service"]["type"] == "LoadBalancer" and proxy["service"]["disableHttpPort"] is True
         assert proxy["https"] == {"enabled": True, "type": "offload", "hosts": ["jupyter.acme.example"]}
         assert proxy["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == SAMPLE["certificate_arn"]
+        assert proxy["service"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb", "no extra controller needed"
 
 
 def test_cull_uses_the_stance_idle_timeout(spec_for, stance_name):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 import pytest
 
+from blueprint.components.jupyterhub_values import JUPYTERHUB_NAMESPACE
+from blueprint.components.mirror import MIRROR_NAMESPACE
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
+from blueprint.model.spec import RESERVED_TEAM_NAMES
 from blueprint.errors import SpecError
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -146,10 +149,13 @@ def test_every_child_uses_the_cluster_provider(spec_for, run_program):
             assert resource.parent and "workbench:teamspace:TeamSpace" in resource.parent, f"{resource} is not a child"
 
 
-def test_reserved_team_name_is_refused(spec_for):
-    spec = spec_for("strict", teams=[{"name": "jupyterhub", "idp_group": "dsw-hub"}])
+def test_reserved_team_name_is_refused_at_the_model_boundary(spec_for):
     with pytest.raises(SpecError, match="namespace the platform uses"):
-        TeamSpaceArgs.from_spec(spec, "jupyterhub", provider=None, irsa_role_arn="arn")  # type: ignore[arg-type]
+        spec_for("strict", teams=[{"name": "jupyterhub", "idp_group": "dsw-hub"}])
+
+
+def test_every_platform_namespace_is_reserved_in_the_model():
+    assert {JUPYTERHUB_NAMESPACE, MIRROR_NAMESPACE} <= RESERVED_TEAM_NAMES
 
 
 def test_manifests_are_valid_kubernetes(spec_for, run_program):

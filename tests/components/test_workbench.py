@@ -109,7 +109,7 @@ def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_progr
 def test_strict_uses_an_internal_nlb(spec_for, run_program):
     run = run_program(lambda: build(spec_for("strict")))
     annotations = run.one(RELEASE).inputs["values"]["proxy"]["service"]["annotations"]
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
 
 
 def test_efs_storage_class(spec_for, run_program):

@@ -42,6 +42,42 @@ def test_forced_rewrite_interrupted_keeps_old_content(tmp_path):
     assert (target / "a.txt").read_text() == "old a"
     assert (target / "b.txt").read_text() == "old b"
     assert [p.name for p in tmp_path.iterdir()] == ["project"]
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_forced_rewrite_leaves_other_files_and_the_directory_itself(tmp_path):
+    target = tmp_path / "project"
+    write_tree(target, {"a.txt": "old a"})
+    (target / ".git").mkdir()
+    (target / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    inode = target.stat().st_ino
+    write_tree(target, {"a.txt": "new a", "teams/x.yaml": "team: x\n"}, force=True)
+    assert target.stat().st_ino == inode, "the project directory must not be swapped (shells and editors keep it open)"
+    assert (target / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (target / "a.txt").read_text() == "new a" and (target / "teams/x.yaml").read_text() == "team: x\n"
+    assert sorted(p.name for p in target.iterdir()) == [".git", "a.txt", "teams"]
+
+
+def test_failure_while_renaming_puts_every_original_back(tmp_path, monkeypatch):
+    import os
+
+    from blueprint.generate import writer
+
+    target = tmp_path / "project"
+    write_tree(target, {"a.txt": "old a", "b.txt": "old b", "c.txt": "old c"})
+    real_replace, calls = os.replace, []
+
+    def flaky_replace(source, destination):
+        calls.append(destination)
+        if len(calls) == 4:  # after a.txt was swapped, while swapping b.txt
+            raise OSError("disk full")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(writer.os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_tree(target, {"a.txt": "new a", "b.txt": "new b", "c.txt": "new c", "d.txt": "new d"}, force=True)
+    monkeypatch.setattr(writer.os, "replace", real_replace)
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a.txt": "old a", "b.txt": "old b", "c.txt": "old c"}
 
 
 def test_refuses_paths_outside_the_project(tmp_path):

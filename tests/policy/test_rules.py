@@ -195,7 +195,7 @@ CASES = [
     Case("network.hub-ingress-internal", "strict", put(RELEASE, "jupyterhub", "values", SECRET), "one opaque value"),
     Case("sessions.idle-culling", "strict", values("cull.timeout", 7200), "cull.timeout is 7200 s; team genomics's idle timeout is 3600 s"),
     Case("sessions.idle-culling", "strict", values("cull.enabled", False), "cull.enabled is false"),
-    Case("network.hub-ingress-internal", "strict", values("proxy.service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-scheme", "internet-facing"), "not 'internal'"),
+    Case("network.hub-ingress-internal", "strict", values("proxy.service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-internal", "false"), "not 'true'"),
     Case("network.hub-ingress-internal", "strict", values("proxy.service.loadBalancerSourceRanges", ["0.0.0.0/0"]), "includes 0.0.0.0/0"),
     # ---- storage -------------------------------------------------------------------------
     Case("storage.bucket-public-access-block", "strict", drop(PAB, "storage-bucket-public-access"), "no public access block", "storage-bucket"),

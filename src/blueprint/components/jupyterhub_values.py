@@ -205,17 +205,22 @@ def _team_data(team: TeamHub) -> dict[str, Any]:
 
 
 def _load_balancer_annotations(settings: HubSettings, certificate_arn: str) -> dict[str, str]:
-    """AWS Load Balancer Controller annotations: an NLB terminating TLS with the ACM certificate."""
+    """An NLB terminating TLS with the ACM certificate, made by EKS's built-in service controller.
+
+    The in-tree annotations need no extra controller in the cluster (the AWS Load
+    Balancer Controller's `type: external` would, and nothing installs it here).
+    """
     prefix = "service.beta.kubernetes.io/aws-load-balancer-"
-    return {
-        f"{prefix}type": "external",
-        f"{prefix}nlb-target-type": "ip",
-        f"{prefix}scheme": "internal" if settings.ingress == "internal" else "internet-facing",
+    annotations = {
+        f"{prefix}type": "nlb",
         f"{prefix}ssl-cert": certificate_arn,
         f"{prefix}ssl-ports": "https",
         f"{prefix}backend-protocol": "tcp",
         f"{prefix}ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
     }
+    if settings.ingress == "internal":
+        annotations[f"{prefix}internal"] = "true"
+    return annotations
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from ..errors import SpecError
 from ..model import BlueprintSpec, TeamSpec
+from ..model.spec import RESERVED_TEAM_NAMES
 from ..model.units import parse_quantity
 from .jupyterhub_values import (
     HUB_API_PORT,
@@ -23,10 +24,9 @@ from .naming import child, team_namespace, team_service_account, type_token
 TEAM_LABEL = "workbench.io/team"
 IMDS_CIDR = "169.254.169.254/32"
 # Namespaces the platform itself uses; a team named like one would take it over.
-RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", "cert-manager"}
-    | {JUPYTERHUB_NAMESPACE, MIRROR_NAMESPACE}
-)
+# The model refuses these team names at the boundary; this guard only catches a
+# platform namespace added to a component but not to the model's list.
+RESERVED_NAMESPACES = RESERVED_TEAM_NAMES | {JUPYTERHUB_NAMESPACE, MIRROR_NAMESPACE}
 
 
 @dataclass(frozen=True)

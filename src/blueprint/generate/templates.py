@@ -21,6 +21,8 @@ __pycache__/
 *.bak
 # Exports and scan results are build output, not source
 exports/
+# Left behind only if a `blueprint` write was killed mid-way; safe to delete
+.blueprint-staging-*/
 # Never commit credentials
 .env
 *.pem

@@ -1,4 +1,11 @@
-"""Atomic project writes: everything goes to a temporary sibling directory that replaces the target only when complete."""
+"""Atomic project writes: nothing half-written, whether the project is new or being updated.
+
+A new project is written to a temporary sibling directory that is renamed into place
+when complete. Files of an existing project (`new --force`, `fork`, `upgrade`) are all
+staged next to it first, then renamed over the originals, which are kept until every
+rename succeeded and put back if one fails. Only the handful of renames at the end can
+be interrupted; staging, where nearly all the time goes, never touches the project.
+"""
 
 from __future__ import annotations
 
@@ -12,74 +19,96 @@ from ..errors import GenerateError
 
 # Tests inject faults here to prove an interrupted write leaves the old content.
 AfterFileHook = Callable[[Path], None]
+STAGING_PREFIX = ".blueprint-staging-"
 
 
 def _is_empty_dir(path: Path) -> bool:
     return path.is_dir() and not any(path.iterdir())
 
 
-def _write_file(root: Path, relative: str, content: str) -> Path:
-    path = root / relative
-    if path.resolve().parent != root.resolve() and root.resolve() not in path.resolve().parents:
+def _inside(root: Path, relative: str) -> Path:
+    path = (root / relative).resolve()
+    if root.resolve() not in path.parents:
         raise GenerateError(target=root, message=f"refusing to write outside the project: {relative}")
+    return path
+
+
+def _write_file(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
-    return path
 
 
-def write_tree(
-    target: Path,
-    files: Mapping[str, str],
-    *,
-    force: bool = False,
-    keep_existing: bool = True,
-    after_file: AfterFileHook | None = None,
-) -> None:
-    """Write `files` (relative path -> text) as the directory `target`, all or nothing.
+def write_tree(target: Path, files: Mapping[str, str], *, force: bool = False, after_file: AfterFileHook | None = None) -> None:
+    """Write `files` (relative path -> text) into `target`, all or nothing.
 
-    With `force`, an existing project is copied first so files we do not
-    generate (a .git directory, team overlays, the user's notes) survive; the
-    copy is then swapped in with two renames.
+    A missing or empty `target` is created whole; an existing one needs `force` and only
+    the given files change (a .git directory, virtualenv or the user's notes are untouched).
     """
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise GenerateError(target=target, message=f"parent directory {parent} does not exist", fix="create it first or choose another path")
-    exists = target.exists()
-    if exists and not target.is_dir():
+    if target.exists() and not target.is_dir():
         raise GenerateError(target=target, message="exists and is not a directory", fix="choose another path")
-    if exists and not force and not _is_empty_dir(target):
-        raise GenerateError(target=target, message="already exists and is not empty", fix="choose a new directory, or pass --force to regenerate it")
+    if target.exists() and not _is_empty_dir(target):
+        if not force:
+            raise GenerateError(target=target, message="already exists and is not empty", fix="choose a new directory, or pass --force to regenerate it")
+        replace_files(target, files, after_file=after_file)
+        return
     if not os.access(parent, os.W_OK):
         raise GenerateError(target=target, message=f"cannot write in {parent}", fix="check the directory's permissions")
-
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
     try:
-        if exists and keep_existing:
-            shutil.copytree(target, staging, symlinks=True, dirs_exist_ok=True)
         for relative, content in sorted(files.items()):
-            written = _write_file(staging, relative, content)
+            path = _inside(staging, relative)
+            _write_file(path, content)
             if after_file is not None:
-                after_file(written)
-        _swap_into_place(staging, target, exists)
+                after_file(path)
+        if target.exists():
+            os.rmdir(target)  # empty: replaced by the complete staging directory
+        os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _swap_into_place(staging: Path, target: Path, exists: bool) -> None:
-    if not exists:
-        os.rename(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rmdir(retired)
-    os.rename(target, retired)
+def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFileHook | None = None) -> None:
+    """Replace or add some files of the existing directory `root`, all or nothing."""
+    if not os.access(root, os.W_OK):
+        raise GenerateError(target=root, message="cannot write in the project directory", fix="check its permissions")
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
     try:
-        os.rename(staging, target)
+        staged: list[tuple[Path, Path]] = []
+        for index, (relative, content) in enumerate(sorted(files.items())):
+            target = _inside(root, relative)
+            new = staging / f"{index}.new"
+            _write_file(new, content)
+            if after_file is not None:
+                after_file(new)
+            staged.append((target, new))
+        _commit(staged, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit(staged: list[tuple[Path, Path]], staging: Path) -> None:
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for index, (target, new) in enumerate(staged):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            backup = None
+            if target.exists():
+                backup = staging / f"{index}.old"
+                os.replace(target, backup)
+            done.append((target, backup))
+            os.replace(new, target)
     except BaseException:
-        os.rename(retired, target)
+        for target, backup in reversed(done):
+            if backup is not None:
+                os.replace(backup, target)
+            elif target.exists():
+                target.unlink()
         raise
-    shutil.rmtree(retired, ignore_errors=True)

@@ -122,6 +122,12 @@ class ExtraPackages(StrictModel):
     r: tuple[PackageName, ...] = ()
 
 
+# Namespaces the platform itself uses; a team named like one would take it over.
+RESERVED_TEAM_NAMES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", "cert-manager", "jupyterhub", "package-mirror"}
+)
+
+
 class TeamEntry(StrictModel):
     """A team as written in blueprint.yaml or a team overlay."""
 
@@ -133,6 +139,13 @@ class TeamEntry(StrictModel):
     extra_packages: ExtraPackages = ExtraPackages()
     idle_timeout_minutes: Annotated[int, Field(ge=10, le=10080)] | None = None
     budget_usd: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_platform_namespace(cls, name: str) -> str:
+        if name in RESERVED_TEAM_NAMES or name.startswith("kube-"):
+            raise ValueError(f"{name!r} is a namespace the platform uses; choose another team name")
+        return name
 
 
 class BudgetSpec(StrictModel):

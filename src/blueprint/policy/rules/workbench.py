@@ -145,9 +145,10 @@ def hub_ingress_internal(release: Resource, ctx: Context) -> Iterator[str]:
         return
     service = dig(values, "proxy", "service") or {}
     if service.get("type", "LoadBalancer") == "LoadBalancer":
-        scheme = dig(service, "annotations", f"{LB_PREFIX}scheme")
-        if scheme != "internal":
-            yield f"proxy.service annotation {LB_PREFIX}scheme is {scheme!r}, not 'internal': the hub would face the internet"
+        # EKS's service controller makes an internal load balancer for any value but "false".
+        internal = dig(service, "annotations", f"{LB_PREFIX}internal")
+        if internal in (None, "", "false"):
+            yield f"proxy.service annotation {LB_PREFIX}internal is {internal!r}, not 'true': the hub would face the internet"
         ranges = as_list(service.get("loadBalancerSourceRanges"))
         if not ranges:
             yield "proxy.service.loadBalancerSourceRanges is empty, which admits 0.0.0.0/0"
