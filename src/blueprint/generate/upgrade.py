@@ -22,7 +22,7 @@ from ..errors import GenerateError, SpecError
 from ..model import BlueprintSpec
 
 if TYPE_CHECKING:
-    from ..review.diff import ProjectDiff
+    from ..review import ProjectDiff
 
 ANSWERS_FILE = ".blueprint/answers.json"  # the same path project.py writes
 GENERATED_FILE = ".blueprint/generated.json"
@@ -217,7 +217,7 @@ def plan_files(base: Mapping[str, str] | None, current: Mapping[str, str | None]
 def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflicts: bool = False, dry_run: bool = False, preview: bool = True) -> UpgradeResult:
     """Merge this version's generated files into the project; all or nothing, nothing at all on conflicts unless allowed."""
     from ..model import load_blueprint
-    from ..review.git import uncommitted
+    from ..review import uncommitted
     from .project import blueprint_document, render_project
     from .writer import write_tree
 
@@ -252,7 +252,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
 
     old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
-        from ..review.diff import diff_specs, preview_spec
+        from ..review import diff_specs, preview_spec
 
         graphs: dict[str, Any] = {}
         if preview and old_spec.stance != spec.stance:

@@ -2,7 +2,8 @@
 
 from .check import CheckOutcome, run_check
 from .controls import Change, ControlChange, control_changes
-from .diff import ProjectDiff, diff_projects, diff_specs
+from .diff import ProjectDiff, diff_projects, diff_specs, preview_spec
+from .git import uncommitted
 from .markdown import GITHUB_COMMENT_LIMIT, render_review
 from .resources import ResourceDiff, diff_graphs
 
@@ -17,6 +18,8 @@ __all__ = [
     "diff_graphs",
     "diff_projects",
     "diff_specs",
+    "preview_spec",
     "render_review",
     "run_check",
+    "uncommitted",
 ]
