@@ -2,9 +2,10 @@
 
 A new project is written to a temporary sibling directory that is renamed into place
 when complete. Files of an existing project (`new --force`, `fork`, `upgrade`) are all
-staged next to it first, then renamed over the originals, which are kept until every
-rename succeeded and put back if one fails. Only the handful of renames at the end can
-be interrupted; staging, where nearly all the time goes, never touches the project.
+staged in a sibling directory first, then renamed over the originals, which are kept
+until every rename succeeded and put back if one fails. Only the handful of renames at
+the end can be interrupted; staging, where nearly all the time goes, never touches the
+project, and a killed run leaves its staging directory beside the project, not in it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ..errors import GenerateError
 
 # Tests inject faults here to prove an interrupted write leaves the old content.
 AfterFileHook = Callable[[Path], None]
-STAGING_PREFIX = ".blueprint-staging-"
 
 
 def _is_empty_dir(path: Path) -> bool:
@@ -79,7 +79,7 @@ def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFile
     """Replace or add some files of the existing directory `root`, all or nothing."""
     if not os.access(root, os.W_OK):
         raise GenerateError(target=root, message="cannot write in the project directory", fix="check its permissions")
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    staging = _staging_for(root)
     try:
         staged: list[tuple[Path, Path]] = []
         for index, (relative, content) in enumerate(sorted(files.items())):
@@ -92,6 +92,14 @@ def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFile
         _commit(staged, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging_for(root: Path) -> Path:
+    """A staging directory on the project's file system (renames must not cross devices)."""
+    parent = root.resolve().parent
+    if os.access(parent, os.W_OK) and parent.stat().st_dev == root.stat().st_dev:
+        return Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=parent))
+    return Path(tempfile.mkdtemp(prefix=".blueprint-staging-", dir=root))
 
 
 def _commit(staged: list[tuple[Path, Path]], staging: Path) -> None:
