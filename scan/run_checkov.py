@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from blueprint.cli import app
+    from blueprint.cli.export import preview_outputs
     from blueprint.export.checkov import SCAN_REGION, STANCES, counts, load_skips, new_project_args
     from blueprint.export.validation import validate_stances
     from blueprint.preview import preview_project
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.redirect_stdout(io.StringIO()):  # `blueprint new` talks; the figures are what matter here
                 app(new_project_args(stance, work / f"{stance}-dsw"), standalone_mode=False)
             graphs[stance] = preview_project(work / f"{stance}-dsw")
-        validation = validate_stances(graphs, region=SCAN_REGION, workdir=work, checkov=args.checkov, skips=load_skips(args.skips))
+        validation = validate_stances(
+            graphs, region=SCAN_REGION, workdir=work, checkov=args.checkov, skips=load_skips(args.skips), outputs=preview_outputs(SCAN_REGION)
+        )
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for plan in work.glob("*-plan.json"):

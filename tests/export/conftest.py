@@ -65,9 +65,10 @@ def stance_graphs(stance_projects: dict[str, Path]) -> dict[str, ResourceGraph]:
 
 @pytest.fixture(scope="session")
 def stance_plans(stance_graphs: dict[str, ResourceGraph]):
+    from blueprint.cli.export import preview_outputs
     from blueprint.export.terraform import terraform_plan
 
-    return {stance: terraform_plan(g, region=SCAN_REGION) for stance, g in stance_graphs.items()}
+    return {stance: terraform_plan(g, region=SCAN_REGION, outputs=preview_outputs(SCAN_REGION)) for stance, g in stance_graphs.items()}
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +86,14 @@ def checkov_bin() -> Path:
 @pytest.fixture(scope="session")
 def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory):
     """The whole run behind docs/validation.md, once per session."""
+    from blueprint.cli.export import preview_outputs
     from blueprint.export.validation import validate_stances
 
     return validate_stances(
-        stance_graphs, region=SCAN_REGION, workdir=tmp_path_factory.mktemp("scan"), checkov=checkov_bin, skips=load_skips(SKIPS_FILE)
+        stance_graphs,
+        region=SCAN_REGION,
+        workdir=tmp_path_factory.mktemp("scan"),
+        checkov=checkov_bin,
+        skips=load_skips(SKIPS_FILE),
+        outputs=preview_outputs(SCAN_REGION),
     )

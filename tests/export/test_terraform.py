@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from blueprint.cli.export import preview_outputs
 from blueprint.export import ExportError
 from blueprint.export.checkov import STANCES
 from blueprint.export.shapes import resource_class
@@ -21,7 +22,7 @@ REGION = "eu-west-1"
 
 
 def plan_of(*resources):
-    return terraform_plan(graph(*resources), region=REGION).document
+    return terraform_plan(graph(*resources), region=REGION, outputs=preview_outputs(REGION)).document
 
 
 def planned(document, address):
@@ -103,6 +104,13 @@ def test_references_inside_blocks_and_lists_are_nested_like_terraform_configurat
     ]
 
 
+def test_without_outputs_every_input_stays_a_value():
+    bucket = resource("aws:s3/bucket:Bucket", "data", {"bucket": "acme-data"})
+    block = resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "block", {"bucket": "acme-data"}, deps=(bucket,))
+    document = terraform_plan(graph(bucket, block), region=REGION).document
+    assert planned(document, "aws_s3_bucket_public_access_block.block")["values"] == {"bucket": "acme-data"}
+
+
 def test_a_value_equal_to_an_id_is_no_reference_without_a_dependency():
     bucket = resource("aws:s3/bucket:Bucket", "data", {"bucket": "acme-data"})
     policy = resource("aws:s3/bucketPolicy:BucketPolicy", "policy", {"bucket": "acme-data", "policy": "{}"})
@@ -164,7 +172,7 @@ def test_names_that_collide_once_sanitised_stay_distinct():
     a = resource("aws:ec2/vpc:Vpc", "main.vpc")
     b = resource("aws:ec2/vpc:Vpc", "main_vpc")
     c = resource("aws:ec2/vpc:Vpc", "main_vpc", parent=parent)  # same name, other parent: another URN
-    plan = terraform_plan(graph(parent, a, b, c), region=REGION)
+    plan = terraform_plan(graph(parent, a, b, c), region=REGION, outputs=preview_outputs(REGION))
     assert len(set(plan.urns)) == 3
     assert all(IDENTIFIER.match(address.split(".", 1)[1]) for address in plan.urns)
 
@@ -259,6 +267,6 @@ def test_every_reference_points_at_a_resource_of_the_plan(stance, stance_plans):
 
 
 def test_the_export_is_deterministic(stance_graphs, stance_plans):
-    again = terraform_plan(stance_graphs["strict"], region="eu-west-1")
+    again = terraform_plan(stance_graphs["strict"], region="eu-west-1", outputs=preview_outputs("eu-west-1"))
     assert again.to_json() == stance_plans["strict"].to_json()
     json.loads(again.to_json())

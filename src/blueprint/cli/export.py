@@ -6,12 +6,16 @@ import os
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import GenerateError
 from ._app import app, err, handles_errors
+
+if TYPE_CHECKING:
+    from ..export.terraform import OutputsOf
+    from ..preview.graph import Resource
 
 STDOUT = "-"
 
@@ -44,7 +48,7 @@ def export(
     spec = load_blueprint(directory)
     with err.status("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
-    result = export_graph(graph, export_format.value, region=spec.region)
+    result = export_graph(graph, export_format.value, region=spec.region, outputs=preview_outputs(spec.region))
     if output == STDOUT:
         typer.echo(result.text, nl=False)
     else:
@@ -56,6 +60,23 @@ def export(
         err.print(f"[yellow]not in the export[/] ({len(result.unknown)}): objects only known at deploy time")
         for entry in result.unknown:
             err.print(f"  - {entry}", markup=False)
+
+
+def preview_outputs(region: str) -> OutputsOf:
+    """What each resource computed during the offline preview, asked again of the same mocks (they are
+    deterministic), so the Terraform plan can tell a value handed over by another resource from a constant."""
+    import pulumi
+
+    from ..preview.mocks import PreviewMocks
+
+    mocks = PreviewMocks(region=region)
+
+    def outputs(resource: Resource) -> dict[str, Any]:
+        args = pulumi.runtime.MockResourceArgs(typ=resource.type, name=resource.name, inputs=dict(resource.inputs), custom=True)
+        resource_id, state = mocks.new_resource(args)
+        return {**state, "id": resource_id}
+
+    return outputs
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -13,6 +13,7 @@ from .errors import ExportError
 
 if TYPE_CHECKING:
     from ..preview.graph import ResourceGraph
+    from .terraform import OutputsOf
 
 __all__ = ["FORMATS", "Export", "ExportError", "export_graph"]
 
@@ -29,12 +30,13 @@ class Export:
     unknown: tuple[str, ...] = ()
 
 
-def export_graph(graph: ResourceGraph, export_format: str, *, region: str) -> Export:
-    """Convert `graph` to `export_format` (one of FORMATS); `region` is the AWS region the program ran for."""
+def export_graph(graph: ResourceGraph, export_format: str, *, region: str, outputs: OutputsOf | None = None) -> Export:
+    """Convert `graph` to `export_format` (one of FORMATS); `region` is the AWS region the program ran for and
+    `outputs` what each resource computed (see `terraform.terraform_plan`)."""
     if export_format == "terraform-plan":
         from .terraform import terraform_plan
 
-        plan = terraform_plan(graph, region=region)
+        plan = terraform_plan(graph, region=region, outputs=outputs)
         types = Counter(address.split(".")[0] for address in plan.urns)
         summary = (f"{plan.resource_count} AWS resources of {len(types)} Terraform types",)
         return Export(export_format, plan.to_json(), summary)

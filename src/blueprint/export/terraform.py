@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,10 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Computed outputs another resource may take as an input; everything else a mock returns (status, region,
 # echoed inputs) would match unrelated strings.
 _REFERENCE_OUTPUT = re.compile(r"^(id|arn|name|.*(Id|Arn|Name))$")
+
+OutputsOf = Callable[[Resource], Mapping[str, Any]]
+"""What a resource handed the program after creation (`id` included): the offline preview records inputs only,
+so whoever ran the preview supplies these (`blueprint.cli.export.preview_outputs` asks the preview's mocks)."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,16 @@ def addresses(resources: Iterable[Resource], types: Mapping[str, str]) -> dict[s
     return result
 
 
-def terraform_plan(graph: ResourceGraph, *, region: str) -> TerraformPlan:
-    """The plan of every AWS resource in `graph`; ExportError naming every type or property it cannot map."""
+def terraform_plan(graph: ResourceGraph, *, region: str, outputs: OutputsOf | None = None) -> TerraformPlan:
+    """The plan of every AWS resource in `graph`; ExportError naming every type or property it cannot map.
+
+    With `outputs`, inputs that came from another resource's computed output (an id, an ARN) become references,
+    as in a first `terraform plan`; without, every input stays a plain value and scanners see no connections.
+    """
     resources = aws_resources(graph)
     types = terraform_types_of(r.type for r in resources)
     address_of = addresses(resources, types)
-    identifiers = _identifier_index(resources, address_of, region)
+    identifiers = _identifier_index(resources, address_of, outputs) if outputs else {}
     planned: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     configured: list[dict[str, Any]] = []
@@ -160,25 +168,18 @@ class _Reference:
         return [f"{self.address}.{self.attribute}", self.address]
 
 
-def _identifier_index(resources: Sequence[Resource], address_of: Mapping[str, str], region: str) -> dict[str, dict[str, _Reference]]:
+def _identifier_index(resources: Sequence[Resource], address_of: Mapping[str, str], outputs: OutputsOf) -> dict[str, dict[str, _Reference]]:
     """URN -> {output value -> reference}: the computed outputs (id, ARN, generated names) each resource hands others.
 
-    The offline preview records inputs only; the outputs are what the same mocks answered during the run, so
-    asking them again gives the exact strings that other resources received.
+    Only outputs that are not also inputs count (an input echoed back is known at plan time), and only those
+    named like identifiers: everything else a provider returns (status, region) would match unrelated strings.
     """
-    import pulumi
-
-    from ..preview.mocks import PreviewMocks
-
-    mocks = PreviewMocks(region=region)
     index: dict[str, dict[str, _Reference]] = {}
     for resource in resources:
-        args = pulumi.runtime.MockResourceArgs(typ=resource.type, name=resource.name, inputs=dict(resource.inputs), custom=True)
-        resource_id, state = mocks.new_resource(args)
-        outputs = {"id": resource_id, **{k: v for k, v in state.items() if k not in resource.inputs}}
+        computed = {k: v for k, v in outputs(resource).items() if k == "id" or k not in resource.inputs}
         index[resource.urn] = {
             value: _Reference(address_of[resource.urn], snake_case(key))
-            for key, value in sorted(outputs.items(), key=lambda kv: kv[0] != "id")  # `id` wins when outputs share a value
+            for key, value in sorted(computed.items(), key=lambda kv: kv[0] != "id")  # `id` wins when outputs share a value
             if isinstance(value, str) and value and _REFERENCE_OUTPUT.match(key) and value not in (SECRET, UNKNOWN)
         }
     return index

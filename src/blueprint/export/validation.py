@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..preview.graph import ResourceGraph
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN
+
+if TYPE_CHECKING:
+    from .terraform import OutputsOf
 from .checkov import HelmFigures, KubernetesFigures, Skip, StanceScan, Verdict, evaluate, render_validation, run_checkov
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -129,6 +132,7 @@ def validate_stances(
     workdir: Path,
     checkov: Path,
     skips: Sequence[Skip],
+    outputs: OutputsOf,
 ) -> Validation:
     """Export each stance's plan into `workdir`, scan it, validate its manifests, and render the figures."""
     from .terraform import terraform_plan
@@ -138,7 +142,7 @@ def validate_stances(
     figures: list[KubernetesFigures] = []
     helm: list[HelmFigures] = []
     for stance, graph in graphs.items():
-        plan = terraform_plan(graph, region=region)
+        plan = terraform_plan(graph, region=region, outputs=outputs)
         path = workdir / f"{stance}-plan.json"
         path.write_text(plan.to_json(), encoding="utf-8")
         exported[stance] = plan.resource_count
