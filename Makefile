@@ -30,6 +30,7 @@ demo: $(STAMP)
 	$(BIN)/blueprint new $(DEMO_DIR) --force --stance strict --org acme --region eu-west-1 \
 		--team genomics:dsw-genomics --team vision:dsw-vision --alert-email platform@acme.example
 	$(BIN)/blueprint preview $(DEMO_DIR)
+	$(BIN)/blueprint check $(DEMO_DIR)
 
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
