@@ -23,6 +23,7 @@ ROOT = Path(__file__).parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"```[a-z]*\n(.*?)```", re.DOTALL)
 runner = CliRunner()
+GIT = ["git", "-c", "user.name=docs", "-c", "user.email=docs@example.org"]
 
 
 def documented_commands() -> list[tuple[str, str]]:
@@ -43,12 +44,11 @@ COMMANDS = documented_commands()
 def workspace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "stacks", root / "stacks")
-    git = ["git", "-c", "user.name=docs", "-c", "user.email=docs@example.org"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     result = runner.invoke(app, ["new", str(root / "acme-dsw"), "--stance", "strict", "--org", "acme", "--team", "genomics:dsw-genomics"])
     assert result.exit_code == 0, result.output
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "base"], cwd=root, check=True)
     subprocess.run(["git", "update-ref", "refs/remotes/origin/main", "HEAD"], cwd=root, check=True)
     return root
 
@@ -72,3 +72,6 @@ def test_documented_command_runs(workspace, document, command, monkeypatch):
     result = runner.invoke(app, args, env={**os.environ, "COLUMNS": "120"})
     assert result.exception is None or isinstance(result.exception, SystemExit), f"{document}: {command}\n{result.output}"
     assert result.exit_code in (0, 1), f"{document}: `{command}` exited {result.exit_code}:\n{result.output}"
+    # A user commits what a command changed before the next step (upgrade refuses a dirty tree).
+    subprocess.run(["git", "add", "-A"], cwd=workspace, check=True)
+    subprocess.run([*GIT, "commit", "-qm", command, "--allow-empty"], cwd=workspace, check=True)
