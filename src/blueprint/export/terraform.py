@@ -101,7 +101,7 @@ def terraform_plan(graph: ResourceGraph, *, region: str, outputs: OutputsOf | No
     for resource in sorted(resources, key=lambda r: address_of[r.urn]):
         address = address_of[resource.urn]
         tf_type, name = address.split(".", 1)
-        converter = _Converter(resource, identifiers, address_of)
+        converter = _Converter(resource, identifiers)
         values, unknown, expressions = converter.convert()
         problems.extend(converter.problems)
         if "tags" in values and "tags_all" not in values:
@@ -136,7 +136,7 @@ def terraform_plan(graph: ResourceGraph, *, region: str, outputs: OutputsOf | No
         raise ExportError(
             export_format=FORMAT,
             problems=problems,
-            fix=f"record the Terraform attribute name in src/blueprint/export/data/{RENAMES_FILE} (see data/SOURCES.md)",
+            fix=f"a renamed list: record its Terraform name in src/blueprint/export/data/{RENAMES_FILE} (see data/SOURCES.md)",
         )
     document = {
         "format_version": FORMAT_VERSION,
@@ -191,7 +191,7 @@ def _identifier_index(resources: Sequence[Resource], address_of: Mapping[str, st
 class _Converter:
     """Pulumi inputs of one resource -> Terraform `values`, `after_unknown` and `expressions` (references)."""
 
-    def __init__(self, resource: Resource, identifiers: Mapping[str, Mapping[str, _Reference]], address_of: Mapping[str, str]) -> None:
+    def __init__(self, resource: Resource, identifiers: Mapping[str, Mapping[str, _Reference]]) -> None:
         from .shapes import resource_fields
 
         self.resource = resource
