@@ -111,7 +111,7 @@ def test_balanced_egress_goes_through_the_firewall_to_nat(spec_for, run_program)
     assert len(firewall.inputs["subnetMappings"]) == 3
     rules = run.one(RULE_GROUP).inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
     assert rules["generatedRulesType"] == "ALLOWLIST"
-    assert rules["targets"] == [".githubusercontent.com", ".huggingface.co", "github.com", "huggingface.co"]
+    assert rules["targets"] == [".githubusercontent.com", ".huggingface.co", "github.com", "huggingface.co", "packagemanager.posit.co"]
     policy = run.one("aws:networkfirewall/firewallPolicy:FirewallPolicy").inputs["firewallPolicy"]
     assert "aws:drop_established" in policy["statefulDefaultActions"]
     routes = {r.name: r.inputs for r in run.of_type(ROUTE)}
