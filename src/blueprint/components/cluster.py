@@ -125,6 +125,8 @@ class WorkbenchCluster(pulumi.ComponentResource):
     node_security_group_id: pulumi.Output[str]
     """The cluster security group EKS creates and attaches to managed nodes."""
     node_role_arn: pulumi.Output[str]
+    node_role_name: pulumi.Output[str]
+    """The node role, for components that grant nodes more (e.g. ECR pull-through imports)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("cluster", "WorkbenchCluster"), name, None, opts)
@@ -147,7 +149,7 @@ class WorkbenchCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
 
         node_role = self._role("node", service_trust_policy("ec2.amazonaws.com"), NODE_POLICIES)
-        self.node_role_arn = node_role.arn
+        self.node_role_arn, self.node_role_name = node_role.arn, node_role.name
         node_groups = [self._node_group(cluster, node_role, pool) for pool in args.pools]
         efs_csi = self._efs_csi_driver(cluster, node_groups)
         self.provider = k8s.Provider(
@@ -165,6 +167,7 @@ class WorkbenchCluster(pulumi.ComponentResource):
                 "oidc_issuer": self.oidc_issuer,
                 "node_security_group_id": self.node_security_group_id,
                 "node_role_arn": self.node_role_arn,
+                "node_role_name": self.node_role_name,
             }
         )
 

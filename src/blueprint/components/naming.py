@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 TOKEN_PREFIX = "workbench"
 
@@ -113,3 +113,41 @@ def log_retention_days(days: int) -> int:
         if allowed >= days:
             return allowed
     return LOG_RETENTION_DAYS[-1]
+
+
+# ---- container images ----
+
+# Docker Official Images are mirrored on ECR Public, which needs no credentials; Docker Hub itself would
+# (an ECR pull-through rule for docker.io requires a Secrets Manager secret). Rewriting before mapping lets
+# an image such as the chart's `traefik` come through the ECR Public cache.
+IMAGE_ALIASES = {"docker.io/library/": "public.ecr.aws/docker/library/"}
+_DOCKER_HUB = "docker.io"
+
+
+def ecr_registry_host(account: str, region: str, dns_suffix: str = "amazonaws.com") -> str:
+    """Host of an account's private ECR registry: `<account>.dkr.ecr.<region>.<dns suffix>`."""
+    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """(registry, repository[:tag|@digest]) of an image reference, read as Docker does.
+
+    The first path component is a registry only if it has a dot or a port or is `localhost`; otherwise the
+    image is on Docker Hub, and a bare name is an official image under `library/`.
+    """
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return _DOCKER_HUB, image if rest else f"library/{image}"
+
+
+def mirrored_image(image: str, registries: Mapping[str, str]) -> str | None:
+    """`image` as pulled through the cache of its registry (`registries`: upstream -> ECR prefix URL), or None
+    when no cache serves it. `IMAGE_ALIASES` apply first."""
+    reference = "/".join(split_image(image))
+    for source, target in IMAGE_ALIASES.items():
+        if reference.startswith(source):
+            reference = target + reference.removeprefix(source)
+    registry, path = split_image(reference)
+    prefix = registries.get(registry)
+    return f"{prefix}/{path}" if prefix is not None else None
