@@ -149,3 +149,31 @@ def test_program_only_wires_components(stance_name, built):
     stack = run.one("pulumi:pulumi:Stack")
     loose = [str(r) for r in run.resources if r.parent == stack.urn and (r.custom or not r.type.startswith("workbench:"))]
     assert loose == [], f"resources created outside a component: {loose}"
+
+
+def test_strict_nodes_pull_every_image_through_the_ecr_cache(built):
+    """Egress 'mirror': no route out, so every image the hub chart and the curator jobs run comes from ECR."""
+    from blueprint.components import jupyterhub_values as jv
+    from tests.components.conftest import ACCOUNT, image_references
+
+    _, run = built("strict")
+    cache = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/acme-dev/"
+    rules = {r.inputs["upstreamRegistryUrl"] for r in run.of_type("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")}
+    assert rules == {"quay.io", "registry.k8s.io", "public.ecr.aws"}
+    release = run.one("kubernetes:helm.sh/v3:Release")
+    merged = jv.merge_like_helm(jv.chart_defaults(), release.inputs["values"])
+    images = dict(image_references(merged))
+    for job in run.of_type("kubernetes:batch/v1:CronJob"):
+        images.update({f"{job.name}.{path}": image for path, image in image_references(job.inputs["spec"])})
+    assert len(images) > len(jv.chart_images()), "the curator jobs' images are checked too"
+    outside = {path: image for path, image in images.items() if not image.startswith(cache)}
+    assert not outside, f"images the nodes could not pull: {outside}"
+    (policy,) = [p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("images-node-import")]
+    assert policy.inputs["role"] == run.named("acme-cluster-node-role", "aws:iam/role:Role").outputs["name"]
+
+
+@pytest.mark.parametrize("stance", ["balanced", "open"])
+def test_stances_with_a_route_out_pull_images_upstream(stance, built):
+    _, run = built(stance)
+    assert not [r for r in run.resources if r.type.startswith("aws:ecr/")]
+    assert "image" not in run.one("kubernetes:helm.sh/v3:Release").inputs["values"]["hub"]

@@ -7,6 +7,7 @@ import pulumi
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
 from blueprint.components.guardrails import Guardrails, GuardrailsArgs
 from blueprint.components.identity import IdentityArgs, IdentityHooks
+from blueprint.components.images import ImageMirror, ImageMirrorArgs
 from blueprint.components.keys import EncryptionKeys, KeysArgs
 from blueprint.components.mirror import PackageMirror, PackageMirrorArgs
 from blueprint.components.network import NetworkArgs, PrivateNetwork
@@ -30,6 +31,7 @@ def build(spec: BlueprintSpec) -> None:
         ClusterArgs.from_spec(spec, vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids, kms_key_arn=keys.key_arn),
     )
     identity = IdentityHooks(f"{org}-identity", IdentityArgs.from_spec(spec, cluster_name=cluster.cluster_name))
+    images = ImageMirror(f"{org}-images", ImageMirrorArgs.from_spec(spec, node_role_name=cluster.node_role_name, kms_key_arn=keys.key_arn))
     storage = DataStore(
         f"{org}-storage",
         StorageArgs.from_spec(
@@ -45,7 +47,7 @@ def build(spec: BlueprintSpec) -> None:
 
     # ==== IN-CLUSTER COMPONENTS: PackageMirror, TeamSpace (one per team), Workbench, Guardrails ====
     # Owned by the in-cluster components' engineer, who may edit only between these two rulers.
-    # Available: spec, keys, network, cluster, identity, storage (outputs documented on each class);
+    # Available: spec, keys, network, cluster, identity, images, storage (outputs documented on each class);
     # Kubernetes resources go through `cluster.provider`. Every resource belongs to a component (none
     # created loose here; tests/test_program.py checks). Before the ruler below, set:
     #   hub_url          Input[str]             URL users open
@@ -60,6 +62,7 @@ def build(spec: BlueprintSpec) -> None:
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             reader_role_arns=storage.team_role_arns,
+            image_registries=images.registries,
         ),
     )
     team_spaces = [
@@ -84,6 +87,7 @@ def build(spec: BlueprintSpec) -> None:
             efs_file_system_id=storage.file_system_id,
             pip_index_url=mirror.pip_index_url,
             r_repos_url=mirror.r_repository,
+            image_registries=images.registries,
             after=team_spaces,
         ),
     )

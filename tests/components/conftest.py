@@ -35,7 +35,7 @@ import asyncio
 import base64
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,3 +318,20 @@ def _usable_event_loop() -> None:
 def run_program_fixture() -> Callable[..., Run]:
     """The `run_program` function (see the module docstring)."""
     return run_program
+
+
+def image_references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, image) of every container image named in `value`: z2jh `image: {name: ...}` blocks (the name, without
+    the tag the chart adds), and plain `image: <reference>` strings (Kubernetes containers, KubeSpawner overrides)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key == "image" and isinstance(item, str):
+                yield where, item
+            elif key == "image" and isinstance(item, dict) and isinstance(item.get("name"), str):
+                yield f"{where}.name", item["name"]
+            else:
+                yield from image_references(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from image_references(item, f"{path}[{i}]")

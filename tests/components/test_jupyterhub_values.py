@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from blueprint.components import jupyterhub_values as jv
+from tests.components.conftest import image_references
 
 HUB_CONFIG = {
     "JupyterHub": {"authenticator_class": "generic-oauth"},
@@ -260,3 +261,54 @@ def test_groups_are_synced_and_dummy_auth_refused(spec_for):
     assert values["hub"]["config"]["GenericOAuthenticator"]["client_id"] == "jupyterhub"
     with pytest.raises(ValueError, match="authenticator_class"):
         values_for(spec_for("strict"), hub_config={"JupyterHub": {"authenticator_class": "dummy"}})
+
+
+# ---- images through the ECR pull-through cache (egress 'mirror') -------------------------------
+
+CACHE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-dev"
+REGISTRIES = {"quay.io": f"{CACHE}/quay", "registry.k8s.io": f"{CACHE}/k8s", "public.ecr.aws": f"{CACHE}/ecr-public"}
+# Every image block of the chart the brief for this feature named; the list itself comes from values.yaml.
+NAMED_IMAGES = {
+    "hub.image",
+    "singleuser.image",
+    "singleuser.networkTools.image",
+    "proxy.chp.image",
+    "proxy.secretSync.image",
+    "proxy.traefik.image",
+    "scheduling.userScheduler.image",
+    "scheduling.userPlaceholder.image",
+    "prePuller.hook.image",
+    "prePuller.pause.image",
+}
+
+
+def test_chart_images_come_from_the_vendored_defaults():
+    images = {".".join(path): name for path, name in jv.chart_images().items()}
+    assert NAMED_IMAGES <= set(images), sorted(NAMED_IMAGES - set(images))
+    assert dict(image_references(jv.chart_defaults())) == {f"{p}.name": n for p, n in images.items()}, "a default image is missed"
+
+
+def test_strict_merged_values_pull_every_image_from_the_ecr_cache(spec_for):
+    """Helm's view: our values merged over the chart defaults; every image the chart can run comes from the cache."""
+    values = values_for(spec_for("strict", teams=3), image_registries=REGISTRIES)
+    merged = jv.merge_like_helm(jv.chart_defaults(), values)
+    images = dict(image_references(merged))
+    assert len(images) >= len(NAMED_IMAGES)
+    outside = {path: image for path, image in images.items() if not image.startswith(f"{CACHE}/")}
+    assert not outside, f"images the nodes could not pull with egress 'mirror': {outside}"
+    assert images["hub.image.name"] == f"{CACHE}/quay/jupyterhub/k8s-hub"
+    assert images["scheduling.userPlaceholder.image.name"] == f"{CACHE}/k8s/pause"
+    assert images["proxy.traefik.image.name"] == f"{CACHE}/ecr-public/docker/library/traefik", "Docker Hub official image via ECR Public"
+    assert merged["hub"]["image"]["tag"] == jv.chart_defaults()["hub"]["image"]["tag"], "only the name changes; tags stay the chart's"
+    assert jv.schema_errors(values) == [] and jv.schema_errors(as_mock_numbers(values)) == []
+
+
+def test_without_caches_the_chart_keeps_its_images(spec_for):
+    values = values_for(spec_for("balanced"))
+    assert list(image_references(values)) == [], "no egress 'mirror': the chart's own image names stay"
+
+
+def test_an_image_no_cache_serves_is_an_error(spec_for):
+    registries = {k: v for k, v in REGISTRIES.items() if k != "registry.k8s.io"}
+    with pytest.raises(ValueError, match=r"scheduling\.userScheduler\.image\.name: registry\.k8s\.io/kube-scheduler is on registry\.k8s\.io"):
+        values_for(spec_for("strict"), image_registries=registries)

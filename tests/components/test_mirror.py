@@ -212,3 +212,18 @@ def test_each_team_role_may_read_the_workbench_repository_only(spec_for, run_pro
         assert actions == {"codeartifact:GetAuthorizationToken", "sts:GetServiceBearerToken", "codeartifact:ReadFromRepository", "codeartifact:GetRepositoryEndpoint"}, reader.name
         read = next(s for s in statements if s["Sid"] == "ReadWorkbench")
         assert all("workbench" in arn and "upstream" not in arn for arn in read["Resource"]), reader.name
+
+
+def test_curator_image_comes_through_the_pull_through_cache(spec_for, run_program):
+    cache = f"{runner.ACCOUNT}.dkr.ecr.{runner.REGION}.amazonaws.com/acme-dev"
+    registries = {"quay.io": f"{cache}/quay", "public.ecr.aws": pulumi.Output.from_input(f"{cache}/ecr-public")}
+    run = run_program(lambda: build(spec_for("strict"), image_registries=registries))
+    for job in run.of_type(CRONJOB):
+        (container,) = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == f"{cache}/ecr-public/aws-cli/aws-cli:2.22.0", f"{job}: pulls from the internet"
+
+
+def test_curator_image_with_no_cache_for_its_registry_fails(spec_for, run_program):
+    registries = {"quay.io": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-dev/quay"}
+    with pytest.raises(Exception, match="no pull-through cache serves public.ecr.aws/aws-cli/aws-cli:2.22.0"):
+        run_program(lambda: build(spec_for("strict"), image_registries=registries))

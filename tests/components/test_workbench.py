@@ -12,19 +12,22 @@ from blueprint.components import jupyterhub_values as jv
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
 from tests.components import conftest as runner
+from tests.components.conftest import image_references
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 CERTIFICATE = "aws:acm/certificate:Certificate"
 EFS_ID = "fs-0123456789abcdef0"
 PIP = "https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/"
+CACHE = f"{runner.ACCOUNT}.dkr.ecr.{runner.REGION}.amazonaws.com/acme-dev"
+REGISTRIES = {"quay.io": f"{CACHE}/quay", "registry.k8s.io": f"{CACHE}/k8s", "public.ecr.aws": f"{CACHE}/ecr-public"}
 HUB_CONFIG = {
     "JupyterHub": {"authenticator_class": "generic-oauth"},
     "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "sample-secret"},
 }
 
 
-def build(spec, *, certificate_arn=None, with_teams: bool = False, r_repos_url=None):
+def build(spec, *, certificate_arn=None, with_teams: bool = False, r_repos_url=None, image_registries=None):
     provider = k8s.Provider("k8s", kubeconfig="{}")
     spaces = []
     if with_teams:
@@ -45,6 +48,7 @@ def build(spec, *, certificate_arn=None, with_teams: bool = False, r_repos_url=N
             pip_index_url=pulumi.Output.from_input(PIP),
             r_repos_url=r_repos_url,
             certificate_arn=certificate_arn,
+            image_registries=image_registries,
             after=spaces,
         ),
     )
@@ -98,12 +102,15 @@ def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_progr
             efs_file_system_id=EFS_ID,
             pip_index_url=pulumi.Output.from_input(PIP),
             r_repos_url="https://cran.acme.internal",
+            image_registries={upstream: pulumi.Output.from_input(url) for upstream, url in REGISTRIES.items()},
         )
         return outputs_in(_values(args, pulumi.Output.from_input("arn:aws:acm:eu-west-1:123456789012:certificate/x")))
 
     paths = run_program(program).value
     assert "hub.config" in paths
-    assert all(p == "hub.config" or p.startswith(("singleuser.extra", "proxy.service.annotations")) for p in paths), paths
+    assert all(
+        p == "hub.config" or p.startswith(("singleuser.extra", "proxy.service.annotations")) or p.endswith(".image.name") for p in paths
+    ), paths
 
 
 def test_strict_uses_an_internal_nlb(spec_for, run_program):
@@ -183,3 +190,18 @@ def test_output_leaves_are_bound_into_plain_values(spec_for, run_program):
     assert "@@" not in json.dumps(values), "a stand-in token leaked into the values"
     assert values["hub"]["config"]["GenericOAuthenticator"]["client_secret"] == "sample-secret"
     assert values["hub"]["config"]["KubeSpawner"]["container_security_context"]["runAsNonRoot"] is True
+
+
+def test_strict_release_pulls_every_image_through_the_cache(spec_for, run_program):
+    """The values as recorded, merged over the chart defaults as Helm does: no image left on a public registry."""
+    registries = {upstream: pulumi.Output.from_input(url) for upstream, url in REGISTRIES.items()}
+    run = run_program(lambda: build(spec_for("strict", teams=3), image_registries=registries))
+    release = run.one(RELEASE)
+    values = release.inputs["values"]
+    assert "@@" not in json.dumps(values), "a stand-in token leaked into the values"
+    merged = jv.merge_like_helm(jv.chart_defaults(), values)
+    images = dict(image_references(merged))
+    assert {f"{'.'.join(path)}.name" for path in jv.chart_images()} <= set(images)
+    outside = {path: image for path, image in images.items() if not image.startswith(f"{CACHE}/")}
+    assert not outside, f"{release}: images the nodes could not pull with egress 'mirror': {outside}"
+    assert jv.schema_errors(values) == [], f"{release}: values rejected by the z2jh schema"

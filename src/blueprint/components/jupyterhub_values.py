@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ..model import BlueprintSpec
 from ..model.stance import Profile
 from ..model.units import parse_quantity
-from .naming import team_namespace, team_service_account
+from .naming import mirrored_image, split_image, team_namespace, team_service_account
 
 # The chart version lives here and nowhere else; the vendored schema in
 # blueprint/vendor/z2jh is the same release (see its SOURCES.md).
@@ -271,8 +271,13 @@ def render_values(
     pip_index_url: str,
     r_repos_url: str | None,
     certificate_arn: str,
+    image_registries: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The chart values (only what differs from the chart's defaults)."""
+    """The chart values (only what differs from the chart's defaults).
+
+    `image_registries` (upstream registry -> ECR pull-through prefix URL, empty without egress 'mirror')
+    points every image the chart can run at its cache; see `mirrored_images`.
+    """
     extra_env: dict[str, str] = {"PIP_INDEX_URL": pip_index_url, "PIP_CONFIG_FILE": PIP_CONF_PATH}
     extra_files: dict[str, Any] = {
         "pip-conf": {"mountPath": PIP_CONF_PATH, "stringData": f"[global]\nindex-url = {pip_index_url}\n"},
@@ -291,7 +296,7 @@ def render_values(
     if settings.ingress == "internal":
         service["loadBalancerSourceRanges"] = list(settings.internal_source_ranges)
 
-    return {
+    values: dict[str, Any] = {
         "hub": {
             "config": hub_config_values(hub_config),
             "extraConfig": {TEAM_ROUTING_KEY: TEAM_ROUTING_CODE},
@@ -327,6 +332,27 @@ def render_values(
         "cull": {"enabled": True, "users": False, "timeout": settings.idle_timeout_minutes * 60},
         "custom": {CUSTOM_KEY: {"teams": [_team_data(t) for t in settings.teams]}},
     }
+    return _merge(values, mirrored_images(image_registries)) if image_registries else values
+
+
+def mirrored_images(registries: Mapping[str, str]) -> dict[str, Any]:
+    """`<path>.image.name` for every image in `chart_images`, pulled through its registry's cache (tags stay the chart's).
+
+    An image whose registry no cache serves is an error: with egress 'mirror' its pod could never start.
+    """
+    overrides: dict[str, Any] = {}
+    for path, name in chart_images().items():
+        mirrored = mirrored_image(name, registries)
+        if mirrored is None:
+            raise ValueError(
+                f"{'.'.join(path)}.name: {name} is on {split_image(name)[0]}, which no pull-through cache serves; "
+                "with egress 'mirror' nodes could not pull it"
+            )
+        node = overrides
+        for key in path:
+            node = node.setdefault(key, {})
+        node["name"] = mirrored
+    return overrides
 
 
 # --- offline validation against the vendored chart -------------------------
@@ -347,6 +373,29 @@ def _chart_defaults() -> str:
 def chart_defaults() -> dict[str, Any]:
     """The chart's default values.yaml (a fresh copy)."""
     return json.loads(_chart_defaults())
+
+
+@cache
+def _chart_images() -> tuple[tuple[tuple[str, ...], str], ...]:
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if key == "image" and isinstance(value, dict) and isinstance(value.get("name"), str):
+                found.append(((*path, key), value["name"]))
+            else:
+                walk(value, (*path, key))
+
+    walk(chart_defaults(), ())
+    return tuple(found)
+
+
+def chart_images() -> dict[tuple[str, ...], str]:
+    """Every image the chart can run: values path of its `image` block -> default name, read from the vendored
+    values.yaml (so a chart bump that adds an image is covered, or fails loudly in `mirrored_images`)."""
+    return dict(_chart_images())
 
 
 @cache

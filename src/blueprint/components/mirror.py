@@ -14,7 +14,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..model import BlueprintSpec
-from .naming import child, irsa_trust_policy, physical_name, service_account_subject, tags, type_token
+from .naming import child, irsa_trust_policy, mirrored_image, physical_name, service_account_subject, tags, type_token
 
 MIRROR_NAMESPACE = "package-mirror"
 UPSTREAM_REPOSITORY = "pypi-upstream"
@@ -174,6 +174,7 @@ class PackageMirrorArgs:
     oidc_provider_arn: pulumi.Input[str] | None = None
     oidc_issuer: pulumi.Input[str] | None = None
     reader_role_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     @classmethod
     def from_spec(
@@ -185,7 +186,10 @@ class PackageMirrorArgs:
         oidc_provider_arn: pulumi.Input[str] | None = None,
         oidc_issuer: pulumi.Input[str] | None = None,
         reader_role_arns: Mapping[str, pulumi.Input[str]] | None = None,
+        image_registries: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> PackageMirrorArgs:
+        """`image_registries`: upstream registry -> ECR pull-through cache (`ImageMirror.registries`); the curator
+        jobs pull their image through it (empty: straight from ECR Public)."""
         packages = spec.stance.packages
         r_mirror_url = spec.packages.r_mirror_url
         allowlist = {normalize_package(p) for p in packages.python_allowlist}
@@ -220,6 +224,7 @@ class PackageMirrorArgs:
             oidc_provider_arn=oidc_provider_arn,
             oidc_issuer=oidc_issuer,
             reader_role_arns=dict(reader_role_arns or {}),
+            image_registries=dict(image_registries or {}),
         )
 
     @property
@@ -233,7 +238,15 @@ class PackageMirrorArgs:
 
     @property
     def image(self) -> str:
+        """The curator image at its upstream (ECR Public)."""
         return f"{AWS_CLI_IMAGE}:{_IMAGE_TAG[self.version_policy]}"
+
+    def pulled_image(self) -> pulumi.Input[str]:
+        """The curator image as nodes pull it: through the pull-through cache when there is one."""
+        if not self.image_registries:
+            return self.image
+        image = self.image
+        return pulumi.Output.all(**self.image_registries).apply(lambda caches: _through_cache(image, caches))
 
 
 class PackageMirror(pulumi.ComponentResource):
@@ -258,7 +271,9 @@ class PackageMirror(pulumi.ComponentResource):
       Versions ingested before a rule existed stay until deleted.
     Each job has its own IRSA role: the promoter may read the upstream and copy
     into the workbench repository; the origin job may manage this domain's
-    package groups (and, in report mode, list versions).
+    package groups (and, in report mode, list versions). Their image (the AWS CLI
+    on ECR Public) comes through the ECR pull-through cache when
+    `image_registries` has one (egress 'mirror').
 
     R: CodeArtifact has no CRAN format. `r_repos_url` is a public CRAN or dated
     Posit Public Package Manager snapshot when the stance's egress reaches it,
@@ -521,7 +536,7 @@ class PackageMirror(pulumi.ComponentResource):
         )
         container = {
             "name": job,
-            "image": args.image,
+            "image": args.pulled_image(),
             "imagePullPolicy": "Always" if args.version_policy == "latest" else "IfNotPresent",
             "command": ["/bin/sh", f"{_CONFIG_DIR}/{script}"],
             "env": [{"name": k, "value": v} for k, v in {**env, "HOME": "/tmp"}.items()],
@@ -565,6 +580,13 @@ class PackageMirror(pulumi.ComponentResource):
             },
             opts=opts,
         )
+
+
+def _through_cache(image: str, caches: Mapping[str, str]) -> str:
+    mirrored = mirrored_image(image, caches)
+    if mirrored is None:
+        raise ValueError(f"no pull-through cache serves {image}; with egress 'mirror' nodes could not pull it")
+    return mirrored
 
 
 def _token_statements(domain_arn: pulumi.Input[str]) -> list[dict]:

@@ -43,6 +43,7 @@ class WorkbenchArgs:
     pip_index_url: pulumi.Input[str]
     r_repos_url: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
+    image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = field(default=())
 
     @classmethod
@@ -56,10 +57,13 @@ class WorkbenchArgs:
         pip_index_url: pulumi.Input[str],
         r_repos_url: pulumi.Input[str] | None = None,
         certificate_arn: pulumi.Input[str] | None = None,
+        image_registries: Mapping[str, pulumi.Input[str]] | None = None,
         after: Sequence[pulumi.Resource] = (),
     ) -> WorkbenchArgs:
         """`hub_config` is the `hub.config` fragment from the identity component (secret);
         `r_repos_url` is None when there is no R repository (`PackageMirror.r_repository`);
+        `image_registries` maps upstream registries to ECR pull-through caches (`ImageMirror.registries`;
+        empty: the chart's images come from their public registries);
         `after` are resources (the TeamSpaces) that must exist before the hub spawns into them."""
         return cls(
             org=spec.org,
@@ -74,6 +78,7 @@ class WorkbenchArgs:
             pip_index_url=pip_index_url,
             r_repos_url=r_repos_url,
             certificate_arn=certificate_arn,
+            image_registries=dict(image_registries or {}),
             after=tuple(after),
         )
 
@@ -98,6 +103,8 @@ class Workbench(pulumi.ComponentResource):
       (DNS validation) and `pulumi up` waits until the records in
       `tls_validation_records` exist in the zone. A hostname only in a private
       zone cannot be validated publicly: bring a certificate (ACM Private CA).
+    - Images: with `image_registries` (egress 'mirror') every image the chart can
+      run is pulled through its registry's ECR pull-through cache (`ImageMirror`).
     - Not created here: the DNS record pointing `hub_hostname` at the NLB, the
       AWS Load Balancer Controller and the EFS CSI driver (cluster add-ons).
     """
@@ -203,6 +210,7 @@ class Workbench(pulumi.ComponentResource):
 _PIP_TOKEN = "@@workbench:pip-index-url@@"
 _R_TOKEN = "@@workbench:r-repos-url@@"
 _CERT_TOKEN = "@@workbench:certificate-arn@@"
+_REGISTRY_TOKEN = "@@workbench:image-registry:{registry}@@"
 _AUTH_STANDIN = {"JupyterHub": {"authenticator_class": "@@workbench:authenticator@@"}}
 
 
@@ -210,12 +218,15 @@ def _values(args: WorkbenchArgs, certificate_arn: pulumi.Input[str]) -> dict[str
     bindings: dict[str, pulumi.Input[str]] = {_PIP_TOKEN: args.pip_index_url, _CERT_TOKEN: certificate_arn}
     if args.r_repos_url is not None:
         bindings[_R_TOKEN] = args.r_repos_url
+    registry_tokens = {registry: _REGISTRY_TOKEN.format(registry=registry) for registry in args.image_registries}
+    bindings.update({token: args.image_registries[registry] for registry, token in registry_tokens.items()})
     template = render_values(
         args.settings,
         hub_config=_AUTH_STANDIN,
         pip_index_url=_PIP_TOKEN,
         r_repos_url=_R_TOKEN if args.r_repos_url is not None else None,
         certificate_arn=_CERT_TOKEN,
+        image_registries=registry_tokens,
     )
     values = _bind(template, bindings)
     values["hub"]["config"] = pulumi.Output.from_input(args.hub_config).apply(hub_config_values)
