@@ -76,7 +76,7 @@ jobs:
           if git cat-file -e "origin/$BASE_REF:blueprint.yaml" 2>/dev/null; then
             blueprint review . --base "origin/$BASE_REF" --output review.md
           else
-            echo "New project: the base branch has no blueprint.yaml to compare with. \`blueprint check\` still runs." > review.md
+            echo "New project: the base branch has no blueprint.yaml to compare with. \\`blueprint check\\` still runs." > review.md
           fi
       - uses: {upload}
         with:
