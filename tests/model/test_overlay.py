@@ -141,3 +141,10 @@ def test_broken_exceptions_are_clear_errors(project, exception, message):
     add_exception(project, **{**base, **exception})
     with pytest.raises(SpecError, match=message):
         load_blueprint(project)
+
+
+def test_team_fields_can_also_be_set_by_control_id(project):
+    fork(project, "--team", "genomics")
+    edit_overlay(project, "genomics", controls={"compute.default_quota.cpu": "4", "compute.sessions.idle_timeout_minutes": 20})
+    team = load_blueprint(project).team("genomics")
+    assert (team.quota.cpu, team.idle_timeout_minutes, team.root_allowed) == ("4", 20, False)

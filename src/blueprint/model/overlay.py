@@ -84,21 +84,18 @@ class OverlayChange:
     value: Any
 
 
+def _field(holder: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        holder = getattr(holder, part)
+    return holder
+
+
 def overlay_changes(overlay: TeamOverlay, team_floor: dict[str, Any]) -> list[OverlayChange]:
     """The controls an overlay sets, each with the value the org gave the team before the overlay."""
     changes = []
-    flat = {
-        "quota.cpu": overlay.quota.cpu,
-        "quota.memory": overlay.quota.memory,
-        "quota.gpu": overlay.quota.gpu,
-        "quota.storage": overlay.quota.storage,
-        "quota.pods": overlay.quota.pods,
-        "idle_timeout_minutes": overlay.idle_timeout_minutes,
-        "budget_usd": overlay.budget_usd,
-    }
-    for field, value in flat.items():
+    for field, control in TEAM_FIELD_CONTROLS.items():
+        value = _field(overlay, field)
         if value is not None:
-            control = TEAM_FIELD_CONTROLS[field]
             changes.append(OverlayChange(control, field, team_floor[control], value))
     for control, value in overlay.controls.items():
         changes.append(OverlayChange(control, f"controls.{control}", team_floor[control], value))
@@ -109,11 +106,9 @@ def team_floor_values(team: TeamEntry, stance: Stance) -> dict[str, Any]:
     """The org's value of every team-scoped control for one team (stance default, then blueprint.yaml)."""
     values = {control: control_value(stance, control) for control in TEAM_SCOPED_CONTROLS}
     for field, control in TEAM_FIELD_CONTROLS.items():
-        holder: Any = team
-        for part in field.split("."):
-            holder = getattr(holder, part)
-        if holder is not None:
-            values[control] = holder
+        value = _field(team, field)
+        if value is not None:
+            values[control] = value
     return values
 
 
@@ -160,23 +155,17 @@ def check_floor(
 
 
 def apply_overlay(team: TeamEntry, overlay: TeamOverlay) -> TeamEntry:
-    """The team entry with the overlay's values on top (controls applied by the resolver)."""
-    update: dict[str, Any] = {}
-    quota = {k: v for k, v in overlay.quota.model_dump().items() if v is not None}
+    """The team entry with the overlay's values on top; `controls:` entries that name a team field count as that field."""
+    fields = {field: _field(overlay, field) for field in TEAM_FIELD_CONTROLS}
+    by_control = {control: field for field, control in TEAM_FIELD_CONTROLS.items()}
+    fields.update({by_control[c]: v for c, v in overlay.controls.items() if c in by_control})
+    quota = {field.split(".")[1]: value for field, value in fields.items() if field.startswith("quota.") and value is not None}
+    update: dict[str, Any] = {field: value for field, value in fields.items() if "." not in field and value is not None}
     if quota:
         update["quota"] = team.quota.model_copy(update=quota)
-    for field in ("description", "profiles", "extra_packages", "idle_timeout_minutes", "budget_usd"):
-        value = getattr(overlay, field)
-        if value is not None:
-            update[field] = value
-    for control, value in overlay.controls.items():
-        for field, mapped in TEAM_FIELD_CONTROLS.items():
-            if mapped == control:
-                if field.startswith("quota."):
-                    quota_update = {field.split(".")[1]: value}
-                    update["quota"] = update.get("quota", team.quota).model_copy(update=quota_update)
-                else:
-                    update[field] = value
+    for field in ("description", "profiles", "extra_packages"):
+        if getattr(overlay, field) is not None:
+            update[field] = getattr(overlay, field)
     return team.model_copy(update=update)
 
 
