@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,24 +55,16 @@ def _stance_raw(name: str, blueprint: BlueprintFile, source: str, chain: tuple[s
     custom = blueprint.stances.get(name)
     if custom is None:
         if name in BUILTIN_STANCES:
-            return dict(_builtin_raw(name))
+            return copy.deepcopy(_builtin_raw(name))
         known = [*BUILTIN_STANCES, *blueprint.stances]
         raise SpecError.single(source=source, field=field, message=f"unknown stance {name!r}", fix=f"choose one of: {', '.join(known)}")
     base = _stance_raw(custom.extends, blueprint, source, (*chain, name), f"stances.{name}.extends")
-    merged = _overlay.merge(_deep_copy(base), _deep_copy(custom.overrides))
+    merged = _overlay.merge(copy.deepcopy(base), copy.deepcopy(custom.overrides))
     merged["name"] = name
     merged["extends"] = custom.extends
     if custom.summary:
         merged["summary"] = custom.summary
     return merged
-
-
-def _deep_copy(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _deep_copy(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_deep_copy(v) for v in data]
-    return data
 
 
 def resolve_stance(blueprint: BlueprintFile, source: str) -> Stance:
