@@ -252,7 +252,8 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
 
     old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
-        from ..review import diff_specs, preview_spec
+        from ..preview import preview_spec
+        from ..review import diff_specs
 
         graphs: dict[str, Any] = {}
         if preview and old_spec.stance != spec.stance:

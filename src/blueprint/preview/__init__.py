@@ -9,9 +9,10 @@ from ..errors import SpecError
 from .graph import SECRET, UNKNOWN, Resource, ResourceGraph
 
 if TYPE_CHECKING:
+    from ..model import BlueprintSpec
     from .engine import run_program
 
-__all__ = ["SECRET", "UNKNOWN", "PLACEHOLDER_SECRET", "Resource", "ResourceGraph", "preview_project", "project_name", "run_program"]
+__all__ = ["SECRET", "UNKNOWN", "PLACEHOLDER_SECRET", "Resource", "ResourceGraph", "preview_project", "preview_spec", "project_name", "run_program"]
 
 PROJECT_FILE = "Pulumi.yaml"
 # Stands in for `pulumi config set --secret <key>`; it only ever appears as "[secret]".
@@ -20,12 +21,17 @@ PLACEHOLDER_SECRET = "offline-preview-placeholder"
 
 def preview_project(location: str | Path) -> ResourceGraph:
     """Preview the project at `location` (its directory or its blueprint.yaml) offline; raise SpecError on a bad blueprint."""
-    from .. import program
     from ..model import blueprint_path, load_blueprint
+
+    return preview_spec(load_blueprint(location), blueprint_path(location).parent)
+
+
+def preview_spec(spec: BlueprintSpec, directory: Path) -> ResourceGraph:
+    """Offline preview of a resolved spec as the project in `directory` (its project name, the spec's stack and region)."""
+    from .. import program
     from .engine import run_program
 
-    spec = load_blueprint(location)
-    project = project_name(blueprint_path(location).parent)
+    project = project_name(directory)
     secret_key = f"{project}:{spec.idp.client_secret_config}"
     return run_program(
         lambda: program.build(spec),

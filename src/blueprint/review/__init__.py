@@ -2,7 +2,7 @@
 
 from .check import CheckOutcome, run_check
 from .controls import Change, ControlChange, control_changes
-from .diff import ProjectDiff, diff_projects, diff_specs, preview_spec
+from .diff import ProjectDiff, diff_projects, diff_specs
 from .git import uncommitted
 from .markdown import GITHUB_COMMENT_LIMIT, render_review
 from .resources import ResourceDiff, diff_graphs
@@ -18,7 +18,6 @@ __all__ = [
     "diff_graphs",
     "diff_projects",
     "diff_specs",
-    "preview_spec",
     "render_review",
     "run_check",
     "uncommitted",

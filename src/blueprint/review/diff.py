@@ -68,22 +68,6 @@ def default_previewer(location: Path) -> ResourceGraph:
     return preview_project(location)
 
 
-def preview_spec(spec: BlueprintSpec, directory: Path) -> ResourceGraph:
-    """Offline preview of an already resolved spec as the project in `directory` (same project name, stack and config)."""
-    from .. import program
-    from ..preview import PLACEHOLDER_SECRET, project_name, run_program
-
-    project = project_name(directory)
-    secret_key = f"{project}:{spec.idp.client_secret_config}"
-    return run_program(
-        lambda: program.build(spec),
-        project=project,
-        stack=spec.stack,
-        config={"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET},
-        secret_keys=(secret_key,),
-    )
-
-
 def diff_specs(
     old: BlueprintSpec,
     new: BlueprintSpec,
