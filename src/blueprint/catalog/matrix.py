@@ -11,7 +11,7 @@ from ..model import BUILTIN_STANCES, Concern, builtin_stance, control_value, sta
 def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         if value and hasattr(value[0], "name"):
-            return ", ".join(getattr(v, "name") for v in value)
+            return ", ".join(v.name for v in value)
         return ", ".join(str(v) for v in value) if value else "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
