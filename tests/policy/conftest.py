@@ -114,8 +114,14 @@ def setpath(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
     """The chart values the Workbench component renders for `spec`, in full (as a policy pack sees them, decrypted)."""
+    from blueprint.components.images import UPSTREAMS, cache_namespace, cache_prefix
     from blueprint.components.jupyterhub_values import HubSettings, render_values
+    from blueprint.components.naming import ecr_registry_host
 
+    registries = {}
+    if spec.stance.network.egress == "mirror":  # what ImageMirror hands the Workbench
+        host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
+        registries = {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
     hub_config = {
         "JupyterHub": {"authenticator_class": "generic-oauth"},
         "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "decrypted-by-the-engine"},
@@ -126,4 +132,5 @@ def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
         pip_index_url="https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/",
         r_repos_url=None,
         certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/offline",
+        image_registries=registries,
     )

@@ -17,6 +17,7 @@ OPEN_FAILS_STRICT = {
     "compute.node-group-max-size",
     "network.flow-logs",
     "network.hub-ingress-internal",
+    "network.images-from-private-registry",
     "network.no-internet-gateways",
     "network.vpc-endpoints",
     "packages.no-public-upstream",

@@ -45,6 +45,8 @@ KMS = "aws:kms/key:Key"
 PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
 REPOSITORY = "aws:codeartifact/repository:Repository"
+CRONJOB = "kubernetes:batch/v1:CronJob"
+ECR = "123456789012.dkr.ecr.{region}.amazonaws.com/acme-dev"
 
 Mutation = Callable[[Real, ResourceGraph], ResourceGraph]
 
@@ -122,6 +124,13 @@ CASES = [
     Case("network.flow-logs", "strict", drop(FLOW_LOG, "flow-logs"), "no flow log records this VPC", "vpc"),
     Case("network.flow-logs", "strict", put(LOG_GROUP, "flow-logs", "retentionInDays", 30), "keeps logs 30 days; the stance wants at least 365"),
     Case("network.flow-logs", "strict", put(FLOW_LOG, "flow-logs", "logDestinationType", "s3"), "goes to 's3'"),
+    # ---- images (egress 'mirror': nothing but the account's ECR is reachable) ---------------
+    Case("network.images-from-private-registry", "strict", values("hub.image.name", "quay.io/jupyterhub/k8s-hub"), "hub.image.name is quay.io/jupyterhub/k8s-hub, which is not in a private ECR registry", "jupyterhub"),
+    Case("network.images-from-private-registry", "strict", edit(RELEASE, "jupyterhub", lambda i: i["values"]["scheduling"].pop("userScheduler")), "scheduling.userScheduler.image.name is not set, so the chart pulls its default registry.k8s.io/kube-scheduler"),
+    Case("network.images-from-private-registry", "strict", values("prePuller.pause.image.name", f"{ECR.format(region='us-east-1')}/k8s/pause"), "is in ECR of us-east-1, but the VPC endpoints reach only eu-west-1"),
+    Case("network.images-from-private-registry", "strict", values("custom.workbench.teams.0.profiles.0.kubespawner_override.image", "jupyter/datascience-notebook:2024-01-01"), "kubespawner_override.image is jupyter/datascience-notebook"),
+    Case("network.images-from-private-registry", "strict", put(CRONJOB, "promote", "spec.jobTemplate.spec.template.spec.containers.0.image", "public.ecr.aws/aws-cli/aws-cli:2.22.0"), "containers[0].image is public.ecr.aws/aws-cli/aws-cli:2.22.0", "promote"),
+    Case("network.images-from-private-registry", "strict", values("singleuser.image.name", f"{ECR.format(region='eu-west-1')}/images/acme-notebook"), ""),  # the org's own ECR repository
     # ---- cluster ----------------------------------------------------------------------
     Case("cluster.api-endpoint-private", "strict", put(CLUSTER, "eks", "vpcConfig.endpointPublicAccess", True), "faces the internet", "eks"),
     Case("cluster.api-endpoint-private", "strict", edit(CLUSTER, "eks", lambda i: i["vpcConfig"].pop("endpointPublicAccess")), "faces the internet"),

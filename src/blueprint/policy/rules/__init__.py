@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, network, packages, storage, teams, workbench
+from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
+    *images.RULES,
     *cluster.RULES,
     *identity.RULES,
     *audit.RULES,
