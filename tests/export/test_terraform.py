@@ -104,6 +104,22 @@ def test_references_inside_blocks_and_lists_are_nested_like_terraform_configurat
     ]
 
 
+def test_a_string_built_around_an_arn_is_a_reference_like_an_interpolation():
+    group = resource("aws:cloudwatch/logGroup:LogGroup", "trail-events", {"name": "/aws/cloudtrail/acme"})
+    arn = preview_outputs(REGION)(group)["arn"]
+    trail = resource(
+        "aws:cloudtrail/trail:Trail",
+        "trail",
+        {"name": "acme", "s3BucketName": "acme-logs", "cloudWatchLogsGroupArn": f"{arn}:*", "kmsKeyId": f"{arn}-not-a-path"},
+        deps=(group,),
+    )
+    document = plan_of(group, trail)
+    expressions = configured(document, "aws_cloudtrail.trail")["expressions"]
+    assert expressions["cloud_watch_logs_group_arn"] == {"references": ["aws_cloudwatch_log_group.trail-events.arn", "aws_cloudwatch_log_group.trail-events"]}
+    assert "kms_key_id" not in expressions, "only a path or wildcard after the ARN makes it an interpolation"
+    assert "cloud_watch_logs_group_arn" not in planned(document, "aws_cloudtrail.trail")["values"]
+
+
 def test_without_outputs_every_input_stays_a_value():
     bucket = resource("aws:s3/bucket:Bucket", "data", {"bucket": "acme-data"})
     block = resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "block", {"bucket": "acme-data"}, deps=(bucket,))

@@ -268,7 +268,7 @@ class _Converter:
                 unknown = [c[1][0] if isinstance(c[1], list) else (c[1] or {}) for c in converted]
                 expressions = [c[2][0] if isinstance(c[2], list) else {} for c in converted]
                 return values, unknown if any(unknown) else None, expressions if any(expressions) else None
-            references = [self.references[v] for v in value if isinstance(v, str) and v in self.references]
+            references = [r for r in (self._reference(v) for v in value) if r is not None]
             if references or any(v in (UNKNOWN, SECRET) for v in value if isinstance(v, str)):
                 expression = {"references": [ref for r in references for ref in r.expression()]} if references else None
                 return _ABSENT, True, expression
@@ -276,9 +276,22 @@ class _Converter:
         return self._scalar(value)
 
     def _scalar(self, value: Any) -> tuple[Any, Any, Any]:
-        if isinstance(value, str) and value in self.references:
-            return _ABSENT, True, {"references": self.references[value].expression()}
+        reference = self._reference(value)
+        if reference is not None:
+            return _ABSENT, True, {"references": reference.expression()}
         return value, None, None
+
+    def _reference(self, value: Any) -> _Reference | None:
+        """The output `value` came from: equal to it, or an ARN extended by a path or wildcard, as Terraform's
+        `"${aws_cloudwatch_log_group.x.arn}:*"` (a string built around an ARN is unknown until the ARN is)."""
+        if not isinstance(value, str):
+            return None
+        if value in self.references:
+            return self.references[value]
+        for output, reference in self.references.items():
+            if output.startswith("arn:") and value.startswith(output) and value[len(output)] in ":/":
+                return reference
+        return None
 
 
 class _Absent:
