@@ -101,6 +101,24 @@ def service_account_subject(namespace: str, service_account: str) -> str:
     return f"system:serviceaccount:{namespace}:{service_account}"
 
 
+# ---- S3 ----
+
+# Days after which S3 aborts a multipart upload that never completed; its parts are stored (and billed) until then.
+ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+
+
+def tls_only_statement(bucket_arn: object) -> dict[str, object]:
+    """Bucket policy statement refusing every request to the bucket and its objects that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 # ---- CloudWatch Logs ----
 
 # The only retention periods CloudWatch Logs accepts (PutRetentionPolicy).
