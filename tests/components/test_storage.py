@@ -1,4 +1,4 @@
-"""DataStore under the mock engine: a private TLS-only bucket, team-scoped IRSA, encrypted EFS with backups."""
+"""DataStore under the mock engine: a private TLS-only bucket with access logs, team-scoped IRSA, encrypted EFS with backups."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ BUCKET = "aws:s3/bucket:Bucket"
 EFS = "aws:efs/fileSystem:FileSystem"
 VAULT = "aws:backup/vault:Vault"
 ROLE = "aws:iam/role:Role"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+ACCESS_LOGS = "workbench:audit:AccessLogBucket"
 STATEFUL = (BUCKET, EFS, VAULT)
+DATA_BUCKET = "acme-storage-bucket"
 
 
 def args_for(spec, kms: str | None = KMS) -> StorageArgs:
@@ -35,15 +38,49 @@ def team_roles(run) -> dict[str, object]:
 
 def test_bucket_is_private_encrypted_versioned_and_tls_only(spec_for, run_program):
     run = storage_run(run_program, args_for(spec_for("strict")))
-    block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = run.named(f"{DATA_BUCKET}-public-access").inputs
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    assert run.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    assert run.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
-    rule = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"][0]
+    assert run.named(f"{DATA_BUCKET}-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert run.named(f"{DATA_BUCKET}-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
+    rule = run.named(f"{DATA_BUCKET}-encryption").inputs["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KMS}
-    deny = run.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")["Statement"][0]
+    deny = run.named(f"{DATA_BUCKET}-tls-only").json_input("policy")["Statement"][0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert run.one(BUCKET).inputs["forceDestroy"] is False
+    assert run.named(DATA_BUCKET, BUCKET).inputs["forceDestroy"] is False
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced", "open"])
+def test_old_versions_expire_after_the_backup_retention_and_failed_uploads_are_aborted(spec_for, run_program, stance):
+    spec = spec_for(stance)
+    run = storage_run(run_program, args_for(spec))
+    lifecycle = run.named(f"{DATA_BUCKET}-lifecycle", LIFECYCLE).inputs
+    assert lifecycle["bucket"] == run.named(DATA_BUCKET, BUCKET).id
+    [rule] = lifecycle["rules"]
+    assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""}, "every object, every team"
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": spec.stance.storage.backup.retention_days}
+    assert rule["expiration"] == {"expiredObjectDeleteMarker": True}, "current objects never expire; only bare delete markers go"
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced"])
+def test_with_audit_on_every_request_to_the_bucket_is_access_logged(spec_for, run_program, stance):
+    spec = spec_for(stance)
+    run = storage_run(run_program, args_for(spec))
+    data_bucket, log_bucket = run.named(DATA_BUCKET, BUCKET), run.named("acme-storage-access-logs", BUCKET)
+    logging = run.one("aws:s3/bucketLogging:BucketLogging").inputs
+    assert (logging["bucket"], logging["targetBucket"]) == (data_bucket.id, log_bucket.id)
+    [rule] = run.named("acme-storage-access-logs-retention", LIFECYCLE).inputs["rules"]
+    assert rule["expiration"] == {"days": spec.stance.audit.log_retention_days}, "access logs follow the audit retention"
+    delivery = run.named("acme-storage-access-logs-policy").json_input("policy")["Statement"][0]
+    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": data_bucket.outputs["arn"]}, "only the data bucket's logs"
+
+
+def test_with_audit_off_there_are_no_access_logs(spec_for, run_program):
+    spec = spec_for("open")
+    assert spec.stance.audit.cloudtrail == "off"
+    run = storage_run(run_program, args_for(spec, kms=None))
+    assert run.of_type(ACCESS_LOGS) == [] and run.of_type("aws:s3/bucketLogging:BucketLogging") == []
+    assert [b.name for b in run.of_type(BUCKET)] == [DATA_BUCKET]
 
 
 def test_without_a_cmk_the_bucket_uses_aes256(spec_for, run_program):
@@ -65,7 +102,7 @@ def test_team_roles_trust_only_the_team_service_account(spec_for, run_program):
 
 def test_team_policies_reach_only_the_team_prefix(spec_for, run_program):
     run = storage_run(run_program, args_for(spec_for("strict", teams=3)))
-    bucket_arn = run.one(BUCKET).outputs["arn"]
+    bucket_arn = run.named(DATA_BUCKET, BUCKET).outputs["arn"]
     policies = {p.name: p.json_input("policy")["Statement"] for p in run.of_type("aws:iam/rolePolicy:RolePolicy")}
     assert len(policies) == 3
     for name, statements in policies.items():
@@ -118,8 +155,8 @@ def test_stateful_resources_are_protected_in_strict_only(stance_name, spec_for, 
     expected = spec.stance.storage.protect_stateful
     assert expected == (stance_name == "strict")
     for token in STATEFUL:
-        resource = run.one(token)
-        assert resource.protect == expected and resource.retain_on_delete == expected, f"{resource}: protect={resource.protect}"
+        for resource in run.of_type(token):
+            assert resource.protect == expected and resource.retain_on_delete == expected, f"{resource}: protect={resource.protect}"
     others = [r for r in run.resources if r.custom and r.type not in STATEFUL]
     assert not any(r.protect for r in others), "only stateful resources are protected"
 
@@ -140,4 +177,6 @@ def test_outputs(spec_for, run_program):
 
     run = run_program(program)
     component = run.one("workbench:storage:DataStore")
-    assert all(r.parent == component.urn for r in run.resources if r.custom)
+    access_logs = run.one(ACCESS_LOGS)
+    assert access_logs.parent == component.urn
+    assert all(r.parent in (component.urn, access_logs.urn) for r in run.resources if r.custom)

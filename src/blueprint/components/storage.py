@@ -12,7 +12,9 @@ import pulumi_aws as aws
 
 from blueprint.model import BlueprintSpec
 
+from .access_logs import AccessLogArgs, AccessLogBucket
 from .naming import (
+    ABORT_INCOMPLETE_UPLOAD_DAYS,
     POLICY_VERSION,
     aws_managed_policy_arn,
     child,
@@ -24,6 +26,7 @@ from .naming import (
     team_data_prefix,
     team_namespace,
     team_service_account,
+    tls_only_statement,
     type_token,
 )
 
@@ -35,7 +38,11 @@ OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 
 @dataclass(frozen=True)
 class StorageArgs:
-    """Versioning, backup and protection from the stance; teams from the spec; network, IRSA and key wired in."""
+    """Versioning, backup and protection from the stance; teams from the spec; network, IRSA and key wired in.
+
+    `access_log_retention_days`: S3 server access logs of the data bucket, kept that long; None for none. The
+    stance's audit switch decides (`audit.cloudtrail` not `off`), with `audit.log_retention_days`.
+    """
 
     org: str
     stack: str
@@ -50,6 +57,7 @@ class StorageArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str] | None = None
+    access_log_retention_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,7 +72,7 @@ class StorageArgs:
         oidc_issuer: pulumi.Input[str],
         kms_key_arn: pulumi.Input[str] | None = None,
     ) -> StorageArgs:
-        storage = spec.stance.storage
+        storage, audit = spec.stance.storage, spec.stance.audit
         return cls(
             org=spec.org,
             stack=spec.stack,
@@ -79,6 +87,7 @@ class StorageArgs:
             oidc_provider_arn=oidc_provider_arn,
             oidc_issuer=oidc_issuer,
             kms_key_arn=kms_key_arn,
+            access_log_retention_days=audit.log_retention_days if audit.cloudtrail != "off" else None,
             tags=tags(spec.org, spec.stack),
         )
 
@@ -110,24 +119,17 @@ def team_access_policy(*, bucket_arn: str, team: str, kms_key_arn: str | None, r
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, object]:
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
+    return {"Version": POLICY_VERSION, "Statement": [tls_only_statement(bucket_arn)]}
 
 
 class DataStore(pulumi.ComponentResource):
     """Private, encrypted, TLS-only S3 bucket with one prefix and one IRSA role per team; encrypted EFS for home
-    directories, reachable over NFS from the VPC only, backed up on the stance's schedule and retention."""
+    directories, reachable over NFS from the VPC only, backed up on the stance's schedule and retention.
+
+    Overwritten and deleted objects stay restorable for the backup retention (noncurrent versions expire after
+    `storage.backup.retention_days`); incomplete multipart uploads are aborted after a week. With audit on, every
+    request to the bucket is recorded in S3 server access logs (`AccessLogBucket`).
+    """
 
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
@@ -181,12 +183,40 @@ class DataStore(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": args.kms_key_arn is not None}],
             opts=self._opts(),
         )
+        aws.s3.BucketLifecycleConfiguration(
+            child(name, "lifecycle"),
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrent_version_expiration": {"noncurrent_days": args.backup_retention_days},
+                    # Delete markers left with no versions behind them only slow down listings.
+                    "expiration": {"expired_object_delete_marker": True},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
+                }
+            ],
+            opts=self._opts(),
+        )
         aws.s3.BucketPolicy(
             child(name, "tls-only"),
             bucket=bucket.id,
             policy=bucket.arn.apply(lambda arn: json.dumps(deny_insecure_transport(arn))),
             opts=self._opts(depends_on=[block]),
         )
+        if args.access_log_retention_days is not None:
+            AccessLogBucket(
+                child(self._name, "access-logs"),
+                AccessLogArgs(
+                    source_bucket=bucket.id,
+                    source_bucket_arn=bucket.arn,
+                    retention_days=args.access_log_retention_days,
+                    protect=args.protect,
+                    tags=args.tags,
+                ),
+                opts=self._opts(),
+            )
         return bucket
 
     def _team_role(self, team: str, bucket: aws.s3.Bucket) -> aws.iam.Role:
