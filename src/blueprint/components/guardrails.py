@@ -1,14 +1,16 @@
-"""Guardrails: a CloudTrail trail in its own locked-down bucket, and AWS Budgets per team and for the org."""
+"""Guardrails: a CloudTrail trail in its own locked-down bucket and in CloudWatch Logs, and AWS Budgets per team and for the org."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from ..model import BlueprintSpec
-from .naming import child, tags, type_token
+from .access_logs import AccessLogArgs, AccessLogBucket
+from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
 
 TEAM_COST_TAG = "workbench:team"
 ORG_COST_TAG = "workbench:org"
@@ -39,9 +41,13 @@ class GuardrailsArgs:
     org_monthly_usd: int
     team_budgets: tuple[TeamBudget, ...]
     kms_key_arn: pulumi.Input[str] | None = None
+    data_bucket_arn: pulumi.Input[str] | None = None
+    """The org data bucket, whose object reads and writes the trail records as data events."""
 
     @classmethod
-    def from_spec(cls, spec: BlueprintSpec, *, kms_key_arn: pulumi.Input[str] | None = None) -> GuardrailsArgs:
+    def from_spec(
+        cls, spec: BlueprintSpec, *, kms_key_arn: pulumi.Input[str] | None = None, data_bucket_arn: pulumi.Input[str] | None = None
+    ) -> GuardrailsArgs:
         stance = spec.stance
         return cls(
             org=spec.org,
@@ -57,11 +63,16 @@ class GuardrailsArgs:
             org_monthly_usd=spec.budgets.org_monthly_usd,
             team_budgets=tuple(TeamBudget(t.name, t.budget_usd) for t in spec.teams),
             kms_key_arn=kms_key_arn,
+            data_bucket_arn=data_bucket_arn,
         )
 
     @property
     def trail_name(self) -> str:
         return f"{self.org}-{self.stack}-workbench"
+
+    @property
+    def trail_log_group(self) -> str:
+        return f"/aws/cloudtrail/{self.trail_name}"
 
     def budget_name(self, team: str | None = None) -> str:
         return f"{self.org}-{self.stack}-" + (f"team-{team}" if team else "total")
@@ -75,8 +86,13 @@ class Guardrails(pulumi.ComponentResource):
     with the CMK when there is one (its key policy must let
     cloudtrail.amazonaws.com use it), delivered to a bucket of its own with a
     public access block, versioning, default encryption, owner-enforced objects,
-    a TLS-only policy that also admits only this trail, and expiry after
-    `audit.log_retention_days`.
+    a TLS-only policy that also admits only this trail, server access logs
+    (`AccessLogBucket`), and expiry after `audit.log_retention_days`. The trail
+    also delivers to a CloudWatch Logs group (encrypted with the CMK, same
+    retention) through a role that may only write this trail's streams there,
+    so metric filters and alarms can watch API activity. With `data_bucket_arn`
+    it records the data bucket's object reads and writes as data events: who
+    read a team's data, by IAM identity.
 
     Budgets: an org total (`budgets.org_monthly_usd`, costs tagged
     `workbench:org=<org>`) and, when `budgets.scope` is `per-team`, one per team
@@ -95,6 +111,8 @@ class Guardrails(pulumi.ComponentResource):
     trail_arn: pulumi.Output[str] | None
     """The trail's ARN, or None when the stance turns CloudTrail off."""
     trail_bucket: pulumi.Output[str] | None
+    trail_log_group: pulumi.Output[str] | None
+    """The CloudWatch Logs group the trail delivers to (for metric filters), or None without a trail."""
     budget_names: list[str]
     """Names of the budgets, org total first."""
 
@@ -102,10 +120,13 @@ class Guardrails(pulumi.ComponentResource):
         super().__init__(type_token("guardrails", "Guardrails"), name, None, opts)
         self.trail_arn = None
         self.trail_bucket = None
+        self.trail_log_group = None
         if args.cloudtrail != "off":
             self._trail(name, args)
         self.budget_names = self._budgets(name, args)
-        self.register_outputs({"trail_arn": self.trail_arn, "trail_bucket": self.trail_bucket, "budget_names": self.budget_names})
+        self.register_outputs(
+            {"trail_arn": self.trail_arn, "trail_bucket": self.trail_bucket, "trail_log_group": self.trail_log_group, "budget_names": self.budget_names}
+        )
 
     def _trail(self, name: str, args: GuardrailsArgs) -> None:
         aws_tags = tags(args.org, args.stack)
@@ -168,6 +189,9 @@ class Guardrails(pulumi.ComponentResource):
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=args.log_retention_days
                     ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS
+                    ),
                 )
             ],
             opts=plain,
@@ -210,6 +234,25 @@ class Guardrails(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
         )
+        AccessLogBucket(
+            child(name, "access-logs"),
+            AccessLogArgs(source_bucket=bucket.id, source_bucket_arn=bucket.arn, retention_days=args.log_retention_days, protect=args.protect, tags=aws_tags),
+            opts=plain,
+        )
+        log_group, log_role, log_writer = self._trail_log_group(name, args, identity.account_id)
+        data_events = (
+            [
+                aws.cloudtrail.TrailEventSelectorArgs(
+                    read_write_type="All",
+                    include_management_events=True,
+                    data_resources=[
+                        aws.cloudtrail.TrailEventSelectorDataResourceArgs(type="AWS::S3::Object", values=[pulumi.Output.concat(args.data_bucket_arn, "/")])
+                    ],
+                )
+            ]
+            if args.data_bucket_arn is not None
+            else None
+        )
         trail = aws.cloudtrail.Trail(
             child(name, "trail"),
             name=args.trail_name,
@@ -218,11 +261,42 @@ class Guardrails(pulumi.ComponentResource):
             include_global_service_events=True,
             enable_log_file_validation=args.log_validation,
             kms_key_id=args.kms_key_arn,
+            # CloudTrail wants the log group's ARN with the log-stream wildcard.
+            cloud_watch_logs_group_arn=pulumi.Output.concat(log_group.arn, ":*"),
+            cloud_watch_logs_role_arn=log_role.arn,
+            event_selectors=data_events,
             tags=aws_tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_writer]),
         )
         self.trail_arn = trail.arn
         self.trail_bucket = bucket.id
+        self.trail_log_group = log_group.name
+
+    def _trail_log_group(
+        self, name: str, args: GuardrailsArgs, account: pulumi.Output[str]
+    ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
+        """The trail's CloudWatch Logs group and the role CloudTrail assumes to write it."""
+        aws_tags, plain = tags(args.org, args.stack), pulumi.ResourceOptions(parent=self)
+        label = child(name, "trail-events")
+        log_group = aws.cloudwatch.LogGroup(
+            label,
+            name=args.trail_log_group,
+            retention_in_days=log_retention_days(args.log_retention_days),
+            kms_key_id=args.kms_key_arn,
+            tags=aws_tags,
+            opts=plain,
+        )
+        # CloudTrail's documented trust for this role names the service only; what the role may do is the limit.
+        role = aws.iam.Role(
+            child(label, "role"), assume_role_policy=json.dumps(service_trust_policy("cloudtrail.amazonaws.com")), tags=aws_tags, opts=plain
+        )
+        writer = aws.iam.RolePolicy(
+            child(label, "write"),
+            role=role.id,
+            policy=pulumi.Output.all(log_group.arn, account).apply(lambda v: json.dumps(trail_log_writer(v[0], v[1]))),
+            opts=plain,
+        )
+        return log_group, role, writer
 
     def _budgets(self, name: str, args: GuardrailsArgs) -> list[str]:
         notifications = (
@@ -265,3 +339,18 @@ class Guardrails(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return [budget_name for _, budget_name, _, _ in wanted]
+
+
+def trail_log_writer(log_group_arn: str, account: str) -> dict[str, object]:
+    """CloudTrail may create and write its own streams (`<account>_CloudTrail_<region>`) in one log group, nothing else."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "TrailStreams",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:log-stream:{account}_CloudTrail_*",
+            }
+        ],
+    }
