@@ -24,6 +24,8 @@ FIREWALL = "aws:networkfirewall/firewall:Firewall"
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+FIREWALL_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 
 
 def network_run(run_program, args: NetworkArgs):
@@ -119,7 +121,35 @@ def test_balanced_egress_goes_through_the_firewall_to_nat(spec_for, run_program)
         assert routes[f"acme-network-private-{i}-egress"]["vpcEndpointId"] == f"vpce-fw{i}", "private egress enters the firewall"
         assert routes[f"acme-network-firewall-{i}-nat"]["natGatewayId"] == f"acme-network-natgw-{i}-id"
         assert routes[f"acme-network-nat-return-{i}"]["vpcEndpointId"] == f"vpce-fw{i}", "replies return through the firewall"
-    assert run.one(FLOW_LOG).inputs["trafficType"] == "REJECT" and run.one(LOG_GROUP).inputs["retentionInDays"] == 90
+    assert run.one(FLOW_LOG).inputs["trafficType"] == "REJECT"
+    assert run.named("acme-network-flow-logs", LOG_GROUP).inputs["retentionInDays"] == 90
+
+
+def test_balanced_firewall_logs_its_alerts_like_rejected_flows(spec_for, run_program):
+    run = run_stance(spec_for, run_program, "balanced")
+    firewall = run.one(FIREWALL)
+    logging = run.one(FIREWALL_LOGGING).inputs
+    assert logging["firewallArn"] == firewall.outputs["arn"]
+    [alerts] = logging["loggingConfiguration"]["logDestinationConfigs"]  # REJECT flow logs: the drops, not every flow
+    group = run.named("acme-network-firewall-alert", LOG_GROUP).inputs
+    assert alerts == {"logType": "ALERT", "logDestinationType": "CloudWatchLogs", "logDestination": {"logGroup": group["name"]}}
+    assert group["name"] == f"/aws/vendedlogs/network-firewall/{firewall.outputs['name']}/alert"
+    assert group["retentionInDays"] == 90 and group["kmsKeyId"] == KMS, "flow-log retention, encrypted with the CMK"
+
+
+def test_firewall_logs_every_flow_when_flow_logs_record_all_traffic(spec_for, run_program):
+    args = replace(NetworkArgs.from_spec(spec_for("balanced"), kms_key_arn=KMS), flow_log_traffic="ALL")
+    run = network_run(run_program, args)
+    configs = run.one(FIREWALL_LOGGING).inputs["loggingConfiguration"]["logDestinationConfigs"]
+    assert [c["logType"] for c in configs] == ["ALERT", "FLOW"]
+    flows = run.named("acme-network-firewall-flow", LOG_GROUP).inputs
+    assert configs[1]["logDestination"] == {"logGroup": flows["name"]} and flows["name"].endswith("/flow")
+
+
+def test_firewall_without_flow_logs_logs_nothing(spec_for, run_program):
+    args = replace(NetworkArgs.from_spec(spec_for("balanced"), kms_key_arn=KMS), flow_log_traffic="NONE")
+    run = network_run(run_program, args)
+    assert len(run.of_type(FIREWALL)) == 1 and run.of_type(FIREWALL_LOGGING) == [] and run.of_type(LOG_GROUP) == []
 
 
 def test_open_uses_one_nat_and_no_endpoints_or_flow_logs(spec_for, run_program):
@@ -160,6 +190,15 @@ def test_no_public_ips_and_no_world_ingress(stance_name, spec_for, run_program):
         for rule in group.inputs.get("ingress", []):
             assert "0.0.0.0/0" not in rule.get("cidrBlocks", []) and "::/0" not in rule.get("ipv6CidrBlocks", []), group
     assert run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
+
+
+def test_default_security_group_is_adopted_with_no_rules(stance_name, spec_for, run_program):
+    run = run_stance(spec_for, run_program, stance_name)
+    default = run.one(DEFAULT_SG)
+    assert default.inputs["vpcId"] == run.one(VPC).id
+    # Adopting it removes AWS's default rules; none may be declared back.
+    assert not default.inputs.get("ingress") and not default.inputs.get("egress"), default
+    assert run.of_type("aws:ec2/securityGroupRule:SecurityGroupRule") == []
 
 
 def test_outputs_and_parents(stance_name, spec_for, run_program):

@@ -114,7 +114,8 @@ class NetworkArgs:
 
 class PrivateNetwork(pulumi.ComponentResource):
     """A VPC whose workloads run in private subnets only; the way out is what the stance's egress mode allows:
-    `mirror` (VPC endpoints only), `allowlist` (NAT behind an AWS Network Firewall domain allowlist) or `open` (NAT)."""
+    `mirror` (VPC endpoints only), `allowlist` (NAT behind an AWS Network Firewall domain allowlist) or `open` (NAT).
+    The VPC's default security group is adopted with no rules; flow logs and the firewall's logs follow `network.flow_logs`."""
 
     vpc_id: pulumi.Output[str]
     vpc_cidr: pulumi.Output[str]
@@ -144,6 +145,9 @@ class PrivateNetwork(pulumi.ComponentResource):
             opts=self._opts(),
         )
         self.vpc_id, self.vpc_cidr = vpc.id, vpc.cidr_block
+        # Adopting the default security group strips AWS's default rules (all traffic among members, all egress), so
+        # anything that lands in it by omission reaches nothing and nothing reaches it.
+        aws.ec2.DefaultSecurityGroup(child(name, "default-sg"), vpc_id=vpc.id, tags=self._tags(child(name, "default-sg")), opts=self._opts())
         private = [self._subnet(vpc, "private", i, cidr, lb_role="internal-elb") for i, cidr in enumerate(plan.private)]
         private_tables = [self._route_table(vpc, child("private", str(i)), [subnet]) for i, subnet in enumerate(private)]
         public = [self._subnet(vpc, "public", i, cidr, lb_role="elb") for i, cidr in enumerate(plan.public)] if args.public_ingress else []
@@ -271,11 +275,35 @@ class PrivateNetwork(pulumi.ComponentResource):
             tags=self._args.tags,
             opts=self._opts(),
         )
+        if self._args.flow_log_traffic != "NONE":
+            self._firewall_logs(firewall)
         for i, subnet in enumerate(subnets):
             table = self._route_table(vpc, child("firewall", str(i)), [subnet])
             aws.ec2.Route(child(name, "firewall", str(i), "nat"), route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat_of_zone[i].id, opts=self._opts())
         by_subnet = firewall.firewall_statuses.apply(_endpoints_by_subnet)
         return [pulumi.Output.all(by_subnet, s.id).apply(lambda v: _endpoint_in(*v)) for s in subnets]
+
+    def _firewall_logs(self, firewall: aws.networkfirewall.Firewall) -> None:
+        """The firewall's own logs in CloudWatch Logs, on the flow-log stance: alerts (the dropped connections) always,
+        and every flow through the stateful engine too when flow logs record ALL traffic."""
+        name, args = child(self._name, "firewall"), self._args
+        log_types = ("ALERT", "FLOW") if args.flow_log_traffic == "ALL" else ("ALERT",)
+        destinations = []
+        for log_type in log_types:
+            kind = log_type.lower()
+            # Under /aws/vendedlogs/ AWS grants log delivery one wildcard resource policy instead of one per group.
+            group = aws.cloudwatch.LogGroup(
+                child(name, kind),
+                name=firewall.name.apply(lambda firewall_name, kind=kind: f"/aws/vendedlogs/network-firewall/{firewall_name}/{kind}"),
+                retention_in_days=log_retention_days(args.flow_log_retention_days),
+                kms_key_id=args.kms_key_arn,
+                tags=args.tags,
+                opts=self._opts(),
+            )
+            destinations.append({"log_type": log_type, "log_destination_type": "CloudWatchLogs", "log_destination": {"logGroup": group.name}})
+        aws.networkfirewall.LoggingConfiguration(
+            child(name, "logs"), firewall_arn=firewall.arn, logging_configuration={"log_destination_configs": destinations}, opts=self._opts()
+        )
 
     def _endpoints(self, vpc: aws.ec2.Vpc, private: Sequence[aws.ec2.Subnet], private_tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[str]:
         name = self._name
