@@ -198,7 +198,7 @@ def test_an_advisory_violation_stays_advisory(project, monkeypatch):
 
 def test_stack_policies_name_the_resource_at_fault(project, monkeypatch):
     service = servicer(load_pack(project.directory, monkeypatch))
-    graph = without(project.graph, find(project.graph, "aws:ec2/flowLog:FlowLog"), find(project.graph, "aws:s3/bucketPolicy:BucketPolicy", "storage"))
+    graph = without(project.graph, find(project.graph, "aws:ec2/flowLog:FlowLog"), find(project.graph, "aws:s3/bucketPolicy:BucketPolicy", "storage-bucket-tls-only"))
     found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in diagnostics(analyze_stack(service, graph))}
     assert found == {("network.flow-logs", MANDATORY, "zeta-network-vpc"), ("storage.bucket-tls-only", MANDATORY, "zeta-storage-bucket")}
 

@@ -178,6 +178,8 @@ CASES = [
     Case("audit.cloudtrail", "strict", drop(TRAIL, "trail"), "no CloudTrail trail"),
     Case("audit.log-retention", "strict", put(LOG_GROUP, "cluster-logs", "retentionInDays", 30), "retentionInDays is 30; audit.log_retention_days wants at least 365"),
     Case("audit.log-retention", "strict", put(LOG_GROUP, "cluster-logs", "retentionInDays", 0), ""),  # never expires
+    Case("audit.log-retention", "strict", put(LOG_GROUP, "trail-events", "retentionInDays", 90), "retentionInDays is 90; audit.log_retention_days wants at least 365"),
+    Case("audit.log-retention", "balanced", put(LOG_GROUP, "firewall-alert", "retentionInDays", 30), "network.flow_logs.retention_days wants at least 90"),
     # ---- teams ---------------------------------------------------------------------------
     Case("teams.quota-and-limits", "strict", drop(LIMITS, "genomics"), "namespace 'genomics' has no LimitRange", "genomics-namespace"),
     Case("teams.quota-and-limits", "strict", drop(QUOTA, "team-1"), "has no ResourceQuota"),
@@ -215,8 +217,19 @@ CASES = [
     Case("storage.bucket-encryption", "balanced", put(SSE, "trail-logs", "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId", "alias/aws/s3"), "AWS-managed key"),
     Case("storage.bucket-encryption", "strict", drop(SSE, "storage-bucket"), "no server-side encryption"),
     Case("storage.bucket-encryption", "open", put(SSE, "storage-bucket", "rules.0.applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"}), ""),
+    # A server access log bucket is SSE-S3 (S3 log delivery cannot write to SSE-KMS), but only while its policy admits log delivery.
+    Case(
+        "storage.bucket-encryption",
+        "strict",
+        edit_policy(BUCKET_POLICY, "storage-access-logs", lambda d: d.update(Statement=[s for s in d["Statement"] if s["Sid"] != "S3ServerAccessLogDelivery"])),
+        "SSE algorithm is 'AES256'",
+        "storage-access-logs",
+    ),
     Case("storage.bucket-tls-only", "strict", edit_policy(BUCKET_POLICY, "storage-bucket", lambda d: d.update(Statement=[])), "no bucket policy denies plain-HTTP"),
     Case("storage.bucket-tls-only", "strict", drop(BUCKET_POLICY, "trail-logs"), "no bucket policy denies plain-HTTP", "trail-logs"),
+    # The access-log bucket's policy depends on the data bucket too (it names it), yet does not make the data bucket TLS-only.
+    Case("storage.bucket-tls-only", "strict", drop(BUCKET_POLICY, "storage-bucket-tls-only"), "no bucket policy denies plain-HTTP", "storage-bucket"),
+    Case("storage.bucket-tls-only", "balanced", drop(BUCKET_POLICY, "guardrails-access-logs"), "no bucket policy denies plain-HTTP", "guardrails-access-logs"),
     Case("storage.efs-encryption", "strict", put(EFS, "homes", "encrypted", False), "encrypted is not true"),
     Case("storage.efs-encryption", "strict", edit(EFS, "homes", lambda i: i.pop("kmsKeyId")), "no kmsKeyId"),
     Case("storage.kms-key-rotation", "strict", put(KMS, "cmk", "enableKeyRotation", False), "enableKeyRotation is not true"),

@@ -10,6 +10,7 @@ EGRESS_ONLY_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGatew
 VPC = "aws:ec2/vpc:Vpc"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+FIREWALL_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"

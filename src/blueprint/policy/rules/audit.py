@@ -41,7 +41,7 @@ def cloudtrail(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.MEDIUM,
     controls=("audit.log_retention_days", "network.flow_logs.retention_days"),
-    description="Log groups keep logs at least as long as the stance says (flow-log groups follow the flow-log retention).",
+    description="Log groups keep logs at least as long as the stance says (flow-log and firewall-log groups follow the flow-log retention).",
 )
 def log_retention(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     flow_groups = flow_log_groups(graph)

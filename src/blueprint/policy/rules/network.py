@@ -153,8 +153,9 @@ def flow_logs(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
 
 
 def flow_log_groups(graph: ResourceGraph) -> set[str]:
-    """URNs of the log groups that flow logs write to (their retention follows network.flow_logs)."""
-    return {g.urn for flow in graph.of_type(T.FLOW_LOG) for g in linked(graph, flow, T.LOG_GROUP)}
+    """URNs of the log groups that VPC flow logs and Network Firewall logs write to (their retention follows network.flow_logs)."""
+    writers = [*graph.of_type(T.FLOW_LOG), *graph.of_type(T.FIREWALL_LOGGING)]
+    return {g.urn for writer in writers for g in linked(graph, writer, T.LOG_GROUP)}
 
 
 RULES = tuple(rules.rules)

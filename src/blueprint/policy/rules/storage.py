@@ -17,21 +17,45 @@ PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls
 STATEFUL = frozenset({*T.BUCKETS, T.EFS, T.BACKUP_VAULT, T.KMS_KEY})
 # A KMS key id the AWS-managed S3 key goes by; anything else names a customer-managed key.
 AWS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/")
+# The service principal of S3 server access log delivery, which cannot write to a bucket whose default encryption is SSE-KMS.
+S3_LOG_DELIVERY = "logging.s3.amazonaws.com"
 
 
 def _cmk_required(ctx: Context) -> bool:
     return ctx.stance.storage.encryption != "provider-managed"
 
 
+def _linked_buckets(graph: ResourceGraph, resource: Resource) -> list[Resource]:
+    return [bucket for token in sorted(T.BUCKETS) for bucket in linked(graph, resource, token)]
+
+
+def _bucket_names(graph: ResourceGraph) -> dict[str, set[str]]:
+    """Bucket URN -> the names its configurations give it in their `bucket` input (each depending on that bucket only)."""
+    names: dict[str, set[str]] = {}
+    for resource in graph:
+        name = resource.inputs.get("bucket")
+        buckets = _linked_buckets(graph, resource)
+        if isinstance(name, str) and known(name) and len(buckets) == 1:
+            names.setdefault(buckets[0].urn, set()).add(name)
+    return names
+
+
 def _configs(graph: ResourceGraph, tokens: frozenset[str] | str) -> dict[str, list[Resource]]:
-    """Bucket URN -> the bucket's configuration resources of the given type(s)."""
+    """Bucket URN -> the bucket's configuration resources of the given type(s).
+
+    A configuration may depend on more buckets than the one it configures: an access-log bucket's policy names the
+    bucket whose logs it admits. Of those, it configures the one its `bucket` input names, when the preview knows
+    the name; otherwise it counts for all of them.
+    """
     wanted = {tokens} if isinstance(tokens, str) else tokens
+    names = _bucket_names(graph)
     by_bucket: dict[str, list[Resource]] = {}
     for resource in graph:
         if resource.type in wanted:
-            for token in T.BUCKETS:
-                for bucket in linked(graph, resource, token):
-                    by_bucket.setdefault(bucket.urn, []).append(resource)
+            buckets = _linked_buckets(graph, resource)
+            named = [b for b in buckets if resource.inputs.get("bucket") in names.get(b.urn, ())]
+            for bucket in named or buckets:
+                by_bucket.setdefault(bucket.urn, []).append(resource)
     return by_bucket
 
 
@@ -80,15 +104,27 @@ def _sse_rules(config: Resource) -> list[Mapping[str, Any]]:
     return [dig(r, "applyServerSideEncryptionByDefault") or {} for r in as_list(config.inputs.get("rules")) if isinstance(r, Mapping)]
 
 
+def _access_log_destinations(graph: ResourceGraph) -> set[str]:
+    """URNs of the buckets whose own policy lets S3 server access logging deliver into them."""
+    destinations = set()
+    for urn, policies in _configs(graph, T.BUCKET_POLICY).items():
+        documents = [policy_document(p.inputs.get("policy")) for p in policies]
+        statements = [s for d in documents if d for s in as_list(d.get("Statement")) if isinstance(s, Mapping)]
+        if any(s.get("Effect") == "Allow" and S3_LOG_DELIVERY in as_list(dig(s, "Principal", "Service")) for s in statements):
+            destinations.add(urn)
+    return destinations
+
+
 @rules.graph(
     "storage.bucket-encryption",
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.HIGH,
     controls=("storage.encryption",),
-    description="Every S3 bucket has default encryption, with a customer-managed KMS key when the stance asks for one.",
+    description="Every S3 bucket has default encryption, with a customer-managed KMS key when the stance asks for one (access-log buckets: SSE-S3).",
 )
 def bucket_encryption(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     configs = _configs(graph, T.SSE)
+    log_destinations = _access_log_destinations(graph)
     for bucket in _buckets(graph):
         defaults = [d for c in configs.get(bucket.urn, []) for d in _sse_rules(c)]
         inline = dig(bucket.inputs, "serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault")
@@ -98,6 +134,8 @@ def bucket_encryption(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
             yield Finding("the bucket has no server-side encryption configuration", bucket.urn)
             continue
         if not _cmk_required(ctx):
+            continue
+        if bucket.urn in log_destinations and all(d.get("sseAlgorithm") == "AES256" for d in defaults):
             continue
         for default in defaults:
             algorithm, key = default.get("sseAlgorithm"), default.get("kmsMasterKeyId")
