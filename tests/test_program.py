@@ -142,6 +142,9 @@ def test_components_are_wired_to_each_other(built):
     assert run.one("aws:efs/fileSystem:FileSystem").inputs["kmsKeyId"] == key_arn
     assert run.one("aws:eks/cluster:Cluster").inputs["encryptionConfig"]["provider"]["keyArn"] == key_arn
     assert run.one("aws:eks/identityProviderConfig:IdentityProviderConfig").inputs["clusterName"] == "acme-dev"
+    data_bucket = run.named("acme-storage-bucket", "aws:s3/bucket:Bucket")
+    [selector] = run.one("aws:cloudtrail/trail:Trail").inputs["eventSelectors"]
+    assert selector["dataResources"][0]["values"] == [data_bucket.outputs["arn"] + "/"], "the trail records reads of the data bucket"
 
 
 def test_program_only_wires_components(stance_name, built):

@@ -91,7 +91,7 @@ def build(spec: BlueprintSpec) -> None:
             after=team_spaces,
         ),
     )
-    Guardrails(f"{org}-guardrails", GuardrailsArgs.from_spec(spec, kms_key_arn=keys.key_arn))
+    Guardrails(f"{org}-guardrails", GuardrailsArgs.from_spec(spec, kms_key_arn=keys.key_arn, data_bucket_arn=storage.bucket_arn))
     hub_url: pulumi.Input[str] = workbench.hub_url
     mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=mirror.r_repos_url).apply(
         lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
