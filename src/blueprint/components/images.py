@@ -95,9 +95,9 @@ class ImageMirror(pulumi.ComponentResource):
       CMK (AES-256 without one) and have immutable tags (except `latest` when the version policy follows it),
       so a cached pin never changes after the first pull.
     The node role gets exactly `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository` on those prefixes
-    (AmazonEC2ContainerRegistryReadOnly has neither). With a CMK, ECR creates the repositories as a role
-    of its own (`ecr.amazonaws.com` trust) that may create repositories under the prefixes and grant itself
-    the key.
+    (AmazonEC2ContainerRegistryReadOnly, which the nodes keep for every later pull, has neither). With a CMK,
+    ECR creates the repositories as a role of its own (`ecr.amazonaws.com` trust) that may create repositories
+    under the prefixes and create grants on that one key for AWS services only.
 
     Not managed here: scan on push (a registry-wide setting, `aws.ecr.RegistryScanningConfiguration`, that one
     stack must not overwrite for the whole account), and the cached repositories themselves (ECR creates them;
@@ -145,7 +145,7 @@ class ImageMirror(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        creation_role = self._creation_role(name, args, repositories) if args.kms_key_arn is not None else None
+        creation_role, creation_policy = self._creation_role(name, args, repositories) if args.kms_key_arn is not None else (None, None)
         host = pulumi.Output.all(account, partition.dns_suffix).apply(lambda v: ecr_registry_host(v[0], args.region, v[1]))
 
         registries: dict[str, pulumi.Output[str]] = {}
@@ -168,14 +168,17 @@ class ImageMirror(pulumi.ComponentResource):
                 ],
                 custom_role_arn=creation_role.arn if creation_role is not None else None,
                 **_tag_mutability(args.version_policy),
-                opts=opts,
+                # ECR uses the role at the first pull: its rights must exist by then, not just the role.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[creation_policy] if creation_policy is not None else None),
             )
             registries[upstream.registry] = pulumi.Output.all(host, rule.ecr_repository_prefix, template.id, node_import.id).apply(
                 lambda v: f"{v[0]}/{v[1]}"
             )
         return registries
 
-    def _creation_role(self, name: str, args: ImageMirrorArgs, repositories: pulumi.Output[list[str]]) -> aws.iam.Role:
+    def _creation_role(
+        self, name: str, args: ImageMirrorArgs, repositories: pulumi.Output[list[str]]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """The role ECR assumes to create KMS-encrypted cache repositories (a template with a KMS key needs one)."""
         opts = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
@@ -185,7 +188,7 @@ class ImageMirror(pulumi.ComponentResource):
             tags=args.tags,
             opts=opts,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             child(name, "creation-policy"),
             role=role.id,
             policy=pulumi.Output.json_dumps(
@@ -207,7 +210,7 @@ class ImageMirror(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        return role
+        return role, policy
 
 
 def _tag_mutability(version_policy: str) -> Mapping[str, object]:
