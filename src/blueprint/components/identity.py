@@ -12,6 +12,8 @@ pre-token-generation trigger, which this blueprint does not ship).
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -255,7 +257,7 @@ class IdentityHooks(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         for group in sorted(set(args.team_groups.values()) | set(args.admin_groups)):
-            aws.cognito.UserGroup(child(name, "group", group.replace("/", "-")), user_pool_id=pool.id, name=group, opts=pulumi.ResourceOptions(parent=self))
+            aws.cognito.UserGroup(child(name, "group", _group_key(group)), user_pool_id=pool.id, name=group, opts=pulumi.ResourceOptions(parent=self))
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         hosted = pulumi.Output.concat("https://", domain.domain, ".auth.", region, ".amazoncognito.com/oauth2/")
         return _Client(
@@ -297,3 +299,11 @@ class IdentityHooks(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
+
+
+def _group_key(group: str) -> str:
+    """A logical-name part for an IdP group: `/` is not kept, so groups with one get a digest
+    ('dsw/ml' and 'dsw-ml' are different groups and must not share a resource name)."""
+    if "/" not in group:
+        return group
+    return f"{group.replace('/', '-')}-{hashlib.sha256(group.encode()).hexdigest()[:8]}"
