@@ -110,9 +110,9 @@ def _commit(staged: list[tuple[Path, Path]], staging: Path) -> None:
             backup = None
             if target.exists():
                 backup = staging / f"{index}.old"
-                os.replace(target, backup)
+                _keep_copy(target, backup)
             done.append((target, backup))
-            os.replace(new, target)
+            os.replace(new, target)  # atomic: the original stays in place until this very rename
     except BaseException:
         for target, backup in reversed(done):
             if backup is not None:
@@ -120,3 +120,12 @@ def _commit(staged: list[tuple[Path, Path]], staging: Path) -> None:
             elif target.exists():
                 target.unlink()
         raise
+
+
+def _keep_copy(target: Path, backup: Path) -> None:
+    """Keep the original for a rollback without taking it away: a process killed between two renames
+    then leaves every file whole, old or new, never missing."""
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError:  # a file system without hard links
+        shutil.copy2(target, backup)

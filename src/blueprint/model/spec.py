@@ -6,7 +6,7 @@ import datetime as dt
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import StrictModel
 from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
@@ -29,7 +29,16 @@ from .types import (
 
 SCHEMA_VERSION = 1
 Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length=254)]
-Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f`$<>\\|;]*$")]
+
+
+def _no_c1_controls(value: str) -> str:
+    # The pattern refuses C0 controls; C1 controls are just as invisible, and YAML reads NEL (U+0085) as a line break.
+    if any("\x7f" <= character <= "\x9f" for character in value):
+        raise ValueError("contains a control character (U+007F to U+009F); use printable text")
+    return value
+
+
+Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f`$<>\\|;]*$"), AfterValidator(_no_c1_controls)]
 ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
 Hostname = Annotated[str, Field(min_length=4, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
 ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$")]

@@ -57,8 +57,15 @@ def _https_url(value: str) -> str:
     return value
 
 
+def _exact(text: str) -> str:
+    # parse_quantity ignores surrounding whitespace, but the text itself goes into Kubernetes objects.
+    if text != text.strip():
+        raise ValueError(f"{text!r} has whitespace around it; write the quantity alone, such as '16Gi'")
+    return text
+
+
 def _cpu(value: str | int | float) -> str:
-    text = str(value)
+    text = _exact(str(value))
     amount = parse_quantity(text)
     if amount <= 0:
         raise ValueError(f"CPU {text!r} must be more than zero")
@@ -68,7 +75,7 @@ def _cpu(value: str | int | float) -> str:
 
 
 def _memory(value: str) -> str:
-    text = str(value)
+    text = _exact(str(value))
     amount = parse_quantity(text)
     if amount < 64 * 2**20:
         raise ValueError(f"memory {text!r} is less than 64Mi; use units such as '16Gi'")
@@ -78,7 +85,7 @@ def _memory(value: str) -> str:
 
 
 def _storage(value: str) -> str:
-    text = str(value)
+    text = _exact(str(value))
     amount = parse_quantity(text)
     if amount < GIB:
         raise ValueError(f"storage {text!r} is less than 1Gi; use units such as '200Gi'")

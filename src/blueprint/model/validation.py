@@ -23,6 +23,12 @@ _PATTERN_FIXES = {
 }
 
 
+def _key(part: Any) -> str:
+    """A mapping key as shown in a field path: as written when short and printable, else quoted and cut."""
+    text = str(part)
+    return text if text.isprintable() and 0 < len(text) <= 60 else _shown(text)
+
+
 def _path(loc: Sequence[Any]) -> str:
     text = ""
     for part in loc:
@@ -31,7 +37,7 @@ def _path(loc: Sequence[Any]) -> str:
         elif str(part).startswith(("function-", "constrained-")) or part in ("tagged-union", "list", "tuple"):
             continue
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{_key(part)}" if text else _key(part)
     return text
 
 
@@ -74,12 +80,14 @@ def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = ""
         kind = error["type"]
         message = error["msg"]
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if isinstance(error.get("input"), str) and len(repr(error["input"])) > 60:
+            message = message.replace(repr(error["input"]), _shown(error["input"]))  # validators quote the whole value
         fix = ""
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _fields_at(model, loc)
             close = difflib.get_close_matches(key, allowed, n=1)
-            message = f"unknown key {key!r}"
+            message = f"unknown key {_shown(key)}"
             if key in ("client_secret", "secret", "password", "client_secret_value"):
                 fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
             elif close:

@@ -9,6 +9,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.representer import RoundTripRepresenter
 
 from ..errors import SpecError
 
@@ -22,9 +23,26 @@ def _safe_yaml() -> YAML:
     return yaml
 
 
+class _Representer(RoundTripRepresenter):
+    """ruamel's representer, except that a string holding NEL (U+0085) is written double-quoted.
+
+    ruamel writes NEL raw inside single quotes, where every YAML reader folds it to a space;
+    double quotes write it as the escape `\\N`, which reads back exactly.
+    """
+
+    def represent_str(self, data: str) -> object:
+        if "\x85" in data:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_Representer.add_representer(str, _Representer.represent_str)
+
+
 def roundtrip_yaml() -> YAML:
     """A YAML that keeps comments and key order, for files users edit."""
     yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
     yaml.allow_duplicate_keys = False
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 120
