@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import BlueprintError
 
@@ -40,6 +42,7 @@ def handles_errors(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _recover_interrupted_write(kwargs.get("directory"))
             return function(*args, **kwargs)
         except BlueprintError as exc:
             _print_error(exc)
@@ -48,9 +51,20 @@ def handles_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _print_error(exc: BlueprintError) -> None:
-    from rich.markup import escape
+def _recover_interrupted_write(directory: object) -> None:
+    """A `blueprint` write killed mid-way is rolled back before any command reads the project."""
+    if directory is None:
+        return
+    from ..generate.writer import recover_interrupted
 
+    project = Path(str(directory))
+    if project.is_file():
+        project = project.parent
+    if recover_interrupted(project):
+        err.print(f"[yellow]note:[/] rolled back an interrupted blueprint write in {escape(str(project))}")
+
+
+def _print_error(exc: BlueprintError) -> None:
     lines = str(exc).splitlines() or [type(exc).__name__]
     err.print(f"[bold red]error:[/] {escape(lines[0])}")
     for line in lines[1:]:

@@ -2,14 +2,18 @@
 
 A new project is written to a temporary sibling directory that is renamed into place
 when complete. Files of an existing project (`new --force`, `fork`, `upgrade`) are all
-staged in a sibling directory first, then renamed over the originals, which are kept
-until every rename succeeded and put back if one fails. Only the handful of renames at
-the end can be interrupted; staging, where nearly all the time goes, never touches the
-project, and a killed run leaves its staging directory beside the project, not in it.
+staged in a sibling directory first; the originals are hard-linked there and a journal
+written; then the staged files are renamed over the originals. A failure puts the
+originals back at once. A process killed during the renames leaves its journal behind,
+and the next `blueprint` command on the project rolls the interrupted write back
+(`recover_interrupted`) before it reads anything, so a project is only ever seen by
+blueprint as wholly old or wholly new. A run killed while staging never touched the
+project; its leftover staging directory sits beside the project and is removed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -20,6 +24,7 @@ from ..errors import GenerateError
 
 # Tests inject faults here to prove an interrupted write leaves the old content.
 AfterFileHook = Callable[[Path], None]
+JOURNAL = "journal.json"
 
 
 def _is_empty_dir(path: Path) -> bool:
@@ -79,6 +84,7 @@ def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFile
     """Replace or add some files of the existing directory `root`, all or nothing."""
     if not os.access(root, os.W_OK):
         raise GenerateError(target=root, message="cannot write in the project directory", fix="check its permissions")
+    recover_interrupted(root)
     staging = _staging_for(root)
     try:
         staged: list[tuple[Path, Path]] = []
@@ -89,7 +95,7 @@ def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFile
             if after_file is not None:
                 after_file(new)
             staged.append((target, new))
-        _commit(staged, staging)
+        _commit(root, staged, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -102,29 +108,58 @@ def _staging_for(root: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=".blueprint-staging-", dir=root))
 
 
-def _commit(staged: list[tuple[Path, Path]], staging: Path) -> None:
-    done: list[tuple[Path, Path | None]] = []
+def _staging_dirs(root: Path) -> list[Path]:
+    parent = root.resolve().parent
+    return sorted([*parent.glob(f".{root.name}.staging-*"), *root.glob(".blueprint-staging-*")])
+
+
+def recover_interrupted(root: Path) -> bool:
+    """Roll back a write to `root` that was killed mid-way; True if there was one. Safe to call any time."""
+    root = Path(root)
+    if not root.is_dir():
+        return False
+    recovered = False
+    for staging in _staging_dirs(root):
+        journal = staging / JOURNAL
+        if journal.is_file():
+            _roll_back(root, json.loads(journal.read_text(encoding="utf-8")), staging)
+            recovered = True
+        shutil.rmtree(staging, ignore_errors=True)
+    return recovered
+
+
+def _roll_back(root: Path, entries: list[dict[str, str | None]], staging: Path) -> None:
+    for entry in reversed(entries):
+        target = root.resolve() / str(entry["target"])
+        if entry["backup"] is not None:
+            os.replace(staging / str(entry["backup"]), target)
+        elif target.exists():
+            target.unlink()
+
+
+def _commit(root: Path, staged: list[tuple[Path, Path]], staging: Path) -> None:
+    entries = []
+    for index, (target, _new) in enumerate(staged):
+        backup = None
+        if target.exists():
+            backup = f"{index}.old"
+            _keep_copy(target, staging / backup)
+        entries.append({"target": str(target.relative_to(root.resolve())), "backup": backup})
+    # Written last: its presence says "the renames may have started; undo them".
+    _write_file(staging / JOURNAL, json.dumps(entries))
+    done = 0
     try:
-        for index, (target, new) in enumerate(staged):
+        for target, new in staged:
             target.parent.mkdir(parents=True, exist_ok=True)
-            backup = None
-            if target.exists():
-                backup = staging / f"{index}.old"
-                _keep_copy(target, backup)
-            done.append((target, backup))
-            os.replace(new, target)  # atomic: the original stays in place until this very rename
+            os.replace(new, target)  # atomic per file: the original stays in place until this very rename
+            done += 1
     except BaseException:
-        for target, backup in reversed(done):
-            if backup is not None:
-                os.replace(backup, target)
-            elif target.exists():
-                target.unlink()
+        _roll_back(root, entries[: done + 1], staging)
         raise
 
 
 def _keep_copy(target: Path, backup: Path) -> None:
-    """Keep the original for a rollback without taking it away: a process killed between two renames
-    then leaves every file whole, old or new, never missing."""
+    """Keep the original for a rollback without taking it away, so every file stays whole at every moment."""
     try:
         os.link(target, backup, follow_symlinks=False)
     except OSError:  # a file system without hard links
