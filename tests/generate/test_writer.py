@@ -90,3 +90,14 @@ def test_refuses_paths_outside_the_project(tmp_path):
 def test_missing_parent_is_a_clear_error(tmp_path):
     with pytest.raises(GenerateError, match="parent directory"):
         write_tree(tmp_path / "missing" / "project", {"a": "b"})
+
+
+def test_a_new_project_gets_the_usual_directory_mode(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_tree(tmp_path / "project", {"a.txt": "a"})
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "project").stat().st_mode & 0o777 == 0o755

@@ -25,6 +25,7 @@ exports/
 .blueprint-staging-*/
 # Never commit credentials
 .env
+.env.*
 *.pem
 kubeconfig*
 """

@@ -74,6 +74,7 @@ def write_tree(target: Path, files: Mapping[str, str], *, force: bool = False, a
                 after_file(path)
         if target.exists():
             os.rmdir(target)  # empty: replaced by the complete staging directory
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; a project gets the usual mode
         os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -106,6 +107,12 @@ def _staging_for(root: Path) -> Path:
     if os.access(parent, os.W_OK) and parent.stat().st_dev == root.stat().st_dev:
         return Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=parent))
     return Path(tempfile.mkdtemp(prefix=".blueprint-staging-", dir=root))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _staging_dirs(root: Path) -> list[Path]:
