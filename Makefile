@@ -47,6 +47,7 @@ docs: $(STAMP)
 # Export the built-in stances, scan them (checkov, kubernetes-validate, the chart schema), rewrite docs/validation.md.
 scan: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python scan/run_checkov.py --checkov $(CHECKOV_VENV)/bin/checkov --write docs/validation.md
+	$(BIN)/python docs/refresh.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis

@@ -32,3 +32,9 @@ def test_architecture_graph_is_current():
     current = (DOCS / "architecture.md").read_text()
     assert "```mermaid\nflowchart LR" in current
     assert refresh_module().architecture(current) == current, "docs/architecture.md is stale: run `make docs`"
+
+
+def test_security_figures_match_the_validation_doc():
+    current = (DOCS / "security.md").read_text()
+    assert "| strict |" in current.split("<!-- validation:start -->")[1]
+    assert refresh_module().security(current) == current, "docs/security.md figures are stale: run `make docs`"
