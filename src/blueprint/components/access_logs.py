@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from .buckets import private_bucket
 from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, tls_only_statement, type_token
 
 LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
@@ -59,27 +60,9 @@ class AccessLogBucket(pulumi.ComponentResource):
     def __init__(self, name: str, args: AccessLogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("audit", "AccessLogBucket"), name, None, opts)
         plain = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name, force_destroy=False, tags=args.tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        )
-        block = aws.s3.BucketPublicAccessBlock(
-            child(name, "public-access"),
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=plain,
-        )
-        # Owner-enforced: the bucket policy, not the legacy log-delivery ACL, grants S3 log delivery its writes.
-        aws.s3.BucketOwnershipControls(child(name, "ownership"), bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=plain)
-        aws.s3.BucketVersioning(child(name, "versioning"), bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=plain)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            child(name, "encryption"),
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=plain,
-        )
+        # S3 log delivery cannot write to an SSE-KMS bucket: these hold request records, SSE-S3.
+        private = private_bucket(name, parent=self, tags=args.tags, versioned=True, kms_key_arn=None, protect=args.protect)
+        bucket, block = private.bucket, private.public_access_block
         aws.s3.BucketLifecycleConfiguration(
             child(name, "retention"),
             bucket=bucket.id,

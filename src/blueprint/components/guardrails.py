@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from ..model import BlueprintSpec
 from .access_logs import AccessLogArgs, AccessLogBucket
+from .buckets import private_bucket
 from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
 
 TEAM_COST_TAG = "workbench:team"
@@ -130,7 +131,6 @@ class Guardrails(pulumi.ComponentResource):
 
     def _trail(self, name: str, args: GuardrailsArgs) -> None:
         aws_tags = tags(args.org, args.stack)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         plain = pulumi.ResourceOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
@@ -138,45 +138,10 @@ class Guardrails(pulumi.ComponentResource):
             lambda v: f"arn:{v[0]}:cloudtrail:{args.region}:{v[1]}:trail/{args.trail_name}"
         )
 
-        bucket = aws.s3.Bucket(child(name, "trail-logs"), force_destroy=False, tags=aws_tags, opts=stateful)
-        public_block = aws.s3.BucketPublicAccessBlock(
-            child(name, "trail-logs-public-access"),
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=plain,
+        private = private_bucket(
+            child(name, "trail-logs"), parent=self, tags=aws_tags, versioned=True, kms_key_arn=args.kms_key_arn, protect=args.protect
         )
-        aws.s3.BucketOwnershipControls(
-            child(name, "trail-logs-ownership"),
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=plain,
-        )
-        aws.s3.BucketVersioning(
-            child(name, "trail-logs-versioning"),
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=plain,
-        )
-        sse = (
-            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-            )
-            if args.kms_key_arn is not None
-            else aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            child(name, "trail-logs-encryption"),
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=sse, bucket_key_enabled=args.kms_key_arn is not None
-                )
-            ],
-            opts=plain,
-        )
+        bucket, public_block = private.bucket, private.public_access_block
         aws.s3.BucketLifecycleConfiguration(
             child(name, "trail-logs-retention"),
             bucket=bucket.id,

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from blueprint.model import BlueprintSpec
 
 from .access_logs import AccessLogArgs, AccessLogBucket
+from .buckets import private_bucket
 from .naming import (
     ABORT_INCOMPLETE_UPLOAD_DAYS,
     POLICY_VERSION,
@@ -159,30 +160,8 @@ class DataStore(pulumi.ComponentResource):
 
     def _bucket(self) -> aws.s3.Bucket:
         args, name = self._args, child(self._name, "bucket")
-        bucket = aws.s3.Bucket(name, force_destroy=False, tags=args.tags, opts=self._stateful())
-        block = aws.s3.BucketPublicAccessBlock(
-            child(name, "public-access"),
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._opts(),
-        )
-        aws.s3.BucketOwnershipControls(child(name, "ownership"), bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=self._opts())
-        aws.s3.BucketVersioning(
-            child(name, "versioning"),
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled" if args.versioning else "Suspended"},
-            opts=self._opts(),
-        )
-        default = {"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn} if args.kms_key_arn is not None else {"sse_algorithm": "AES256"}
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            child(name, "encryption"),
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": args.kms_key_arn is not None}],
-            opts=self._opts(),
-        )
+        private = private_bucket(name, parent=self, tags=args.tags, versioned=args.versioning, kms_key_arn=args.kms_key_arn, protect=args.protect)
+        bucket, block = private.bucket, private.public_access_block
         aws.s3.BucketLifecycleConfiguration(
             child(name, "lifecycle"),
             bucket=bucket.id,
