@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from ..model import BlueprintSpec
 from .access_logs import AccessLogArgs, AccessLogBucket
 from .buckets import private_bucket
-from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
+from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, tls_only_statement, type_token
 
 TEAM_COST_TAG = "workbench:team"
 ORG_COST_TAG = "workbench:org"
@@ -186,14 +186,7 @@ class Guardrails(pulumi.ComponentResource):
                                 "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
                             },
                         },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        bucket.arn.apply(tls_only_statement),
                     ],
                 }
             ),
