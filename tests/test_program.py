@@ -156,7 +156,7 @@ def test_program_only_wires_components(stance_name, built):
 
 def test_strict_nodes_pull_every_image_through_the_ecr_cache(built):
     """Egress 'mirror': no route out, so every image the hub chart and the curator jobs run comes from ECR."""
-    from blueprint.components import jupyterhub_values as jv
+    from blueprint.charts import z2jh
     from tests.components.conftest import ACCOUNT, image_references
 
     _, run = built("strict")
@@ -164,11 +164,11 @@ def test_strict_nodes_pull_every_image_through_the_ecr_cache(built):
     rules = {r.inputs["upstreamRegistryUrl"] for r in run.of_type("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")}
     assert rules == {"quay.io", "registry.k8s.io", "public.ecr.aws"}
     release = run.one("kubernetes:helm.sh/v3:Release")
-    merged = jv.merge_like_helm(jv.chart_defaults(), release.inputs["values"])
+    merged = z2jh.merge_like_helm(z2jh.chart_defaults(), release.inputs["values"])
     images = dict(image_references(merged))
     for job in run.of_type("kubernetes:batch/v1:CronJob"):
         images.update({f"{job.name}.{path}": image for path, image in image_references(job.inputs["spec"])})
-    assert len(images) > len(jv.chart_images()), "the curator jobs' images are checked too"
+    assert len(images) > len(z2jh.chart_images()), "the curator jobs' images are checked too"
     outside = {path: image for path, image in images.items() if not image.startswith(cache)}
     assert not outside, f"images the nodes could not pull: {outside}"
     (policy,) = [p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("images-node-import")]

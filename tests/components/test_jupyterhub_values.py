@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import types
-from importlib import resources
 from typing import Any
 
 import pytest
 
 from blueprint.components import jupyterhub_values as jv
+from blueprint.charts import z2jh
 from tests.components.conftest import image_references
 
 HUB_CONFIG = {
@@ -54,15 +54,15 @@ def as_mock_numbers(value: Any) -> Any:
 
 def test_values_validate_against_the_chart_schema(spec_for, stance_name):
     values = values_for(spec_for(stance_name, teams=3))
-    assert jv.schema_errors(values) == [], f"{stance_name}: values rejected by the z2jh 4.4.0 schema"
-    assert jv.schema_errors(as_mock_numbers(values)) == [], f"{stance_name}: integral floats must pass as integers"
+    assert z2jh.schema_errors(values) == [], f"{stance_name}: values rejected by the z2jh 4.4.0 schema"
+    assert z2jh.schema_errors(as_mock_numbers(values)) == [], f"{stance_name}: integral floats must pass as integers"
 
 
 def test_values_alone_miss_required_keys_merge_is_needed(spec_for):
     import jsonschema
 
     values = values_for(spec_for("strict"))
-    errors = list(jsonschema.Draft7Validator(jv.chart_schema()).iter_errors(values))
+    errors = list(jsonschema.Draft7Validator(z2jh.chart_schema()).iter_errors(values))
     assert errors, "the schema describes merged values; unmerged they must fail (or the test proves nothing)"
 
 
@@ -70,28 +70,15 @@ def test_schema_check_catches_a_bad_value(spec_for):
     values = values_for(spec_for("strict"))
     values["cull"]["timeout"] = "one hour"
     values["proxy"]["service"]["type"] = "Ingress"
-    errors = jv.schema_errors(values)
+    errors = z2jh.schema_errors(values)
     assert any(e.startswith("cull.timeout") for e in errors), errors
     assert any(e.startswith("proxy.service.type") for e in errors), errors
-
-
-def test_merge_like_helm():
-    merged = jv.merge_like_helm({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "d": None})
-    assert merged == {"a": {"b": 1, "c": [3]}}
 
 
 def test_chart_version_per_policy():
     assert jv.chart_version("exact") == "4.4.0"
     assert jv.chart_version("minor") == "~4.4.0"
     assert jv.chart_version("latest") == "^4.4.0"
-
-
-def test_vendored_files_and_origin():
-    base = resources.files("blueprint").joinpath("vendor", "z2jh")
-    names = {p.name for p in base.iterdir()}
-    assert {"values.schema.yaml", "values.yaml", "Chart.yaml", "LICENSE", "SOURCES.md"} <= names
-    sources = base.joinpath("SOURCES.md").read_text()
-    assert jv.Z2JH_CHART_VERSION in sources and "5c5f5df751588a68a7781ead01d0f62e88e2e72f" in sources
 
 
 def test_strict_sessions_never_run_as_root(spec_for):
@@ -283,15 +270,15 @@ NAMED_IMAGES = {
 
 
 def test_chart_images_come_from_the_vendored_defaults():
-    images = {".".join(path): name for path, name in jv.chart_images().items()}
+    images = {".".join(path): name for path, name in z2jh.chart_images().items()}
     assert NAMED_IMAGES <= set(images), sorted(NAMED_IMAGES - set(images))
-    assert dict(image_references(jv.chart_defaults())) == {f"{p}.name": n for p, n in images.items()}, "a default image is missed"
+    assert dict(image_references(z2jh.chart_defaults())) == {f"{p}.name": n for p, n in images.items()}, "a default image is missed"
 
 
 def test_strict_merged_values_pull_every_image_from_the_ecr_cache(spec_for):
     """Helm's view: our values merged over the chart defaults; every image the chart can run comes from the cache."""
     values = values_for(spec_for("strict", teams=3), image_registries=REGISTRIES)
-    merged = jv.merge_like_helm(jv.chart_defaults(), values)
+    merged = z2jh.merge_like_helm(z2jh.chart_defaults(), values)
     images = dict(image_references(merged))
     assert len(images) >= len(NAMED_IMAGES)
     outside = {path: image for path, image in images.items() if not image.startswith(f"{CACHE}/")}
@@ -299,8 +286,8 @@ def test_strict_merged_values_pull_every_image_from_the_ecr_cache(spec_for):
     assert images["hub.image.name"] == f"{CACHE}/quay/jupyterhub/k8s-hub"
     assert images["scheduling.userPlaceholder.image.name"] == f"{CACHE}/k8s/pause"
     assert images["proxy.traefik.image.name"] == f"{CACHE}/ecr-public/docker/library/traefik", "Docker Hub official image via ECR Public"
-    assert merged["hub"]["image"]["tag"] == jv.chart_defaults()["hub"]["image"]["tag"], "only the name changes; tags stay the chart's"
-    assert jv.schema_errors(values) == [] and jv.schema_errors(as_mock_numbers(values)) == []
+    assert merged["hub"]["image"]["tag"] == z2jh.chart_defaults()["hub"]["image"]["tag"], "only the name changes; tags stay the chart's"
+    assert z2jh.schema_errors(values) == [] and z2jh.schema_errors(as_mock_numbers(values)) == []
 
 
 def test_without_caches_the_chart_keeps_its_images(spec_for):

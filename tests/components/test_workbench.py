@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from blueprint.components import jupyterhub_values as jv
+from blueprint.charts import z2jh
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
 from tests.components import conftest as runner
@@ -72,7 +73,7 @@ def test_recorded_values_validate_against_the_chart(spec_for, run_program, stanc
     release = run.one(RELEASE)
     values = release.inputs["values"]
     assert isinstance(values["cull"]["timeout"], float), "mocks hand numbers back as floats; the test must see that"
-    assert jv.schema_errors(values) == [], f"{release} ({stance_name}): values rejected by the z2jh schema"
+    assert z2jh.schema_errors(values) == [], f"{release} ({stance_name}): values rejected by the z2jh schema"
     assert release.secret_inputs, f"{release}: the IdP client secret must stay secret"
 
 
@@ -199,9 +200,9 @@ def test_strict_release_pulls_every_image_through_the_cache(spec_for, run_progra
     release = run.one(RELEASE)
     values = release.inputs["values"]
     assert "@@" not in json.dumps(values), "a stand-in token leaked into the values"
-    merged = jv.merge_like_helm(jv.chart_defaults(), values)
+    merged = z2jh.merge_like_helm(z2jh.chart_defaults(), values)
     images = dict(image_references(merged))
-    assert {f"{'.'.join(path)}.name" for path in jv.chart_images()} <= set(images)
+    assert {f"{'.'.join(path)}.name" for path in z2jh.chart_images()} <= set(images)
     outside = {path: image for path, image in images.items() if not image.startswith(f"{CACHE}/")}
     assert not outside, f"{release}: images the nodes could not pull with egress 'mirror': {outside}"
-    assert jv.schema_errors(values) == [], f"{release}: values rejected by the z2jh schema"
+    assert z2jh.schema_errors(values) == [], f"{release}: values rejected by the z2jh schema"

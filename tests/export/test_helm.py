@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from blueprint.export import ExportError
 from blueprint.export.checkov import STANCES
 from blueprint.export.helm import helm_values, without_hidden
-from blueprint.export.validation import merge_like_helm
+from blueprint.charts.z2jh import merge_like_helm
 from blueprint.preview.graph import SECRET
 
 from .conftest import graph, resource
@@ -22,7 +22,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 def chart_file(name: str):
     # Read the vendored chart directly (not through the code under test).
-    return YAML(typ="safe", pure=True).load(resources.files("blueprint").joinpath("vendor", "z2jh", name).read_text(encoding="utf-8"))
+    return YAML(typ="safe", pure=True).load(resources.files("blueprint").joinpath("charts", "jupyterhub", name).read_text(encoding="utf-8"))
 
 
 def schema_errors(values) -> list[str]:

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from ..charts.z2jh import CHART_NAME, CHART_REPO, CHART_VERSION, chart_images
 from ..model import BlueprintSpec
 from ..model.stance import Profile
 from ..model.units import parse_quantity
 from .naming import mirrored_image, split_image, team_namespace, team_service_account
 
-# The chart version lives here and nowhere else; the vendored schema in
-# blueprint/vendor/z2jh is the same release (see its SOURCES.md).
-Z2JH_CHART_VERSION = "4.4.0"
-CHART_REPO = "https://hub.jupyter.org/helm-chart/"
-CHART_NAME = "jupyterhub"
+# The chart (version, files, defaults, schema) is `blueprint.charts.z2jh`.
+__all__ = ["CHART_NAME", "CHART_REPO"]
 RELEASE_NAME = "jupyterhub"
 JUPYTERHUB_NAMESPACE = "jupyterhub"
 # With the chart's default `fullnameOverride: ""` its objects carry bare names.
@@ -43,7 +36,7 @@ _VERSION_CONSTRAINT = {"exact": "{v}", "minor": "~{v}", "latest": "^{v}"}
 
 def chart_version(policy: str) -> str:
     """Helm version constraint for the chart under a stance's version policy (exact, minor, latest)."""
-    return _VERSION_CONSTRAINT[policy].format(v=Z2JH_CHART_VERSION)
+    return _VERSION_CONSTRAINT[policy].format(v=CHART_VERSION)
 
 
 # Static code, run by the hub in jupyterhub_config.py. It never contains a team,
@@ -353,76 +346,3 @@ def mirrored_images(registries: Mapping[str, str]) -> dict[str, Any]:
             node = node.setdefault(key, {})
         node["name"] = mirrored
     return overrides
-
-
-# --- offline validation against the vendored chart -------------------------
-
-_VENDOR = ("vendor", "z2jh")
-
-
-def _vendored(name: str) -> Any:
-    path = resources.files("blueprint").joinpath(*_VENDOR, name)
-    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-
-
-@cache
-def _chart_defaults() -> str:
-    return json.dumps(_vendored("values.yaml"))
-
-
-def chart_defaults() -> dict[str, Any]:
-    """The chart's default values.yaml (a fresh copy)."""
-    return json.loads(_chart_defaults())
-
-
-@cache
-def _chart_images() -> tuple[tuple[tuple[str, ...], str], ...]:
-    found: list[tuple[tuple[str, ...], str]] = []
-
-    def walk(node: Any, path: tuple[str, ...]) -> None:
-        if not isinstance(node, dict):
-            return
-        for key, value in node.items():
-            if key == "image" and isinstance(value, dict) and isinstance(value.get("name"), str):
-                found.append(((*path, key), value["name"]))
-            else:
-                walk(value, (*path, key))
-
-    walk(chart_defaults(), ())
-    return tuple(found)
-
-
-def chart_images() -> dict[tuple[str, ...], str]:
-    """Every image the chart can run: values path of its `image` block -> default name, read from the vendored
-    values.yaml (so a chart bump that adds an image is covered, or fails loudly in `mirrored_images`)."""
-    return dict(_chart_images())
-
-
-@cache
-def chart_schema() -> dict[str, Any]:
-    return _vendored("values.schema.yaml")
-
-
-def merge_like_helm(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Coalesce values as Helm does: maps merge, lists and scalars replace, null deletes a key."""
-    result = copy.deepcopy(dict(defaults))
-    for key, value in overrides.items():
-        if value is None:
-            result.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = merge_like_helm(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
-
-
-def schema_errors(values: Mapping[str, Any]) -> list[str]:
-    """Schema violations of `values` merged over the chart defaults, as `path: message` lines."""
-    import jsonschema
-
-    merged = merge_like_helm(chart_defaults(), values)
-    validator = jsonschema.Draft7Validator(chart_schema())
-    return sorted(
-        f"{'.'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
-        for error in validator.iter_errors(merged)
-    )

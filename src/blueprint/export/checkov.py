@@ -281,7 +281,7 @@ def render_validation(
             "## Zero to JupyterHub schema on `--format helm-values`",
             "",
             "The values merged over the vendored chart's `values.yaml` as Helm merges them, then validated against",
-            "its `values.schema.yaml` (`src/blueprint/vendor/z2jh`).",
+            "its `values.schema.yaml` (`src/blueprint/charts/jupyterhub`).",
             "",
             "Paths the offline preview hides (secrets) are left out and listed; the chart defaults stand in for them.",
             "",

@@ -84,32 +84,9 @@ def kubernetes_figures(stance: str, graph: ResourceGraph) -> tuple[KubernetesFig
     return KubernetesFigures(stance, version, validated, tuple(str(u) for u in export.unknown)), errors
 
 
-def merge_like_helm(defaults: Any, overrides: Any) -> Any:
-    """Helm's coalescing of user values over chart defaults: maps merge key by key, null removes a default,
-    anything else (lists included) replaces it."""
-    if not isinstance(defaults, Mapping) or not isinstance(overrides, Mapping):
-        return overrides
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_like_helm(defaults.get(key), value) if isinstance(value, Mapping) else value
-    return merged
-
-
-def chart_file(name: str) -> Any:
-    """A file of the vendored Zero to JupyterHub chart (`blueprint/vendor/z2jh`), parsed."""
-    from importlib import resources
-
-    from ruamel.yaml import YAML
-
-    return YAML(typ="safe", pure=True).load(resources.files("blueprint").joinpath("vendor", "z2jh", name).read_text(encoding="utf-8"))
-
-
 def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
     """Schema errors of the JupyterHub release's values merged over the chart defaults ('path: message' lines)."""
-    import jsonschema
+    from ..charts.z2jh import schema_errors
 
     from .helm import helm_values, without_hidden
 
@@ -119,10 +96,7 @@ def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
         release = next(iter(graph.of_type(HELM_RELEASE_TOKEN)), None)
         version = str(release.inputs.get("version", "?")) if release else "?"
         return HelmFigures(stance, version, (), unavailable="; ".join(p.split(": ")[-1] for p in exc.problems))
-    merged = merge_like_helm(chart_file("values.yaml"), without_hidden(values.values))
-    validator = jsonschema.Draft7Validator(chart_file("values.schema.yaml"))
-    errors = sorted(f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in validator.iter_errors(merged))
-    return HelmFigures(stance, values.version, tuple(errors), hidden=values.hidden)
+    return HelmFigures(stance, values.version, tuple(schema_errors(without_hidden(values.values))), hidden=values.hidden)
 
 
 def validate_stances(

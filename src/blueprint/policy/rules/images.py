@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
-from importlib import resources
-from typing import Any
 
-from ruamel.yaml import YAML
-
+from ...charts.z2jh import chart_images, image_references
 from ...model import Concern
 from ...preview.graph import Resource
 from .. import tokens as T
@@ -21,46 +17,6 @@ rules = RuleSet()
 # `<account>.dkr.ecr.<region>.amazonaws.com/...` (and the FIPS and China forms): a private ECR registry, reached
 # through the VPC's ecr.api/ecr.dkr endpoints. ECR Public, Docker Hub, quay.io... need a route to the internet.
 PRIVATE_ECR = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
-
-
-@cache
-def jupyterhub_chart_images() -> tuple[tuple[str, str], ...]:
-    """(values path of an `image` block, default image) for every image the Zero to JupyterHub chart can run,
-    read from the chart's default values.yaml vendored with this package (what Helm pulls when values say nothing)."""
-    text = resources.files("blueprint").joinpath("vendor", "z2jh", "values.yaml").read_text(encoding="utf-8")
-    found: list[tuple[str, str]] = []
-
-    def walk(node: Any, path: str) -> None:
-        for key, value in node.items() if isinstance(node, Mapping) else ():
-            where = f"{path}.{key}" if path else str(key)
-            if key == "image" and isinstance(value, Mapping) and isinstance(value.get("name"), str):
-                found.append((where, value["name"]))
-            else:
-                walk(value, where)
-
-    walk(YAML(typ="safe", pure=True).load(text), "")
-    return tuple(found)
-
-
-def image_references(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, image) of every image named in Helm values or a workload spec: `image: <reference>` (containers,
-    KubeSpawner overrides), z2jh's `image: {name: ...}` blocks and `prePuller.extraImages` entries."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if key == "image" and not isinstance(item, (Mapping, list)):
-                yield where, item
-            elif key == "image" and isinstance(item, Mapping) and "name" in item:
-                yield f"{where}.name", item["name"]
-            elif key == "extraImages" and isinstance(item, Mapping):
-                for name, spec in item.items():
-                    if isinstance(spec, Mapping) and "name" in spec:
-                        yield f"{where}.{name}.name", spec["name"]
-            else:
-                yield from image_references(item, where)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from image_references(item, f"{path}[{i}]")
 
 
 def _problem(image: str, region: str | None) -> str | None:
@@ -90,7 +46,8 @@ def images_from_private_registry(resource: Resource, ctx: Context) -> Iterator[s
             return
         images = dict(image_references(values))
         if is_jupyterhub(resource):
-            for path, default in jupyterhub_chart_images():
+            for block, default in chart_images().items():
+                path = ".".join(block)
                 if images.get(f"{path}.name") is None:
                     problem = _problem(default, region)
                     if problem:

@@ -1,0 +1,218 @@
+"""The Zero to JupyterHub chart: its files, defaults, images and schema, Helm's merge, and the real Helm engine.
+
+One home for chart knowledge (components render values, policy judges images, export validates and renders;
+all read it here). The chart is vendored whole in `jupyterhub/` (see its SOURCES.md), so `helm template`
+renders exactly what `helm install` would, offline.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+CHART_NAME = "jupyterhub"
+CHART_REPO = "https://hub.jupyter.org/helm-chart/"
+# The released version of the vendored chart; tests check it against jupyterhub/Chart.yaml.
+CHART_VERSION = "4.4.0"
+HELM_VERSION = "v4.1.4"
+HELM_ENV = "BLUEPRINT_HELM"
+HELM_INSTALL_HINT = (
+    "install the Helm binary the tests use with `make tools` (it lands in .tools/bin/helm), "
+    f"or point {HELM_ENV} at a helm {HELM_VERSION} binary"
+)
+
+
+def chart_dir() -> Path:
+    """The vendored chart as a directory on disk (`helm template` takes it as it is)."""
+    return Path(str(resources.files("blueprint").joinpath("charts", CHART_NAME)))
+
+
+def _load(name: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load((chart_dir() / name).read_text(encoding="utf-8"))
+
+
+@cache
+def _defaults_json() -> str:
+    return json.dumps(_load("values.yaml"))
+
+
+def chart_defaults() -> dict[str, Any]:
+    """The chart's default values.yaml (a fresh copy each call)."""
+    return json.loads(_defaults_json())
+
+
+@cache
+def chart_schema() -> dict[str, Any]:
+    return _load("values.schema.yaml")
+
+
+def chart_metadata() -> dict[str, Any]:
+    return _load("Chart.yaml")
+
+
+@cache
+def _chart_images() -> tuple[tuple[tuple[str, ...], str], ...]:
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if key == "image" and isinstance(value, dict) and isinstance(value.get("name"), str):
+                found.append(((*path, key), value["name"]))
+            else:
+                walk(value, (*path, key))
+
+    walk(chart_defaults(), ())
+    return tuple(found)
+
+
+def chart_images() -> dict[tuple[str, ...], str]:
+    """Every image the chart can run: values path of its `image` block -> default name, read from the vendored
+    values.yaml (so a chart bump that adds an image is covered, or fails loudly where images are mirrored)."""
+    return dict(_chart_images())
+
+
+def image_references(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, image) of every image named in Helm values or a workload spec: `image: <reference>` (containers,
+    KubeSpawner overrides), z2jh's `image: {name: ...}` blocks and `prePuller.extraImages` entries."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key == "image" and not isinstance(item, (Mapping, list)):
+                yield where, item
+            elif key == "image" and isinstance(item, Mapping) and "name" in item:
+                yield f"{where}.name", item["name"]
+            elif key == "extraImages" and isinstance(item, Mapping):
+                for name, spec in item.items():
+                    if isinstance(spec, Mapping) and "name" in spec:
+                        yield f"{where}.{name}.name", spec["name"]
+            else:
+                yield from image_references(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from image_references(item, f"{path}[{i}]")
+
+
+def merge_like_helm(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Coalesce user values over chart defaults as Helm does: maps merge key by key, a null removes the key,
+    anything else (lists included) replaces it."""
+    result = copy.deepcopy(dict(defaults))
+    for key, value in overrides.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merge_like_helm(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def schema_errors(values: Mapping[str, Any]) -> list[str]:
+    """Schema violations of `values` merged over the chart defaults, as sorted `path: message` lines."""
+    import jsonschema
+
+    merged = merge_like_helm(chart_defaults(), values)
+    validator = jsonschema.Draft7Validator(chart_schema())
+    return sorted(
+        f"{'.'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}" for error in validator.iter_errors(merged)
+    )
+
+
+# --- the real Helm engine ----------------------------------------------------------------------------
+
+
+class HelmUnavailable(RuntimeError):
+    """No usable helm binary; the message says how to install one."""
+
+
+class RenderFailed(RuntimeError):
+    """`helm template` refused the values (schema or template error); the message is Helm's."""
+
+
+def find_helm() -> Path | None:
+    """`$BLUEPRINT_HELM`, else `.tools/bin/helm` in the working directory or the source checkout, else `helm` on PATH."""
+    candidates: list[Path] = []
+    if os.environ.get(HELM_ENV):
+        candidates.append(Path(os.environ[HELM_ENV]))
+    candidates.append(Path.cwd() / ".tools" / "bin" / "helm")
+    candidates.append(Path(__file__).resolve().parents[3] / ".tools" / "bin" / "helm")
+    on_path = shutil.which("helm")
+    if on_path:
+        candidates.append(Path(on_path))
+    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
+def helm_version(helm: Path) -> str:
+    out = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, check=True, timeout=60).stdout
+    return out.strip().split("+")[0]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The chart's objects as `helm template` renders them with some values."""
+
+    release: str
+    namespace: str
+    kube_version: str
+    manifests: tuple[dict[str, Any], ...]
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.manifests if m.get("kind") == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [m for m in self.of_kind(kind) if m.get("metadata", {}).get("name") == name]
+        if len(found) != 1:
+            raise KeyError(f"{kind}/{name}: {len(found)} rendered")
+        return found[0]
+
+
+def render(
+    values: Mapping[str, Any],
+    *,
+    release: str = CHART_NAME,
+    namespace: str = CHART_NAME,
+    kube_version: str = "1.33",
+    helm: Path | None = None,
+) -> Rendered:
+    """Render the vendored chart with `values` by the real Helm engine, offline (`helm template`).
+
+    Helm validates the merged values against the chart's values.schema.json first, so a value the chart
+    rejects raises RenderFailed with Helm's message. Values must be plain data: secrets replaced by a
+    stand-in of the same shape (see `export.helm`).
+    """
+    from ruamel.yaml import YAML
+
+    helm = helm or find_helm()
+    if helm is None:
+        raise HelmUnavailable(f"helm is not installed; {HELM_INSTALL_HINT}")
+    version = kube_version if kube_version.count(".") == 2 else f"{kube_version}.0"
+    with tempfile.TemporaryDirectory(prefix="blueprint-helm-") as tmp:
+        values_file = Path(tmp) / "values.json"
+        values_file.write_text(json.dumps(values), encoding="utf-8")
+        env = {**os.environ, "HELM_CACHE_HOME": tmp, "HELM_CONFIG_HOME": tmp, "HELM_DATA_HOME": tmp}
+        command = [str(helm), "template", release, str(chart_dir()), "--namespace", namespace, "--kube-version", version, "-f", str(values_file)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    if done.returncode != 0:
+        raise RenderFailed(done.stderr.strip() or done.stdout.strip())
+    documents = [d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if isinstance(d, dict)]
+    for document in documents:
+        # helm template leaves namespace off objects whose templates rely on the release namespace.
+        if document.get("kind") not in _CLUSTER_SCOPED:
+            document.setdefault("metadata", {}).setdefault("namespace", namespace)
+    return Rendered(release, namespace, kube_version, tuple(documents))
+
+
+_CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass", "Namespace", "CustomResourceDefinition"})
