@@ -11,10 +11,12 @@ SRC = Path(__file__).parents[1] / "src"
 BOTTOM = {"blueprint", "blueprint.errors"}
 SERVICES = {"generate", "preview", "policy", "export", "review", "diagram", "catalog"}
 # Data modules any service may read directly: the resource graph is plain data, and the vendored charts
-# with what is known about them (defaults, schema, images, Helm's merge and renderer) are shared data.
-SHARED_DATA = {"blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh"}
+# with what is known about them (defaults, schema, images, Helm's merge and renderer), and the AWS facts
+# (which API each caller needs, instance sizes) are shared data.
+SHARED_DATA = {"blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh", "blueprint.facts", "blueprint.facts.aws_apis", "blueprint.facts.instances"}
 ALLOWED = {
     "charts": {"charts"},
+    "facts": {"facts"},
     "model": {"model"},
     "components": {"model", "components"},
     "program": {"model", "components"},
