@@ -84,3 +84,27 @@ def test_several_problems_are_reported_together(tmp_path):
         load(tmp_path, org="ACME", region="Europe")
     text = str(info.value)
     assert "org:" in text and "region:" in text
+
+
+# ---- where the hub reaches the IdP (model.idp) ----------------------------------------------------------
+
+
+def test_idp_hosts_are_the_hosts_the_hub_calls(spec_for):
+    spec = spec_for("strict")
+    assert spec.idp_hosts == ("login.acme.example",)
+    assert spec.hub_egress == "firewall"
+    assert spec_for("open").hub_egress == "open"
+    entra = spec_for("balanced", idp={"kind": "oidc", "issuer_url": "https://login.microsoftonline.com/t1/v2.0", "client_id": "x"})
+    assert entra.idp_hosts == ("graph.microsoft.com", "login.microsoftonline.com")
+    cognito = spec_for("strict", idp={"kind": "cognito"})
+    assert cognito.idp_hosts == ("acme-dev-workbench.auth.eu-west-1.amazoncognito.com",)
+
+
+def test_an_idp_on_the_org_network_needs_a_route_to_it(tmp_path):
+    idp = {"kind": "oidc", "issuer_url": "https://sso.acme.corp.example/realms/dsw", "client_id": "hub", "reachable_via": "on-premises"}
+    with pytest.raises(SpecError, match="on_premises_cidrs is empty"):
+        load_blueprint(write_blueprint(tmp_path / "a", blueprint_data("strict", idp=idp)))
+    spec = load_blueprint(write_blueprint(tmp_path / "b", blueprint_data("strict", idp=idp, network={"on_premises_cidrs": ["10.0.0.0/16"]})))
+    assert spec.hub_egress == "on-premises"
+    with pytest.raises(SpecError, match="only on the internet"):
+        load_blueprint(write_blueprint(tmp_path / "c", blueprint_data("strict", idp={"kind": "cognito", "reachable_via": "on-premises"})))

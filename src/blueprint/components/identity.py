@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
-from urllib.parse import urlsplit
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from blueprint.model import BlueprintSpec
+from blueprint.model.idp import cognito_domain_prefix, guessed_endpoints, oidc_endpoints
 
 from .naming import child, physical_name, tags, type_token
 
@@ -31,34 +31,6 @@ SCOPES = ("openid", "profile", "email")
 MAX_COGNITO_TOKEN_HOURS = 24  # Cognito caps access and ID tokens at one day
 SAML_EMAIL_ATTRIBUTE = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 EKS_IDENTITY_CONFIG_NAME = "workbench-sso"
-
-
-class OAuthEndpoints(NamedTuple):
-    authorize: str
-    token: str
-    userinfo: str
-
-
-def oidc_endpoints(issuer: str) -> OAuthEndpoints | None:
-    """Endpoints of well-known IdP layouts (GenericOAuthenticator does no OIDC discovery, and the program stays offline).
-    None when the issuer's layout is not known."""
-    base = issuer.rstrip("/")
-    parts = urlsplit(base)
-    host, path = parts.hostname or "", parts.path
-    if "/realms/" in path:  # Keycloak
-        return OAuthEndpoints(f"{base}/protocol/openid-connect/auth", f"{base}/protocol/openid-connect/token", f"{base}/protocol/openid-connect/userinfo")
-    if host == "login.microsoftonline.com":  # Microsoft Entra ID, issuer https://login.microsoftonline.com/<tenant>/v2.0
-        tenant = path.strip("/").split("/")[0]
-        root = f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0"
-        return OAuthEndpoints(f"{root}/authorize", f"{root}/token", "https://graph.microsoft.com/oidc/userinfo")
-    if host == "accounts.google.com":
-        return OAuthEndpoints("https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token", "https://openidconnect.googleapis.com/v1/userinfo")
-    if host.endswith((".okta.com", ".oktapreview.com")):  # custom authorization server (/oauth2/<id>) or the org server
-        root = base if "/oauth2/" in path else f"{base}/oauth2"
-        return OAuthEndpoints(f"{root}/v1/authorize", f"{root}/v1/token", f"{root}/v1/userinfo")
-    if host.endswith(".auth0.com"):
-        return OAuthEndpoints(f"{base}/authorize", f"{base}/oauth/token", f"{base}/userinfo")
-    return None
 
 
 @dataclass(frozen=True)
@@ -195,7 +167,7 @@ class IdentityHooks(pulumi.ComponentResource):
         endpoints = oidc_endpoints(args.issuer_url)
         if endpoints is None:
             base = args.issuer_url.rstrip("/")
-            endpoints = OAuthEndpoints(f"{base}/authorize", f"{base}/token", f"{base}/userinfo")
+            endpoints = guessed_endpoints(base)
             pulumi.log.warn(
                 f"unknown IdP layout for {args.issuer_url}; guessed {endpoints.authorize}, {endpoints.token} and {endpoints.userinfo}. "
                 f"Compare with {base}/.well-known/openid-configuration before deploying.",
@@ -233,7 +205,7 @@ class IdentityHooks(pulumi.ComponentResource):
             providers, depends = [saml.provider_name], [saml]
         domain = aws.cognito.UserPoolDomain(
             child(name, "domain"),
-            domain=physical_name(args.org, args.stack, "workbench", max_length=63),
+            domain=cognito_domain_prefix(args.org, args.stack),
             user_pool_id=pool.id,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
+
+from ..model.idp import physical_name  # noqa: F401  (re-exported: the one name-cutting rule, shared with the model)
 
 TOKEN_PREFIX = "workbench"
 
@@ -33,13 +34,19 @@ def team_service_account(team: str) -> str:
     return f"{team}-workbench"
 
 
-def physical_name(*parts: str, max_length: int) -> str:
-    """A deterministic AWS name from `parts`; too long, it is cut and suffixed with a short hash so it stays unique."""
-    name = "-".join(parts)
-    if len(name) <= max_length:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: max_length - 9].rstrip('-')}-{digest}"
+# ---- in-cluster names that several components share (one home each) ----
+
+# Encrypted gp3 StorageClass made with the EBS CSI add-on (cluster); the hub's database volume binds to it.
+EBS_STORAGE_CLASS = "gp3-encrypted"
+# Node label every managed node group carries (`workbench/pool: <pool>`); the hub's own pool is `hub`, tainted so
+# that only the hub (which tolerates it) runs there, in subnets whose only egress admits the IdP (spec.hub_egress).
+POOL_LABEL = "workbench/pool"
+HUB_POOL = "hub"
+HUB_TAINT = {"key": "workbench/hub", "value": "true", "effect": "NO_SCHEDULE"}
+# Secret in every team namespace holding `pip.conf` with a short-lived CodeArtifact token, written and refreshed
+# by the package mirror's token refresher; sessions mount it as a directory (so refreshes reach running pods).
+PIP_CONF_SECRET = "workbench-pip"
+PIP_CONF_KEY = "pip.conf"
 
 
 # ---- team conventions shared by storage (IAM) and the in-cluster TeamSpace ----

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import StrictModel
+from .idp import cognito_domain_host, guessed_endpoints, host_of, oidc_endpoints
 from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
 from .types import (
     Cidr,
@@ -57,6 +58,18 @@ class IdentityProvider(StrictModel):
         description="Name of the Pulumi config key holding the client secret: `pulumi config set --secret <name> ...`.",
     )
     admin_groups: tuple[IdpGroup, ...] = Field(default=(), description="IdP groups that administer JupyterHub.")
+    reachable_via: Literal["internet", "on-premises"] = Field(
+        default="internet",
+        description=(
+            "How the hub reaches the IdP's token and userinfo endpoints: over the internet (through the egress firewall, "
+            "allowing only the IdP's hosts, when the stance restricts egress) or over the organisation's network "
+            "(`network.on_premises_cidrs`; no internet path at all). Cognito and SAML (brokered by Cognito) are always on the internet."
+        ),
+    )
+    extra_hosts: tuple[Hostname, ...] = Field(
+        default=(),
+        description="More hosts the hub calls for this IdP, when its token or userinfo endpoint is not on the issuer's host (kind: oidc).",
+    )
 
     @field_validator("client_secret_config", mode="before")
     @classmethod
@@ -78,6 +91,13 @@ class IdentityProvider(StrictModel):
         present = [name for name in unused if getattr(self, name) is not None]
         if present:
             raise ValueError(f"kind {self.kind!r} does not use {', '.join(present)}; remove it")
+        if self.kind != "oidc" and self.reachable_via == "on-premises":
+            raise ValueError(
+                f"kind {self.kind!r} signs in through a Cognito domain, which is only on the internet (Cognito's managed login "
+                "has no PrivateLink endpoint); use reachable_via: internet, or an OIDC IdP on your network (kind: oidc)"
+            )
+        if self.kind != "oidc" and self.extra_hosts:
+            raise ValueError(f"kind {self.kind!r} does not use extra_hosts; remove it")
         return self
 
 
@@ -244,6 +264,15 @@ class BlueprintFile(StrictModel):
     floor: FloorSpec = FloorSpec()
     exceptions: tuple[ControlException, ...] = ()
 
+    @model_validator(mode="after")
+    def _idp_reachable(self) -> BlueprintFile:
+        if self.idp.reachable_via == "on-premises" and not self.network.on_premises_cidrs:
+            raise ValueError(
+                "idp.reachable_via is 'on-premises' but network.on_premises_cidrs is empty, so the hub has no route to the IdP "
+                "and nobody could sign in; list the networks routed to the VPC in network.on_premises_cidrs, or set idp.reachable_via: internet"
+            )
+        return self
+
     @field_validator("teams")
     @classmethod
     def _unique_teams(cls, teams: tuple[TeamEntry, ...]) -> tuple[TeamEntry, ...]:
@@ -286,6 +315,25 @@ class BlueprintSpec(StrictModel):
     teams: tuple[TeamSpec, ...]
     floor: frozenset[str]
     exceptions: tuple[ControlException, ...]
+
+    @property
+    def idp_hosts(self) -> tuple[str, ...]:
+        """Every host the hub calls to sign users in (token and userinfo endpoints), sorted; see `model.idp`."""
+        if self.idp.kind != "oidc":
+            return (cognito_domain_host(self.org, self.stack, self.region),)
+        assert self.idp.issuer_url is not None  # the model requires it for kind oidc
+        endpoints = oidc_endpoints(self.idp.issuer_url) or guessed_endpoints(self.idp.issuer_url)
+        hosts = {host_of(self.idp.issuer_url), host_of(endpoints.token), host_of(endpoints.userinfo), *self.idp.extra_hosts}
+        return tuple(sorted(hosts))
+
+    @property
+    def hub_egress(self) -> Literal["open", "firewall", "on-premises"]:
+        """How the hub reaches `idp_hosts`: `open` (the stance's egress is open: NAT like every pod), `on-premises`
+        (over the organisation's network, no internet path), or `firewall` (the hub on its own nodes in subnets whose
+        only way out is the egress firewall, admitting exactly `idp_hosts`; session subnets keep their own egress)."""
+        if self.idp.reachable_via == "on-premises":
+            return "on-premises"
+        return "open" if self.stance.network.egress == "open" else "firewall"
 
     @property
     def any_gpu(self) -> bool:
