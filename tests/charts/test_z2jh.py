@@ -62,3 +62,11 @@ def test_without_helm_the_error_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(z2jh, "find_helm", lambda: None)
     with pytest.raises(z2jh.HelmUnavailable, match="make tools"):
         z2jh.render({})
+
+
+def test_renderable_stands_in_only_for_the_secret_object():
+    values = {"hub": {"config": "[secret]", "extraEnv": {"A": "[unknown]"}}, "proxy": {"secretToken": "[secret]"}}
+    out = z2jh.renderable(values)
+    assert out["hub"]["config"] == z2jh.HUB_CONFIG_STAND_IN
+    assert out["hub"]["extraEnv"] == {"A": "[unknown]"} and out["proxy"]["secretToken"] == "[secret]"
+    assert values["hub"]["config"] == "[secret]", "the input is not changed"

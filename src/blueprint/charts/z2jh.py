@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
+
 CHART_NAME = "jupyterhub"
 CHART_REPO = "https://hub.jupyter.org/helm-chart/"
 # The released version of the vendored chart; tests check it against jupyterhub/Chart.yaml.
@@ -216,3 +218,73 @@ def render(
 
 
 _CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass", "Namespace", "CustomResourceDefinition"})
+
+
+# --- the release in a preview graph ------------------------------------------------------------------
+
+HELM_RELEASE_TOKEN = "kubernetes:helm.sh/v3:Release"
+EKS_CLUSTER_TOKEN = "aws:eks/cluster:Cluster"
+# `hub.config` holds the IdP client secret, so the graph shows it as `[secret]`; the chart's schema wants an
+# object there. Render with a stand-in of the same shape: never the secret, and said so wherever it is written.
+HUB_CONFIG_STAND_IN: dict[str, Any] = {
+    "JupyterHub": {"authenticator_class": "generic-oauth"},
+    "GenericOAuthenticator": {"client_id": "stand-in", "client_secret": "stand-in-not-the-secret"},
+}
+STAND_INS: dict[tuple[str, ...], Any] = {("hub", "config"): HUB_CONFIG_STAND_IN}
+
+
+def jupyterhub_release(graph: ResourceGraph) -> Resource | None:
+    """The one Helm release of this chart in the graph (None when the program has none)."""
+    releases = [r for r in graph.of_type(HELM_RELEASE_TOKEN) if r.inputs.get("chart") == CHART_NAME]
+    if len(releases) > 1:
+        raise ValueError(f"expected one Helm release of chart {CHART_NAME!r}, found {len(releases)}")
+    return releases[0] if releases else None
+
+
+def renderable(values: Any, path: tuple[str, ...] = ()) -> Any:
+    """`values` as Helm can render them offline: a secret or unknown object replaced by its stand-in (`STAND_INS`);
+    other secret or unknown leaves stay as their placeholder strings."""
+    if path in STAND_INS and values in (SECRET, UNKNOWN):
+        return copy.deepcopy(STAND_INS[path])
+    if isinstance(values, dict):
+        return {k: renderable(v, (*path, str(k))) for k, v in values.items()}
+    if isinstance(values, list):
+        return [renderable(v, path) for v in values]
+    return values
+
+
+def cluster_version(graph: ResourceGraph) -> str:
+    """`major.minor` of the graph's EKS cluster: the Kubernetes version to render and validate for."""
+    clusters = graph.of_type(EKS_CLUSTER_TOKEN)
+    if len(clusters) != 1 or not clusters[0].inputs.get("version"):
+        raise ValueError(f"expected one {EKS_CLUSTER_TOKEN} with a version, found {len(clusters)}")
+    return str(clusters[0].inputs["version"])
+
+
+_RENDERED: dict[int, tuple[ResourceGraph, Rendered | None]] = {}
+
+
+def render_release(graph: ResourceGraph, *, helm: Path | None = None) -> Rendered | None:
+    """The graph's JupyterHub release rendered by the real Helm engine (cached per graph object); None without one.
+
+    Raises HelmUnavailable without a helm binary and RenderFailed when Helm refuses the values.
+    """
+    cached = _RENDERED.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    release = jupyterhub_release(graph)
+    rendered = None
+    if release is not None:
+        values = release.inputs.get("values")
+        if not isinstance(values, dict):
+            raise RenderFailed(f"{release.urn}: the release's values are not known offline ({values!r})")
+        rendered = render(
+            renderable(values),
+            release=str(release.inputs.get("name") or CHART_NAME),
+            namespace=str(release.inputs.get("namespace") or "default"),
+            kube_version=cluster_version(graph),
+            helm=helm,
+        )
+    _RENDERED.clear()  # one graph at a time is enough, and keeps memory flat over many previews
+    _RENDERED[id(graph)] = (graph, rendered)
+    return rendered

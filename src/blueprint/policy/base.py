@@ -73,6 +73,11 @@ class Context:
         return self.spec.idp.client_secret_config if self.spec else "idpClientSecret"
 
 
+# Two rule families over one graph (DESIGN.md, "Day 1 is part of the design"): `stance` rules guard what the
+# stance forbids; `works` rules prove what day 1 needs (volumes bind, images pull, sessions reach the hub, ...).
+Family = Literal["stance", "works"]
+FAMILIES: tuple[Family, ...] = ("stance", "works")
+
 ResourceCheck = Callable[[Resource, Context], Iterable[str]]
 GraphCheck = Callable[[ResourceGraph, Context], Iterable[Finding]]
 Applies = Callable[[Context], bool]
@@ -97,6 +102,7 @@ class Rule:
     check_graph: GraphCheck | None = None
     needs_secret_markers: bool = False
     warns: bool = False
+    family: Family = "stance"
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.controls if c not in META]
@@ -147,10 +153,14 @@ class RuleSet:
         description: str,
         applies: Applies = always,
         needs_secret_markers: bool = False,
+        family: Family = "stance",
     ) -> Callable[[ResourceCheck], ResourceCheck]:
         def register(check: ResourceCheck) -> ResourceCheck:
             self.rules.append(
-                Rule(id, concern, severity, controls, description, applies, frozenset(types), check_resource=check, needs_secret_markers=needs_secret_markers)
+                Rule(
+                    id, concern, severity, controls, description, applies, frozenset(types),
+                    check_resource=check, needs_secret_markers=needs_secret_markers, family=family,
+                )
             )
             return check
 
@@ -167,10 +177,14 @@ class RuleSet:
         applies: Applies = always,
         needs_secret_markers: bool = False,
         warns: bool = False,
+        family: Family = "stance",
     ) -> Callable[[GraphCheck], GraphCheck]:
         def register(check: GraphCheck) -> GraphCheck:
             self.rules.append(
-                Rule(id, concern, severity, controls, description, applies, check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns)
+                Rule(
+                    id, concern, severity, controls, description, applies,
+                    check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns, family=family,
+                )
             )
             return check
 
