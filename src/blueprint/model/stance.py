@@ -233,6 +233,16 @@ class StabilityControls(StrictModel):
         Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),
         control(C.LOST_TIME, "When automated backups and upgrades may disrupt users (ddd:hh:mm-ddd:hh:mm, UTC)."),
     ]
+    # The one stance setting the works rule family reads (policy/pack.py): how the generated CrossGuard pack
+    # enforces the works rules it can judge from resource inputs. Defaulted so custom stances need not name it.
+    works_rules: Annotated[
+        Literal["mandatory", "advisory"],
+        control(
+            C.LOST_TIME,
+            "Whether `pulumi preview --policy-pack policy` blocks on a broken works rule (a day-1 blocker) or only reports it.",
+            ranking=("mandatory", "advisory"),
+        ),
+    ] = "advisory"
 
 
 class PackageControls(StrictModel):

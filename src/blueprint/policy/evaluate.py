@@ -117,6 +117,7 @@ class CheckResult:
         return {concern: grouped[concern] for concern in Concern if concern in grouped}
 
     def as_json(self) -> dict[str, Any]:
+        status = self.rule_status()
         return {
             "stance": self.stance,
             "violations": [v.as_json() for v in self.violations],
@@ -125,7 +126,7 @@ class CheckResult:
             "resources_checked": self.resources_checked,
             "not_run": [n.as_json() for n in self.not_run],
             # every rule asked to run, with its family and what became of it
-            "rules": {rule: {"family": family, "status": self.rule_status()[rule]} for rule, family in sorted(self.families)},
+            "rules": {rule: {"family": family, "status": status[rule]} for rule, family in sorted(self.families)},
         }
 
 
