@@ -44,10 +44,9 @@ def check(
     ] = None,
 ) -> None:
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
-    from ..charts.z2jh import HELM_INSTALL_HINT
     from ..errors import UsageError
     from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
-    from ..policy import evaluate, select
+    from ..policy import HELM_NOT_FOUND, evaluate, select
     from ..preview import preview_project
 
     if against is not None and against not in BUILTIN_STANCES:
@@ -66,7 +65,7 @@ def check(
         # Rules over the rendered chart need helm: never a silent pass. Asked for explicitly, an incomplete check
         # is a usage problem (exit 2); otherwise a warning, and the verdict covers the rules that ran.
         names = ", ".join(n.rule for n in result.not_run)
-        err.print(f"[yellow]warning:[/] {len(result.not_run)} rule(s) not run ({escape(names)}): helm not found; {escape(HELM_INSTALL_HINT)}")
+        err.print(f"[yellow]warning:[/] {len(result.not_run)} rule(s) {escape(names)}: {escape(HELM_NOT_FOUND)}")
         if family is not None:
             raise typer.Exit(ExitCode.BAD_INPUT)
     if not result.ok:

@@ -1,7 +1,7 @@
 """Policies written once: one rule list (two families: stance and works) backs `blueprint check` (offline) and the generated CrossGuard pack."""
 
 from .base import FAMILIES, Context, Family, Finding, Rule, Severity
-from .evaluate import CheckResult, NotRun, Violation, Warning, context, evaluate, judged_teams, select
+from .evaluate import HELM_NOT_FOUND, CheckResult, NotRun, Violation, Warning, context, evaluate, judged_teams, select
 from .pack import render_policy_pack
 from .rules import BY_ID, RULES
 
@@ -9,6 +9,7 @@ __all__ = [
     "BY_ID",
     "RULES",
     "FAMILIES",
+    "HELM_NOT_FOUND",
     "CheckResult",
     "Context",
     "Family",

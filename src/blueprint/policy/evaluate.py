@@ -47,6 +47,18 @@ class Warning:
         return {"rule": self.rule, "family": self.family, "concern": self.concern.value, "urn": self.urn, "message": self.message}
 
 
+def _helm_not_found() -> str:
+    from ..charts.z2jh import HELM_ENV, HELM_VERSION
+
+    return (
+        f"not run: helm not found, install helm {HELM_VERSION} (https://helm.sh/docs/intro/install/) on PATH, "
+        f"or point {HELM_ENV} at the binary"
+    )
+
+
+HELM_NOT_FOUND = _helm_not_found()
+
+
 @dataclass(frozen=True, order=True)
 class NotRun:
     """A rule that could not be judged here (e.g. it reads the chart rendered by helm, and helm is missing): never a pass."""
@@ -240,9 +252,9 @@ def evaluate(
         broken = False
         try:
             findings = list(rule.findings(graph, ctx))
-        except HelmUnavailable as missing:
-            # A rule over the rendered chart without helm is "not run", never passed (the CLI says how to install).
-            not_run.append(NotRun(rule.id, rule.family, f"not run: helm not found; {missing}"))
+        except HelmUnavailable:
+            # A rule over the rendered chart without helm is "not run", never passed; the reason says how to install.
+            not_run.append(NotRun(rule.id, rule.family, HELM_NOT_FOUND))
             continue
         except RenderFailed as refused:
             release = jupyterhub_release(graph)
