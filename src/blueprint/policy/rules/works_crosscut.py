@@ -254,7 +254,7 @@ def hub_reaches_idp(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
         admitted.update(h for h in hosts if any(_admits(str(t), h) for t in as_list(source.get("targets"))))
     missing = [h for h in hosts if h not in admitted]
     if missing:
-        scope = "the hub's subnets" if own else "the node subnets (the hub has no node group of its own)"
+        scope = "the hub's subnets" if own else "the node subnets, the hub having no node group of its own,"
         names = ", ".join(s.name for s in subnets) or "none found"
         yield Finding(
             f"hub egress is through the firewall, but no stateful TLS_SNI allowlist in use for {scope} ({names}) admits "
