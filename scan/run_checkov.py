@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from blueprint.cli.export import preview_outputs
     from blueprint.export.checkov import SCAN_REGION, STANCES, counts, load_skips, new_project_args
     from blueprint.export.validation import validate_stances
+    from blueprint.model import load_blueprint
     from blueprint.preview import preview_project
 
     if not args.checkov.exists():
@@ -40,12 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="blueprint-scan-") as workdir:
         work = Path(workdir)
         graphs = {}
+        specs = {}
         for stance in STANCES:
             with contextlib.redirect_stdout(io.StringIO()):  # `blueprint new` talks; the figures are what matter here
                 app(new_project_args(stance, work / f"{stance}-dsw"), standalone_mode=False)
             graphs[stance] = preview_project(work / f"{stance}-dsw")
+            specs[stance] = load_blueprint(work / f"{stance}-dsw")
         validation = validate_stances(
-            graphs, region=SCAN_REGION, workdir=work, checkov=args.checkov, skips=load_skips(args.skips), outputs=preview_outputs(SCAN_REGION)
+            graphs,
+            region=SCAN_REGION,
+            workdir=work,
+            checkov=args.checkov,
+            skips=load_skips(args.skips),
+            outputs=preview_outputs(SCAN_REGION),
+            specs=specs,
         )
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
@@ -60,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{stance:9} exported {validation.exported[stance]:3}  scanned {scan.resource_count:3}  passed {c['passed']:3}  "
             f"failed {c['failed']:3}  skipped {c['skipped']:3}  errored {c['errored']}"
         )
+    for works in validation.works:
+        print(f"{works.stance:9} works rules passed {len(works.passed):3}  failed {len(works.failed):3}  not run {len(works.not_run)}")
     version = next(iter(validation.scans.values())).checkov_version
     print(f"checkov {version}; wrote {args.write}; took {time.monotonic() - started:.1f} s")
 

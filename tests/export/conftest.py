@@ -84,10 +84,11 @@ def checkov_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
-def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The whole run behind docs/validation.md, once per session."""
+def validation(stance_projects: dict[str, Path], stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The whole run behind docs/validation.md, once per session (as scan/run_checkov.py runs it)."""
     from blueprint.cli.export import preview_outputs
     from blueprint.export.validation import validate_stances
+    from blueprint.model import load_blueprint
 
     return validate_stances(
         stance_graphs,
@@ -96,4 +97,5 @@ def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_p
         checkov=checkov_bin,
         skips=load_skips(SKIPS_FILE),
         outputs=preview_outputs(SCAN_REGION),
+        specs={stance: load_blueprint(directory) for stance, directory in stance_projects.items()},
     )

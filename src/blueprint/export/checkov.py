@@ -197,6 +197,17 @@ class HelmFigures:
     """Why the values could not be exported offline, when they could not."""
 
 
+@dataclass(frozen=True)
+class WorksFigures:
+    """The works rules (`blueprint check --family works`) on one stance's generated project: rule ids by outcome."""
+
+    stance: str
+    passed: tuple[str, ...]
+    failed: tuple[str, ...]
+    not_run: tuple[str, ...] = ()
+    not_applicable: tuple[str, ...] = ()
+
+
 def counts(scan: StanceScan, verdict: Verdict) -> dict[str, int]:
     """passed / failed / skipped / errored as docs/validation.md reports them: only by-design entries skip."""
     skipped = sum(1 for _, skip in verdict.accepted.get(scan.stance, ()) if skip.skipped)
@@ -209,6 +220,7 @@ def render_validation(
     verdict: Verdict,
     kubernetes: Iterable[KubernetesFigures] = (),
     helm: Iterable[HelmFigures] = (),
+    works: Iterable[WorksFigures] = (),
 ) -> str:
     """docs/validation.md: the figures, generated; the same inputs always give the same text."""
     version = next(iter(scans.values())).checkov_version if scans else "?"
@@ -293,4 +305,21 @@ def render_validation(
             lines.append(f"| {h.stance} | {h.chart_version} | {errors} | {', '.join(f'`{p}`' for p in h.hidden) or '-'} |")
         for h in helm_figures:
             lines += [f"- {h.stance}: {error}" for error in h.errors]
+    works_figures = list(works)
+    if works_figures:
+        lines += [
+            "",
+            "## works rules (`blueprint check --family works`)",
+            "",
+            "What day 1 needs, judged on the same offline graph and on the chart rendered by the real `helm template`",
+            "(sessions reach the hub, the hub reaches the IdP, NetworkPolicy is enforced, ...). A failed rule is a",
+            "day-1 blocker in the generated program; not run means helm was missing (never counted as passed).",
+            "",
+            "| stance | works rules | passed | failed | not run | not asked for | failing |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for w in works_figures:
+            total = len(w.passed) + len(w.failed) + len(w.not_run) + len(w.not_applicable)
+            failing = ", ".join(f"`{rule}`" for rule in w.failed) or "-"
+            lines.append(f"| {w.stance} | {total} | {len(w.passed)} | {len(w.failed)} | {len(w.not_run)} | {len(w.not_applicable)} | {failing} |")
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The independent checks behind docs/validation.md: checkov on the Terraform plans, kubernetes-validate on the manifests.
+"""The independent checks behind docs/validation.md: checkov on the Terraform plans, kubernetes-validate on the manifests,
+and the works rules on each stance's project.
 
 Shared by `scan/run_checkov.py` (which writes the file) and the tests (which check it is current), so both
 compute the figures the same way. Needs the project's test extras (kubernetes-validate) and a checkov binary
@@ -17,8 +18,9 @@ from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN
 
 if TYPE_CHECKING:
+    from ..model import BlueprintSpec
     from .terraform import OutputsOf
-from .checkov import HelmFigures, KubernetesFigures, Skip, StanceScan, Verdict, evaluate, render_validation, run_checkov
+from .checkov import HelmFigures, KubernetesFigures, Skip, StanceScan, Verdict, WorksFigures, evaluate, render_validation, run_checkov
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 
@@ -33,6 +35,7 @@ class Validation:
     kubernetes: tuple[KubernetesFigures, ...]
     helm: tuple[HelmFigures, ...]
     markdown: str
+    works: tuple[WorksFigures, ...] = ()
 
 
 def kubernetes_version(graph: ResourceGraph) -> str:
@@ -99,6 +102,18 @@ def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
     return HelmFigures(stance, values.version, tuple(schema_errors(without_hidden(values.values))), hidden=values.hidden)
 
 
+def works_figures(stance: str, graph: ResourceGraph, spec: BlueprintSpec | None = None) -> WorksFigures:
+    """The works rules on one stance's graph, judged with its blueprint when given (the IdP rule needs it), else the
+    bare built-in stance."""
+    from ..model import builtin_stance
+    from ..policy import evaluate as judge
+    from ..policy import select
+
+    result = judge(spec if spec is not None else builtin_stance(stance), graph, rules=select("works"))
+    failed = tuple(sorted({v.rule for v in result.violations}))
+    return WorksFigures(stance, result.passed, failed, tuple(n.rule for n in result.not_run), result.not_applicable)
+
+
 def validate_stances(
     graphs: Mapping[str, ResourceGraph],
     *,
@@ -107,14 +122,17 @@ def validate_stances(
     checkov: Path,
     skips: Sequence[Skip],
     outputs: OutputsOf,
+    specs: Mapping[str, BlueprintSpec] | None = None,
 ) -> Validation:
-    """Export each stance's plan into `workdir`, scan it, validate its manifests, and render the figures."""
+    """Export each stance's plan into `workdir`, scan it, validate its manifests, judge its works rules (with its
+    blueprint from `specs` when given), and render the figures."""
     from .terraform import terraform_plan
 
     scans: dict[str, StanceScan] = {}
     exported: dict[str, int] = {}
     figures: list[KubernetesFigures] = []
     helm: list[HelmFigures] = []
+    works: list[WorksFigures] = []
     for stance, graph in graphs.items():
         plan = terraform_plan(graph, region=region, outputs=outputs)
         path = workdir / f"{stance}-plan.json"
@@ -126,9 +144,10 @@ def validate_stances(
             raise ValueError(f"{stance}: invalid Kubernetes manifests: {errors}")
         figures.append(stance_figures)
         helm.append(helm_figures(stance, graph))
+        works.append(works_figures(stance, graph, (specs or {}).get(stance)))
     verdict = evaluate(scans, skips)
-    markdown = render_validation(scans, exported, verdict, figures, helm)
-    return Validation(scans, exported, verdict, tuple(figures), tuple(helm), markdown)
+    markdown = render_validation(scans, exported, verdict, figures, helm, works)
+    return Validation(scans, exported, verdict, tuple(figures), tuple(helm), markdown, tuple(works))
 
 
 def _group_version(manifest: Mapping[str, Any]) -> str:
