@@ -39,7 +39,7 @@ def test_a_project_that_meets_its_stance_exits_0(projects):
     result = check(str(projects["strict"]), "--family", "stance")
     assert result.exit_code == 0, result.output
     assert "no violations" in result.stdout and "not `pulumi preview --policy-pack policy`" in result.stdout
-    assert "stance rules: 35 passed" in result.stdout.splitlines()[-1] and "works rules" not in result.stdout
+    assert f"stance rules: {len(select('stance'))} passed" in result.stdout.splitlines()[-1] and "works rules" not in result.stdout
 
 
 def test_json_is_exactly_the_result_alone_on_stdout(projects):
