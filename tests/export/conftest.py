@@ -19,6 +19,7 @@ from blueprint.preview.graph import Resource, ResourceGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPS_FILE = ROOT / "scan" / "checkov-skips.yaml"
+KUBERNETES_SKIPS_FILE = ROOT / "scan" / "checkov-kubernetes-skips.yaml"
 VALIDATION_DOC = ROOT / "docs" / "validation.md"
 
 
@@ -96,4 +97,5 @@ def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_p
         checkov=checkov_bin,
         skips=load_skips(SKIPS_FILE),
         outputs=preview_outputs(SCAN_REGION),
+        kubernetes_skips=load_skips(KUBERNETES_SKIPS_FILE),
     )

@@ -18,7 +18,18 @@ from .kubernetes import HELM_RELEASE_TOKEN
 
 if TYPE_CHECKING:
     from .terraform import OutputsOf
-from .checkov import HelmFigures, KubernetesFigures, Skip, StanceScan, Verdict, evaluate, render_validation, run_checkov
+from .checkov import (
+    KUBERNETES,
+    HelmFigures,
+    KubernetesFigures,
+    RenderedFigures,
+    Skip,
+    StanceScan,
+    Verdict,
+    evaluate,
+    render_validation,
+    run_checkov,
+)
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 
@@ -32,6 +43,9 @@ class Validation:
     verdict: Verdict
     kubernetes: tuple[KubernetesFigures, ...]
     helm: tuple[HelmFigures, ...]
+    rendered: tuple[RenderedFigures, ...]
+    kubernetes_scans: dict[str, StanceScan]
+    kubernetes_verdict: Verdict
     markdown: str
 
 
@@ -84,6 +98,30 @@ def kubernetes_figures(stance: str, graph: ResourceGraph) -> tuple[KubernetesFig
     return KubernetesFigures(stance, version, validated, tuple(str(u) for u in export.unknown)), errors
 
 
+def rendered_figures(stance: str, graph: ResourceGraph, path: Path) -> tuple[RenderedFigures, dict[str, str]]:
+    """Write every in-cluster object (ours + the chart rendered by the real Helm engine) to `path`, validate each
+    rendered object strictly; the figures, plus `kind/name -> error` for any invalid one."""
+    from collections import Counter
+
+    from ..charts import z2jh
+    from .kubernetes import dump_documents
+    from .rendered import rendered_objects
+
+    version = kubernetes_version(graph)
+    export = rendered_objects(graph)
+    path.write_text(dump_documents(export.manifests), encoding="utf-8")
+    errors: dict[str, str] = {}
+    for manifest in export.chart:
+        metadata = manifest["metadata"]
+        error = validate_manifest(manifest, version)
+        if error:
+            errors[f"{manifest['kind']} {metadata.get('namespace', '')}/{metadata['name']}".replace(" /", " ")] = error
+    helm = z2jh.find_helm()
+    kinds = tuple(sorted(Counter(m["kind"] for m in export.chart).items()))
+    figures = RenderedFigures(stance, version, z2jh.helm_version(helm) if helm else "?", len(export.ours), len(export.chart), kinds)
+    return figures, errors
+
+
 def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
     """Schema errors of the JupyterHub release's values merged over the chart defaults ('path: message' lines)."""
     from ..charts.z2jh import schema_errors
@@ -107,14 +145,18 @@ def validate_stances(
     checkov: Path,
     skips: Sequence[Skip],
     outputs: OutputsOf,
+    kubernetes_skips: Sequence[Skip] = (),
 ) -> Validation:
-    """Export each stance's plan into `workdir`, scan it, validate its manifests, and render the figures."""
+    """Export each stance's plan and rendered objects into `workdir`, scan both with checkov, validate the
+    manifests, and render the figures."""
     from .terraform import terraform_plan
 
     scans: dict[str, StanceScan] = {}
     exported: dict[str, int] = {}
     figures: list[KubernetesFigures] = []
     helm: list[HelmFigures] = []
+    rendered: list[RenderedFigures] = []
+    kubernetes_scans: dict[str, StanceScan] = {}
     for stance, graph in graphs.items():
         plan = terraform_plan(graph, region=region, outputs=outputs)
         path = workdir / f"{stance}-plan.json"
@@ -126,9 +168,16 @@ def validate_stances(
             raise ValueError(f"{stance}: invalid Kubernetes manifests: {errors}")
         figures.append(stance_figures)
         helm.append(helm_figures(stance, graph))
+        objects = workdir / f"{stance}-rendered.yaml"
+        stance_rendered, rendered_errors = rendered_figures(stance, graph, objects)
+        if rendered_errors:
+            raise ValueError(f"{stance}: invalid rendered chart objects: {rendered_errors}")
+        rendered.append(stance_rendered)
+        kubernetes_scans[stance] = run_checkov(objects, stance, checkov, framework=KUBERNETES)
     verdict = evaluate(scans, skips)
-    markdown = render_validation(scans, exported, verdict, figures, helm)
-    return Validation(scans, exported, verdict, tuple(figures), tuple(helm), markdown)
+    kubernetes_verdict = evaluate(kubernetes_scans, kubernetes_skips)
+    markdown = render_validation(scans, exported, verdict, figures, helm, rendered, kubernetes_scans, kubernetes_verdict)
+    return Validation(scans, exported, verdict, tuple(figures), tuple(helm), tuple(rendered), kubernetes_scans, kubernetes_verdict, markdown)
 
 
 def _group_version(manifest: Mapping[str, Any]) -> str:
