@@ -25,7 +25,7 @@ def make_project(tree: Path, root: Path, teams: int) -> Path:
     args = [sys.executable, "-m", "blueprint", "new", str(directory), "--stance", "strict", "--org", "acme", "--region", "eu-west-1"]
     for i in range(teams):
         args += ["--team", f"team-{i:03d}:dsw-team-{i:03d}"]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env=_env(tree))
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tree))
     return directory
 
 
