@@ -94,31 +94,49 @@ def review(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the markdown here instead of stdout.")] = None,
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
 ) -> None:
-    """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref."""
+    """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref.
+
+    When the head does not load (a floor breach, an expired exception, bad YAML) the comment is still written:
+    a "blocked" section naming each file, field and fix, then the files the change touches; exit status 1.
+    """
     from ..errors import SpecError
+    from ..review.blocked import FileChange, render_blocked
     from ..review.check import run_check, unavailable
     from ..review.diff import diff_projects
-    from ..review.git import project_at_ref, work_tree
+    from ..review.git import changed_files, project_at_ref, work_tree
     from ..review.markdown import render_review
 
+    blocked: SpecError | None = None
     with project_at_ref(directory, base) as base_dir:
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
         try:
             result = diff_projects(base_dir, directory, preview=preview)
         except SpecError as exc:
             if not exc.source.startswith(str(base_dir)):
-                raise
-            # Name the file as it is in git, not by the temporary copy it was read from.
-            located = work_tree(directory)
-            prefix = located[1] if located else ""
-            raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
-    check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
-    markdown = render_review(result, check, base_label=base)
+                blocked = exc  # the head does not load: review what can be reviewed
+                located = work_tree(directory)
+                if located and Path(exc.source).resolve().is_relative_to(located[0].resolve()):
+                    relative = Path(exc.source).resolve().relative_to(located[0].resolve())
+                    blocked = SpecError(source=str(relative), problems=exc.problems)
+            else:
+                # Name the file as it is in git, not by the temporary copy it was read from.
+                located = work_tree(directory)
+                prefix = located[1] if located else ""
+                raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
+    if blocked is not None:
+        changes = tuple(FileChange(status, path) for status, path in changed_files(directory, base))
+        markdown = render_blocked(blocked, base_label=base, changes=changes)
+    else:
+        check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
+        markdown = render_review(result, check, base_label=base)
     if output is None:
         typer.echo(markdown, nl=False)
     else:
         output.write_text(markdown, encoding="utf-8")
         err.print(f"wrote {escape(str(output))} ({len(markdown)} characters)")
+    if blocked is not None:
+        err.print(f"[bold red]blocked:[/] the head does not load\n{escape(str(blocked))}")
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command()
