@@ -79,7 +79,8 @@ def diff(
     """Show which controls got weaker or stronger and which resources change between two projects."""
     from ..review.diff import diff_projects
 
-    result = diff_projects(old, new, preview=preview)
+    with err.status("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
+        result = diff_projects(old, new, preview=preview)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
@@ -110,7 +111,8 @@ def review(
     with project_at_ref(directory, base) as base_dir:
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
         try:
-            result = diff_projects(base_dir, directory, preview=preview)
+            with err.status("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
+                result = diff_projects(base_dir, directory, preview=preview)
         except SpecError as exc:
             if not exc.source.startswith(str(base_dir)):
                 blocked = exc  # the head does not load: review what can be reviewed
@@ -124,6 +126,7 @@ def review(
                 prefix = located[1] if located else ""
                 raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
     if blocked is not None:
+        # The head did not load: `result` is unbound, and only what needs no loading is reviewed.
         changes = tuple(FileChange(status, path) for status, path in changed_files(directory, base))
         markdown = render_blocked(blocked, base_label=base, changes=changes)
     else:
