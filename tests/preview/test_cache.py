@@ -26,7 +26,7 @@ def _spec_json(tmp_path: Path, name: str, **overrides):
     from blueprint.model import load_blueprint
 
     stance = overrides.pop("stance", "strict")
-    return load_blueprint(write_blueprint(tmp_path / name, blueprint_data(stance, **overrides))).model_dump(mode="json")
+    return load_blueprint(write_blueprint(tmp_path / name, blueprint_data(stance, **overrides))).model_dump()
 
 
 def test_every_input_changes_the_key(tmp_path):
@@ -46,6 +46,24 @@ def test_every_input_changes_the_key(tmp_path):
     }
     assert all(key != base for key in changed.values()), [what for what, key in changed.items() if key == base]
     assert len(set(changed.values())) == len(changed)
+
+
+def test_the_key_is_the_same_in_every_process(tmp_path):
+    """Hash randomisation reorders sets (the spec's floor) per process; the key must not move with it."""
+    import os
+    import subprocess
+    import sys
+
+    path = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict"))
+    code = (
+        "from blueprint.model import load_blueprint; from blueprint.preview import cache; "
+        f"print(cache.graph_key(load_blueprint({str(path)!r}).model_dump(), 'acme-dsw'))"
+    )
+    keys = {
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(keys) == 1, keys
 
 
 def test_the_code_digest_covers_every_package_file_and_the_sdk_versions(tmp_path, monkeypatch):

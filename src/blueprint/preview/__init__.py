@@ -41,7 +41,7 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
         use_cache = cache.enabled()
     if not use_cache:
         return _run(spec, project)
-    key = cache.graph_key(spec.model_dump(mode="json"), project)
+    key = cache.graph_key(spec.model_dump(), project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
     if hit is not None:

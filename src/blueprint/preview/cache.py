@@ -69,10 +69,20 @@ def _version(distribution: str) -> str:
         return "absent"
 
 
-def graph_key(spec_json: Any, project: str, *, code: str | None = None) -> str:
-    """The cache key of one preview: `spec_json` is the resolved spec as JSON data (`spec.model_dump(mode="json")`)."""
-    payload = {"format": FORMAT, "spec": spec_json, "project": project, "code": code or code_digest()}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def graph_key(spec_data: Any, project: str, *, code: str | None = None) -> str:
+    """The cache key of one preview: `spec_data` is the resolved spec as data (`spec.model_dump()`).
+
+    Sets (the floor is a frozenset) are written sorted: their iteration order changes from one process to the
+    next with hash randomisation, and the key must not.
+    """
+    payload = {"format": FORMAT, "spec": spec_data, "project": project, "code": code or code_digest()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_canonical).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=_canonical))
+    return str(value)
 
 
 @dataclass(frozen=True)
