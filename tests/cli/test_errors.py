@@ -87,7 +87,3 @@ def test_exit_codes_are_documented_in_help_and_readme():
         assert "0 ok, 1 check failed, 2 bad input" in flat and "3 internal error" in flat, text
     assert "3 internal error" in " ".join(README.read_text(encoding="utf-8").split())
 
-
-def test_version_prints_the_version():
-    result = runner.invoke(app, ["--version"])
-    assert result.exit_code == 0 and result.output.strip() == f"blueprint {blueprint.__version__}"

@@ -48,6 +48,8 @@ app = typer.Typer(
 )
 
 _debug = False
+# `metavar=NO_VALUE` on every bool option: a flag takes no value, so help shows no `<bool>` placeholder after it.
+NO_VALUE = ""
 
 
 def _print_version(value: bool) -> None:
@@ -58,9 +60,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).", metavar=NO_VALUE)] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=NO_VALUE)
     ] = False,
 ) -> None:
     """Turn an organisation's security/stability/usefulness stance into a reviewed Pulumi program for a data-science workbench on AWS."""
