@@ -58,7 +58,11 @@ class SpecError(BlueprintError):
 
 
 class PlanError(BlueprintError):
-    """A fact known only while the program runs (what the region or account offers) rules out a blueprint value."""
+    """A fact known only while the program runs (what the region or account offers) rules out a blueprint value.
+
+    Raise it from the component that learns the fact, even inside an `apply`: it is not a ValueError, which the
+    Pulumi SDK would wrap in its own ValueError ("While processing input: ...") and so make an internal error.
+    """
 
     def __init__(self, *, field: str, message: str, fix: str = "", source: str | Path = "blueprint.yaml") -> None:
         super().__init__(source=source, problems=[Problem(field=field, message=message, fix=fix)])

@@ -87,3 +87,39 @@ def test_exit_codes_are_documented_in_help_and_readme():
         assert "0 ok, 1 check failed, 2 bad input" in flat and "3 internal error" in flat, text
     assert "3 internal error" in " ".join(README.read_text(encoding="utf-8").split())
 
+
+
+
+@pytest.mark.parametrize("kind", ["PlanError", "ValueError"])
+def test_a_plan_time_fact_is_bad_input_only_as_a_plan_error(tmp_path, monkeypatch, kind):
+    """A fact known only while the program runs, raised inside an `apply` feeding a resource input: the Pulumi SDK
+    wraps a ValueError in its own ("While processing input: ..."), so a component's plain ValueError is an internal
+    error; a PlanError (not a ValueError) reaches the boundary as itself: exit 2, its own message."""
+    import pulumi
+    import pulumi_aws as aws
+
+    from blueprint.errors import PlanError
+    from blueprint.preview.engine import run_program
+
+    def program() -> None:
+        def zones(names: list[str]) -> str:
+            message = f"the region has {len(names)} availability zones"
+            if kind == "ValueError":
+                raise ValueError(message)
+            raise PlanError(field="network.availability_zones", message=message, fix="ask for at most 3")
+
+        zone = pulumi.Output.from_input(["a", "b", "c"]).apply(zones)
+        subnet = aws.ec2.Subnet("subnet", vpc_id="vpc-1", cidr_block="10.0.0.0/24", availability_zone=zone)
+        aws.ec2.RouteTableAssociation("association", subnet_id=subnet.id, route_table_id="rtb-1")
+
+    monkeypatch.setattr(blueprint.preview, "preview_project", lambda *_a, **_k: run_program(program, project="acme", stack="dev"))
+    project = tmp_path / "ok"
+    write_blueprint(project, blueprint_data())
+    result = runner.invoke(app, ["check", str(project)])
+    if kind == "PlanError":
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: blueprint.yaml: network.availability_zones: the region has 3 availability zones (ask for at most 3)")
+        assert "internal error" not in result.output
+    else:
+        assert result.exit_code == 3, result.output
+        assert "While processing input" in result.output and "internal error" in result.output
