@@ -65,9 +65,10 @@ def _options(
         bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=NO_VALUE)
     ] = False,
 ) -> None:
-    """Turn an organisation's security/stability/usefulness stance into a reviewed Pulumi program for a data-science workbench on AWS."""
+    """Options every command shares (the app's help text is the Typer's `help`)."""
     global _debug
     _debug = debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
 
 # Human output; `--json` output goes to plain stdout so nothing else is mixed in.
 out = Console(highlight=False, soft_wrap=True)
