@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -23,7 +23,7 @@ DISCLAIMER = "offline check (Pulumi mock engine) — not `pulumi preview --polic
 def check(
     directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON: {stance, violations: [{rule, concern, severity, urn, message}], passed, warnings, resources_checked}.")
+        bool, typer.Option("--json", help="Print JSON: {stance, violations: [{rule, concern, severity, urn, message}], passed, warnings, resources_checked}.", metavar=NO_VALUE)
     ] = False,
     against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._app import app, err, handles_errors, out
+from ._app import NO_VALUE, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..preview.graph import Resource, ResourceGraph
@@ -21,8 +21,8 @@ DISCLAIMER = "offline preview (Pulumi mock engine) — not `pulumi preview`: not
 @handles_errors
 def preview(
     directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the resource graph as JSON: {resources: [{urn, type, name, parent, inputs, ...}], summary}.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical preview is cached.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the resource graph as JSON: {resources: [{urn, type, name, parent, inputs, ...}], summary}.", metavar=NO_VALUE)] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical preview is cached.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Show every resource the project's program would create, without a cloud account or the Pulumi CLI."""
     from ..preview import preview_project

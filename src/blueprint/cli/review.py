@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..review.diff import ProjectDiff
@@ -73,8 +73,8 @@ def print_diff(diff: ProjectDiff, *, limit: int | None = None) -> None:
 def diff(
     old: Annotated[Path, typer.Argument(help="The old project directory (or its blueprint.yaml).")],
     new: Annotated[Path, typer.Argument(help="The new project directory (or its blueprint.yaml).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.")] = False,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.", metavar=NO_VALUE)] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.", metavar=NO_VALUE)] = True,
 ) -> None:
     """Show which controls got weaker or stronger and which resources change between two projects."""
     from ..review.diff import diff_projects
@@ -93,7 +93,7 @@ def review(
     directory: Annotated[Path, typer.Argument(help="The project directory in a git work tree.")],
     base: Annotated[str, typer.Option(help="Git ref to compare with, e.g. origin/main or HEAD~1.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the markdown here instead of stdout.")] = None,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.", metavar=NO_VALUE)] = True,
 ) -> None:
     """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref.
 
@@ -146,10 +146,10 @@ def review(
 @handles_errors
 def upgrade(
     directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
-    force: Annotated[bool, typer.Option("--force", help="Upgrade even when the directory has uncommitted git changes.")] = False,
-    allow_conflicts: Annotated[bool, typer.Option("--allow-conflicts", help="Write conflict markers into files that both you and this version changed.")] = False,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the resources this version's program changes (needs the old version in DIR/venv).")] = True,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Upgrade even when the directory has uncommitted git changes.", metavar=NO_VALUE)] = False,
+    allow_conflicts: Annotated[bool, typer.Option("--allow-conflicts", help="Write conflict markers into files that both you and this version changed.", metavar=NO_VALUE)] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the resources this version's program changes (needs the old version in DIR/venv).", metavar=NO_VALUE)] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Regenerate the project's files with this version, keeping your edits (three-way merge)."""
     from ..generate.upgrade import upgrade_project

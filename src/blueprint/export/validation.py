@@ -133,7 +133,7 @@ def helm_figures(stance: str, graph: ResourceGraph) -> HelmFigures:
     except ExportError as exc:
         release = next(iter(graph.of_type(HELM_RELEASE_TOKEN)), None)
         version = str(release.inputs.get("version", "?")) if release else "?"
-        return HelmFigures(stance, version, (), unavailable="; ".join(p.split(": ")[-1] for p in exc.problems))
+        return HelmFigures(stance, version, (), unavailable="; ".join(p.message.split(": ")[-1] for p in exc.problems))
     return HelmFigures(stance, values.version, tuple(schema_errors(without_hidden(values.values))), hidden=values.hidden)
 
 

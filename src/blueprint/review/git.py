@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import BlueprintError
+from ..errors import BlueprintError, Problem
 
 GIT_TIMEOUT = 60
 
@@ -20,8 +20,7 @@ class GitError(BlueprintError):
     """A git repository, ref or path could not be read as asked."""
 
     def __init__(self, *, where: str | Path, message: str, fix: str = "") -> None:
-        text = f"{where}: {message}"
-        super().__init__(f"{text} ({fix})" if fix else text)
+        super().__init__(source=where, problems=[Problem(field="", message=message, fix=fix)])
 
 
 def _git(directory: Path, args: Sequence[str], *, binary: bool = False) -> subprocess.CompletedProcess:
