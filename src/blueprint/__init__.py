@@ -2,5 +2,6 @@
 
 __version__ = "0.1.0"
 
-# Where users report a bug; the CLI prints it on an internal error (exit 3).
-ISSUE_TRACKER = "https://github.com/workbench-blueprint/workbench-blueprint/issues"
+# Who users report a bug to; the CLI prints it on an internal error (exit 3). The project has no public
+# tracker URL yet, so it names the team rather than inventing an address.
+ISSUE_TRACKER = "the platform team that maintains workbench-blueprint (include the --debug output)"

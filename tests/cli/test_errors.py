@@ -60,7 +60,7 @@ def test_an_internal_error_exits_3_without_a_traceback(tmp_path, crashing_previe
     write_blueprint(project, blueprint_data())
     result = runner.invoke(app, ["check", str(project)])
     assert result.exit_code == ExitCode.INTERNAL_ERROR == 3, result.output
-    assert f"internal error: please report this at {ISSUE_TRACKER}" in result.output
+    assert f"internal error: please report this to {ISSUE_TRACKER}" in result.output
     assert "KeyError: 'a bug in the program'" in result.output and "--debug" in result.output
     assert "Traceback" not in result.output
 
@@ -71,7 +71,7 @@ def test_debug_prints_the_traceback_and_still_exits_3(tmp_path, crashing_preview
     result = runner.invoke(app, ["--debug", "check", str(project)])
     assert result.exit_code == 3, result.output
     assert "Traceback (most recent call last)" in result.output and "in crash" in result.output
-    assert "internal error: please report this at" in result.output
+    assert "internal error: please report this to" in result.output
 
 
 def test_a_check_that_fails_still_exits_1_and_bad_input_2(tmp_path):

@@ -122,7 +122,7 @@ def _print_internal_error(exc: Exception) -> None:
     if _debug:
         err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, end="")
     summary = " ".join(str(exc).split()) or "(no message)"
-    err.print(f"[bold red]internal error:[/] please report this at {escape(ISSUE_TRACKER)}")
+    err.print(f"[bold red]internal error:[/] please report this to {escape(ISSUE_TRACKER)}")
     err.print(f"       {escape(type(exc).__name__)}: {escape(summary[:300])}")
     if not _debug:
         err.print("       run again with --debug (blueprint --debug COMMAND ...) to print the traceback for the report")
