@@ -1,4 +1,5 @@
-"""Export the three built-in stances, scan them with checkov and kubernetes-validate, and regenerate docs/validation.md.
+"""Export the three built-in stances, scan them with checkov (Terraform plan and rendered Kubernetes objects) and
+kubernetes-validate, and regenerate docs/validation.md.
 
 Run with the project's virtual environment (`make scan`); checkov comes from its own (`.venv-checkov`), since
 its pins clash with pulumi's. Exits 1 when the strict stance has a checkov failure that scan/checkov-skips.yaml
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--checkov", type=Path, default=ROOT / ".venv-checkov" / "bin" / "checkov", help="checkov executable")
     parser.add_argument("--skips", type=Path, default=ROOT / "scan" / "checkov-skips.yaml", help="accepted failures, with reasons")
+    parser.add_argument(
+        "--kubernetes-skips", type=Path, default=ROOT / "scan" / "checkov-kubernetes-skips.yaml", help="accepted kubernetes-framework failures"
+    )
     parser.add_argument("--write", type=Path, default=ROOT / "docs" / "validation.md", help="figures file to (re)write")
     parser.add_argument("--keep", type=Path, help="also copy the exported plans into this directory")
     args = parser.parse_args(argv)
@@ -54,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             checkov=args.checkov,
             skips=load_skips(args.skips),
             outputs=preview_outputs(SCAN_REGION),
+            kubernetes_skips=load_skips(args.kubernetes_skips),
             specs=specs,
         )
         if args.keep:
@@ -83,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         if scan.resource_count != validation.exported[stance]
     ]
     problems += [f"{h.stance}: helm values: {error}" for h in validation.helm for error in h.errors]
+    problems += [
+        f"strict: {r.check_id} on {r.resource} (rendered objects) failed and is not in {args.kubernetes_skips}: {r.check_name}"
+        for r in validation.kubernetes_verdict.unaccepted["strict"]
+    ]
+    problems += [f"stale kubernetes skip: {s}" for s in validation.kubernetes_verdict.stale]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

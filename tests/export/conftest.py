@@ -19,6 +19,7 @@ from blueprint.preview.graph import Resource, ResourceGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPS_FILE = ROOT / "scan" / "checkov-skips.yaml"
+KUBERNETES_SKIPS_FILE = ROOT / "scan" / "checkov-kubernetes-skips.yaml"
 VALIDATION_DOC = ROOT / "docs" / "validation.md"
 
 
@@ -97,5 +98,6 @@ def validation(stance_projects: dict[str, Path], stance_graphs: dict[str, Resour
         checkov=checkov_bin,
         skips=load_skips(SKIPS_FILE),
         outputs=preview_outputs(SCAN_REGION),
+        kubernetes_skips=load_skips(KUBERNETES_SKIPS_FILE),
         specs={stance: load_blueprint(directory) for stance, directory in stance_projects.items()},
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from ._app import ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -35,6 +35,7 @@ def check(
             "--json",
             help="Print JSON: {stance, violations: [{rule, family, concern, severity, urn, message}], passed, warnings, not_run, "
             "rules: {id: {family, status}}, resources_checked}.",
+            metavar=NO_VALUE,
         ),
     ] = False,
     against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,

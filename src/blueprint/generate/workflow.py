@@ -82,6 +82,8 @@ jobs:
             echo "New project: the base branch has no blueprint.yaml to compare with. \\`blueprint check\\` still runs." > review.md
           fi
       - uses: {upload}
+        # A head that does not load still gets its "blocked" review (blueprint review exits 1 after writing it).
+        if: always() && hashFiles('review.md') != ''
         with:
           name: blueprint-review
           path: review.md
