@@ -187,7 +187,7 @@ def test_connect_url_without_helm_is_not_run_never_passed(real, monkeypatch):
     project = real("strict")
     graph = ResourceGraph(tuple(project.graph))  # a fresh graph object: nothing cached
     result = evaluate(project.spec, graph, rules=select("works"))
-    ((not_run,),) = [[n for n in result.not_run]]
+    (not_run,) = result.not_run
     assert not_run.rule == CONNECT and not_run.reason.startswith("not run: helm not found, install helm v4.1.4 (https://helm.sh/docs/intro/install/)")
     assert CONNECT not in result.passed and result.rule_status()[CONNECT] == "not-run"
 

@@ -89,9 +89,6 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations
 
-    def family_of(self, rule: str) -> Family:
-        return dict(self.families).get(rule, "stance")
-
     def in_family(self, family: Family) -> CheckResult:
         """The same result restricted to one family's rules."""
         keep = {rule for rule, f in self.families if f == family}
