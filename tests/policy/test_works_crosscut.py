@@ -44,16 +44,21 @@ def verdict(real: Real, graph: ResourceGraph, rule: str, spec: Any = None) -> li
 
 
 def set_connect_url(graph: ResourceGraph, url: str | None) -> ResourceGraph:
-    """The hub's values with `hub.config` as data whose only secret is the client secret, and `url` in it."""
+    """The hub's values with `hub.config` as data whose only secret is the client secret (the hub branch's shape;
+    kept when the graph already has it), and `url` as its JupyterHub.hub_connect_url (None: unset)."""
     release = find(graph, RELEASE, "jupyterhub")
 
     def change(inputs: dict[str, Any]) -> None:
-        config: dict[str, Any] = {
-            "JupyterHub": {"authenticator_class": "generic-oauth"},
-            "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "[secret]"},
-        }
+        config = inputs["values"]["hub"].get("config")
+        if not isinstance(config, dict):
+            config = {
+                "JupyterHub": {"authenticator_class": "generic-oauth"},
+                "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "[secret]"},
+            }
+        section = config.setdefault("JupyterHub", {})
+        section.pop("hub_connect_url", None)
         if url is not None:
-            config["JupyterHub"]["hub_connect_url"] = url
+            section["hub_connect_url"] = url
         inputs["values"]["hub"]["config"] = config
 
     return mutate(graph, release, change)
@@ -65,12 +70,49 @@ def with_hub_connect_url_fix(real: Real) -> ResourceGraph:
 
 
 def with_vpc_cni_network_policy_fix(real: Real, config: Any = '{"enableNetworkPolicy": "true"}') -> ResourceGraph:
-    """Cluster branch: the vpc-cni add-on managed with NetworkPolicy enforcement on."""
+    """Cluster branch: the vpc-cni add-on managed with NetworkPolicy enforcement on (`config` replaces its
+    configurationValues when the graph already has the add-on; None removes them)."""
+    existing = [a for a in real.graph.of_type(ADDON) if a.inputs.get("addonName") == "vpc-cni"]
+    if existing:
+        def change(inputs: dict[str, Any]) -> None:
+            inputs.pop("configurationValues", None)
+            if config is not None:
+                inputs["configurationValues"] = config
+
+        return mutate(real.graph, existing[0], change)
     like = find(real.graph, ADDON, "efs-csi")
     inputs = {"addonName": "vpc-cni", "clusterName": like.inputs["clusterName"]}
     if config is not None:
         inputs["configurationValues"] = config
     return added(real.graph, like, ADDON, "acme-cluster-vpc-cni", inputs, dependencies=like.dependencies)
+
+
+def _hub_node_groups(graph: ResourceGraph) -> list[Any]:
+    return [g for g in graph.of_type(T.NODE_GROUP) if (g.inputs.get("labels") or {}).get(naming.POOL_LABEL) == naming.HUB_POOL]
+
+
+def _idp_rule_groups(graph: ResourceGraph, hosts: tuple[str, ...]) -> list[Any]:
+    return [g for g in graph.of_type(RULE_GROUP) if any(h in json.dumps(g.inputs) for h in hosts)]
+
+
+def _break_landed_fix(real: Real, targets: list[str] | None, home_net: str, in_firewall: bool) -> ResourceGraph:
+    """The same mutations on the network branch's own hub rule group, once it is in the real graph."""
+    graph = real.graph
+    for group in _idp_rule_groups(graph, real.spec.idp_hosts):
+        def change(inputs: dict[str, Any]) -> None:
+            source = inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
+            if targets is not None:
+                source["targets"] = targets
+            if home_net == "sessions":
+                sessions = next(g for g in graph.of_type(T.NODE_GROUP) if g not in _hub_node_groups(graph))
+                cidr = next(graph[d].inputs["cidrBlock"] for d in sessions.dependencies if d in graph and graph[d].type == SUBNET)
+                inputs["ruleGroup"]["ruleVariables"] = {"ipSets": [{"key": "HOME_NET", "ipSet": {"definitions": [cidr]}}]}
+
+        graph = mutate(graph, graph[group.urn], change)
+        if not in_firewall:
+            policies = {p.urn for p in graph.of_type(FIREWALL_POLICY) if group.urn in p.dependencies}
+            graph = without(graph, *[f for f in graph.of_type(NETWORK_FIREWALL) if policies & set(f.dependencies)])
+    return graph
 
 
 def with_hub_idp_egress_fix(
@@ -81,6 +123,8 @@ def with_hub_idp_egress_fix(
     graph = real.graph
     if real.spec.hub_egress != "firewall":
         return graph
+    if _hub_node_groups(graph) and _idp_rule_groups(graph, real.spec.idp_hosts):  # the fix has landed
+        return _break_landed_fix(real, targets, home_net, in_firewall)
     like_subnet = find(graph, SUBNET, "private-0")
     cidrs = ["10.40.200.0/24", "10.40.201.0/24"]
     subnets = []
@@ -218,13 +262,17 @@ def test_hub_reaches_idp_all_stances_pass_once_the_network_fix_lands(real, stanc
         ({"targets": ["login.other.example"]}, "admits login.acme.example"),
         ({"targets": [".acme.example"]}, ""),  # a domain wildcard admits the host (Network Firewall RulesSourceList)
         ({"targets": ["acme.example"]}, "admits login.acme.example"),  # an explicit name matches only itself
-        ({"home_net": "sessions"}, "for the hub's subnets (acme-network-hub-0, acme-network-hub-1)"),
+        ({"home_net": "sessions"}, "no stateful TLS_SNI allowlist in use for the hub's subnets ("),
         ({"in_firewall": False}, "no stateful TLS_SNI allowlist in use"),
     ],
 )
 def test_hub_reaches_idp_mutations(real, change, expect):
     project = real("strict")
     found = verdict(project, with_hub_idp_egress_fix(project, **change), IDP)
+    assert (any(expect in m for m in found) if expect else found == []), found
+    # The same mutation once the fix is part of the real graph (as after the network merge).
+    landed = Real(project.spec, with_hub_idp_egress_fix(project), project.directory)
+    found = verdict(project, with_hub_idp_egress_fix(landed, **change), IDP)
     assert (any(expect in m for m in found) if expect else found == []), found
 
 
@@ -282,7 +330,7 @@ def test_netpol_enforced_mutations(real, config, expect):
     project = real("balanced")
     found = verdict(project, with_vpc_cni_network_policy_fix(project, config), NETPOL)
     if expect:
-        assert found and all(m.startswith("acme-cluster-vpc-cni: ") and expect in m for m in found), found
+        assert found and all("vpc-cni" in m.split(": ")[0] and expect in m for m in found), found
     else:
         assert found == []
 
