@@ -154,3 +154,15 @@ def test_the_cli_preview_reuses_the_graph(tmp_path, cache_on):
     assert "(cached graph" not in first.output, first.output[:300]
     assert "(cached graph" in second.output
     assert first.stdout == second.stdout
+
+
+def test_check_says_cached_and_no_cache_runs_again(tmp_path, cache_on):
+    from blueprint.cli import app
+
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict")).parent
+    runner = CliRunner()
+    runner.invoke(app, ["preview", str(project)])
+    cached = runner.invoke(app, ["check", str(project), "--family", "stance"])
+    assert "(cached graph" in cached.output, cached.output[-500:]
+    fresh = runner.invoke(app, ["check", str(project), "--family", "stance", "--no-cache"])
+    assert "(cached graph" not in fresh.output and fresh.exit_code == cached.exit_code

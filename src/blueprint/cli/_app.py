@@ -51,6 +51,23 @@ _debug = False
 # `metavar=NO_VALUE` on every bool option: a flag takes no value, so help shows no `<bool>` placeholder after it.
 NO_VALUE = ""
 
+# `--no-cache` on every command that previews: run the program even when the preview cache holds its graph.
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.", metavar=NO_VALUE)]
+CACHED_NOTE = "[dim](cached graph: an identical preview ran before; --no-cache runs the program again)[/]"
+
+
+def use_cache(no_cache: bool) -> None:
+    """Apply `--no-cache` for this process (the previews a command runs read the same switch)."""
+    if no_cache:
+        from ..preview.cache import NO_CACHE_ENV
+
+        os.environ[NO_CACHE_ENV] = "1"
+
+
+def note_cached(graph: Any) -> None:
+    if getattr(graph, "cached", False):
+        err.print(CACHED_NOTE)
+
 
 def _print_version(value: bool) -> None:
     if value:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, NoCache, app, err, handles_errors, note_cached, out, use_cache
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -43,6 +43,7 @@ def check(
         FamilyChoice | None,
         typer.Option("--family", help="Run one rule family: 'stance' (what the stance forbids) or 'works' (what day 1 needs). Default: both."),
     ] = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
     from ..errors import UsageError
@@ -52,10 +53,12 @@ def check(
 
     if against is not None and against not in BUILTIN_STANCES:
         raise UsageError(option="--against", message=f"{against!r} is not a built-in stance", fix=f"use one of: {', '.join(BUILTIN_STANCES)}")
+    use_cache(no_cache)
     spec = load_blueprint(directory)
     judge = builtin_stance(against) if against else None
     with err.status("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
+    note_cached(graph)
     rules = select(family.value if family else None)
     result = evaluate(spec, graph, against=judge, rules=rules)
     if as_json:

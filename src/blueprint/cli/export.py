@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import GenerateError
-from ._app import app, err, handles_errors
+from ._app import NoCache, app, err, handles_errors, note_cached, use_cache
 
 if TYPE_CHECKING:
     from ..export.terraform import OutputsOf
@@ -42,15 +42,18 @@ def export(
         ),
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="File to write (replaced atomically), or - for stdout.")] = STDOUT,
+    no_cache: NoCache = False,
 ) -> None:
     """Export the offline preview as Terraform plan JSON, Kubernetes manifests, Helm values or the rendered chart."""
     from ..export import export_graph
     from ..model import load_blueprint
     from ..preview import preview_project
 
+    use_cache(no_cache)
     spec = load_blueprint(directory)
     with err.status("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
+    note_cached(graph)
     result = export_graph(graph, export_format.value, region=spec.region, outputs=preview_outputs(spec.region))
     if output == STDOUT:
         typer.echo(result.text, nl=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import NO_VALUE, app, handles_errors
+from ._app import NO_VALUE, NoCache, app, handles_errors, note_cached, use_cache
 
 
 @app.command()
@@ -15,9 +15,13 @@ from ._app import NO_VALUE, app, handles_errors
 def graph(
     directory: Annotated[Path, typer.Argument(help="The project directory.")],
     every_resource: Annotated[bool, typer.Option("--every-resource", help="One node per resource instead of counts by type.", metavar=NO_VALUE)] = False,
+    no_cache: NoCache = False,
 ) -> None:
     """Print the project's component/resource tree (offline preview) as a Mermaid flowchart."""
     from ..diagram import mermaid
     from ..preview import preview_project
 
-    typer.echo(mermaid(preview_project(directory), every_resource=every_resource), nl=False)
+    use_cache(no_cache)
+    graph = preview_project(directory)
+    note_cached(graph)
+    typer.echo(mermaid(graph, every_resource=every_resource), nl=False)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, NoCache, app, err, handles_errors, out, use_cache
 
 if TYPE_CHECKING:
     from ..review.diff import ProjectDiff
@@ -75,10 +75,12 @@ def diff(
     new: Annotated[Path, typer.Argument(help="The new project directory (or its blueprint.yaml).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.", metavar=NO_VALUE)] = False,
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.", metavar=NO_VALUE)] = True,
+    no_cache: NoCache = False,
 ) -> None:
     """Show which controls got weaker or stronger and which resources change between two projects."""
     from ..review.diff import diff_projects
 
+    use_cache(no_cache)
     with err.status("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
         result = diff_projects(old, new, preview=preview)
     if as_json:
@@ -94,6 +96,7 @@ def review(
     base: Annotated[str, typer.Option(help="Git ref to compare with, e.g. origin/main or HEAD~1.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the markdown here instead of stdout.")] = None,
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.", metavar=NO_VALUE)] = True,
+    no_cache: NoCache = False,
 ) -> None:
     """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref.
 
@@ -107,6 +110,7 @@ def review(
     from ..review.git import changed_files, project_at_ref, work_tree
     from ..review.markdown import render_review
 
+    use_cache(no_cache)
     blocked: SpecError | None = None
     with project_at_ref(directory, base) as base_dir:
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
