@@ -62,3 +62,7 @@ WORKLOADS = frozenset({POD, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, J
 
 # The label TeamSpace puts on a team's namespace (value: the team name).
 TEAM_LABEL = "workbench.io/team"
+
+ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
+ACM_CERTIFICATE_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+ROUTE53_RECORD = "aws:route53/record:Record"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
+from . import works_ingress, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -17,6 +18,8 @@ RULES: tuple[Rule, ...] = (
     *storage.RULES,
     *packages.RULES,
     *governance.RULES,
+    *works_tls.RULES,
+    *works_ingress.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
