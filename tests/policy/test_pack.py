@@ -175,7 +175,8 @@ def test_the_real_graph_passes_every_resource_and_stack_policy(project, monkeypa
     release = find(graph, "kubernetes:helm.sh/v3:Release", "jupyterhub")
     found = [d for r in graph if r is not release for d in diagnostics(analyze(service, r))]
     found += diagnostics(analyze_stack(service, graph))
-    assert found == []
+    # Strict's internal hub and no network.on_premises_cidrs: the one advisory warning, nobody could reach the hub.
+    assert [(n, level) for n, level, _, _ in found] == [("works.ingress.hub-reachable" + WARNINGS_SUFFIX, ADVISORY)]
 
 
 def test_a_mandatory_violation_is_reported_through_report_violation(project, monkeypatch):
@@ -200,7 +201,11 @@ def test_stack_policies_name_the_resource_at_fault(project, monkeypatch):
     service = servicer(load_pack(project.directory, monkeypatch))
     graph = without(project.graph, find(project.graph, "aws:ec2/flowLog:FlowLog"), find(project.graph, "aws:s3/bucketPolicy:BucketPolicy", "storage-bucket-tls-only"))
     found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in diagnostics(analyze_stack(service, graph))}
-    assert found == {("network.flow-logs", MANDATORY, "zeta-network-vpc"), ("storage.bucket-tls-only", MANDATORY, "zeta-storage-bucket")}
+    assert found == {
+        ("network.flow-logs", MANDATORY, "zeta-network-vpc"),
+        ("storage.bucket-tls-only", MANDATORY, "zeta-storage-bucket"),
+        ("works.ingress.hub-reachable" + WARNINGS_SUFFIX, ADVISORY, "zeta-workbench-jupyterhub"),  # no on-premises networks
+    }
 
 
 def test_unknown_values_are_not_guessed_and_do_not_stop_the_policy(project, monkeypatch):
@@ -250,6 +255,7 @@ def test_expiring_exceptions_are_advisory_and_expired_ones_mandatory(project, mo
     assert found == {
         ("governance.exceptions-current", MANDATORY, "zeta-team-pulsar-namespace"),
         ("governance.exceptions-current" + WARNINGS_SUFFIX, ADVISORY, "zeta-team-quasar-namespace"),
+        ("works.ingress.hub-reachable" + WARNINGS_SUFFIX, ADVISORY, "zeta-workbench-jupyterhub"),  # no on-premises networks
     }
 
 

@@ -21,10 +21,7 @@ INTERNAL = "service.beta.kubernetes.io/aws-load-balancer-internal"
     controls=(),
     family="works",
     warns=True,
-    description=(
-        "Users can reach the hub: a Route 53 alias record points the hub's hostname at its load balancer, and an internal "
-        "load balancer has networks routed to the VPC (network.on_premises_cidrs) to be reached from (warned when none)."
-    ),
+    description="A DNS alias points the hub's name at its load balancer; an internal one has on-premises networks (else a warning).",
 )
 def hub_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     aliases = {

@@ -21,10 +21,7 @@ SSL_CERT = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
     severity=Severity.HIGH,
     controls=(),
     family="works",
-    description=(
-        "The hub's NLB has a certificate that will be issued: a requested public certificate has its DNS validation "
-        "record in the graph and a CertificateValidation waiting on it, or the certificate is brought, or private (ACM Private CA)."
-    ),
+    description="The hub's NLB has a certificate that will be issued: DNS-validated by records in the graph, brought, or private.",
 )
 def certificate_validates(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     for release in graph.of_type(T.HELM_RELEASE):
