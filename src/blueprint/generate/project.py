@@ -50,6 +50,7 @@ class NewProject:
     alert_emails: tuple[str, ...] = ()
     admin_cidrs: tuple[str, ...] = field(default_factory=tuple)
     tls: dict[str, str] = field(default_factory=dict)
+    on_premises_cidrs: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -77,6 +78,8 @@ def blueprint_document(answers: NewProject) -> dict[str, Any]:
     }
     if answers.admin_cidrs:
         document["network"]["admin_cidrs"] = list(answers.admin_cidrs)
+    if answers.on_premises_cidrs:
+        document["network"]["on_premises_cidrs"] = list(answers.on_premises_cidrs)
     if answers.tls:
         document["tls"] = dict(answers.tls)
     return document
@@ -291,6 +294,7 @@ def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
         alert_emails=blueprint.budgets.alert_emails,
         admin_cidrs=blueprint.network.admin_cidrs,
         tls=blueprint.tls.model_dump(exclude_defaults=True),
+        on_premises_cidrs=blueprint.network.on_premises_cidrs,
     )
 
 
