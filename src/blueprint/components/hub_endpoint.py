@@ -98,6 +98,8 @@ class HubEndpoint(pulumi.ComponentResource):
         self.certificate_arn, self.validation_records = self._certificate(name, args)
         self.zone_id, self.name_servers = self._zone(name, args)
 
+        # The id is unknown until the release is deployed, so a first `pulumi preview` skips the read (engine
+        # behaviour, pulumi/pulumi#1124) instead of failing on a Service that does not exist yet.
         service = k8s.core.v1.Service.get(
             child(name, PROXY_SERVICE),
             pulumi.Output.concat(args.proxy_namespace, "/", PROXY_SERVICE),
