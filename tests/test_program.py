@@ -13,7 +13,8 @@ from tests.components.conftest import OIDC_ISSUER, PROJECT, REGION, Run, run_pro
 from tests.conftest import make_spec
 
 SECRET = "s3cr3t-from-pulumi-config"
-CONFIG = {f"{PROJECT}:idpClientSecret": SECRET, "aws:region": REGION}
+CERTIFICATE = f"arn:aws:acm:{REGION}:123456789012:certificate/11111111-2222-4333-8444-555555555555"
+CONFIG = {f"{PROJECT}:idpClientSecret": SECRET, f"{PROJECT}:hubCertificateArn": CERTIFICATE, "aws:region": REGION}
 SECRETS = [f"{PROJECT}:idpClientSecret"]
 STATEFUL = {"aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:efs/fileSystem:FileSystem", "aws:backup/vault:Vault"}
 COMPONENTS = {

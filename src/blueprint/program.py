@@ -6,6 +6,7 @@ import pulumi
 
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
 from blueprint.components.guardrails import Guardrails, GuardrailsArgs
+from blueprint.components.hub_endpoint import HubEndpoint, HubEndpointArgs
 from blueprint.components.identity import IdentityArgs, IdentityHooks
 from blueprint.components.images import ImageMirror, ImageMirrorArgs
 from blueprint.components.keys import EncryptionKeys, KeysArgs
@@ -19,7 +20,8 @@ from blueprint.model import BlueprintSpec
 
 
 def build(spec: BlueprintSpec) -> None:
-    """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`."""
+    """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
+    and what the platform team needs for the hub's DNS (`hubDns`)."""
     _check_region(spec)
     org = spec.org
 
@@ -78,10 +80,17 @@ def build(spec: BlueprintSpec) -> None:
         )
         for team in spec.teams
     ]
+    # The endpoint's certificate goes into the release; its alias record reads the release's Service back.
+    deployed_namespace, resolve_deployed_namespace = pulumi.deferred_output()
+    endpoint = HubEndpoint(
+        f"{org}-hub-endpoint",
+        HubEndpointArgs.from_spec(spec, vpc_id=network.vpc_id, provider=cluster.provider, proxy_namespace=deployed_namespace),
+    )
     workbench = Workbench(
         f"{org}-workbench",
         WorkbenchArgs.from_spec(
             spec,
+            certificate_arn=endpoint.certificate_arn,
             provider=cluster.provider,
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
@@ -91,8 +100,9 @@ def build(spec: BlueprintSpec) -> None:
             after=team_spaces,
         ),
     )
+    resolve_deployed_namespace(workbench.deployed_namespace)
     Guardrails(f"{org}-guardrails", GuardrailsArgs.from_spec(spec, kms_key_arn=keys.key_arn, data_bucket_arn=storage.bucket_arn))
-    hub_url: pulumi.Input[str] = workbench.hub_url
+    hub_url: pulumi.Input[str] = endpoint.hub_url
     mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=mirror.r_repos_url).apply(
         lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
     )
@@ -103,6 +113,15 @@ def build(spec: BlueprintSpec) -> None:
     pulumi.export("mirrorEndpoints", mirror_endpoints)
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("teamNamespaces", team_namespaces)
+    pulumi.export(
+        "hubDns",
+        pulumi.Output.all(
+            zoneId=endpoint.zone_id,
+            nameServers=endpoint.name_servers,
+            loadBalancer=endpoint.load_balancer,
+            certificateValidationRecords=endpoint.validation_records,
+        ),
+    )
 
 
 def _check_region(spec: BlueprintSpec) -> None:

@@ -47,6 +47,8 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from blueprint.preview import mocks as preview_mocks
+
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 PROJECT = "workbench"
@@ -93,6 +95,9 @@ INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
 }
 
+# The hub's NLB: the offline preview's answers (its ELB hosted-zone table, the Service the chart's controller fills).
+INVOKES.update({token: (lambda answer: lambda a: answer(preview_mocks.Call(a, REGION, ACCOUNT)))(answer) for token, answer in preview_mocks.HUB_INVOKES.items()})
+
 # ---- computed outputs of new resources --------------------------------------
 
 # Properties the provider fills by autonaming when the program leaves them out.
@@ -138,6 +143,8 @@ COMPUTED: dict[str, Callable[[New], dict[str, Any]]] = {
     "aws:cognito/userPoolClient:UserPoolClient": lambda n: {"clientSecret": "mock-cognito-client-secret"} if n.inputs.get("generateSecret") else {},
     "aws:kms/key:Key": lambda n: {"keyId": n.id},
     "aws:cloudwatch/logGroup:LogGroup": lambda n: {"arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{n.inputs['name']}"},
+    **{token: (lambda make: lambda n: make(preview_mocks.New(n.name, n.inputs, n.id, REGION, ACCOUNT)))(make) for token, make in preview_mocks.HUB_RESOURCE_OUTPUTS.items()},
+    "kubernetes:helm.sh/v3:Release": lambda n: {"status": {"name": n.inputs.get("name"), "namespace": n.inputs.get("namespace"), "status": "deployed"}},
 }
 
 
@@ -156,6 +163,9 @@ class WorkbenchMocks(pulumi.runtime.Mocks):
         return (answer(args.args) if answer else {}), []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.custom is None and args.resource_id and args.typ in preview_mocks.READS:  # `Resource.get`
+            read = preview_mocks.New(args.name, args.inputs, args.resource_id, REGION, ACCOUNT)
+            return args.resource_id, preview_mocks.READS[args.typ](read)
         if not args.custom:
             return "", {}
         inputs = dict(args.inputs)

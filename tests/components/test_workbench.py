@@ -28,7 +28,10 @@ HUB_CONFIG = {
 }
 
 
-def build(spec, *, certificate_arn=None, with_teams: bool = False, r_repos_url=None, image_registries=None):
+GIVEN_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555"
+
+
+def build(spec, *, certificate_arn=GIVEN_CERTIFICATE, with_teams: bool = False, r_repos_url=None, image_registries=None):
     provider = k8s.Provider("k8s", kubeconfig="{}")
     spaces = []
     if with_teams:
@@ -102,6 +105,7 @@ def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_progr
             hub_config=pulumi.Output.secret(HUB_CONFIG),
             efs_file_system_id=EFS_ID,
             pip_index_url=pulumi.Output.from_input(PIP),
+            certificate_arn=GIVEN_CERTIFICATE,
             r_repos_url="https://cran.acme.internal",
             image_registries={upstream: pulumi.Output.from_input(url) for upstream, url in REGISTRIES.items()},
         )
@@ -130,13 +134,10 @@ def test_efs_storage_class(spec_for, run_program):
     assert opened["reclaimPolicy"] == "Delete"
 
 
-def test_certificate_requested_or_passed_in(spec_for, run_program):
-    run = run_program(lambda: build(spec_for("strict")))
-    certificate = run.one(CERTIFICATE)
-    assert certificate.inputs["domainName"] == "jupyter.acme.example" and certificate.inputs["validationMethod"] == "DNS"
-    given = "arn:aws:acm:eu-west-1:123456789012:certificate/given"
+def test_the_nlb_uses_the_certificate_it_is_given(spec_for, run_program):
+    given = "arn:aws:acm:eu-west-1:123456789012:certificate/99999999-2222-4333-8444-555555555555"
     run = run_program(lambda: build(spec_for("strict"), certificate_arn=given))
-    assert run.of_type(CERTIFICATE) == []
+    assert run.of_type(CERTIFICATE) == [], "the certificate is HubEndpoint's"
     annotations = run.one(RELEASE).inputs["values"]["proxy"]["service"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == given
 

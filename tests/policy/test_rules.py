@@ -248,6 +248,9 @@ CASES = [
         "mirror-workbench",
     ),
     Case("packages.no-public-upstream", "strict", put(REPOSITORY, "mirror-workbench", "externalConnections", {"externalConnectionName": "public:pypi"}), "reaches public:pypi"),
+    # ---- works: TLS and reaching the hub (more cases in test_works_tls.py, test_works_ingress.py) -------------------
+    Case("works.tls.certificate-validates", "open", values("proxy.service.annotations", {}), "has no certificate", "jupyterhub"),
+    Case("works.ingress.hub-reachable", "balanced", drop("aws:route53/record:Record", "hub-alias"), "no DNS record points", "jupyterhub"),
 ]
 
 

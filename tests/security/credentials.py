@@ -18,6 +18,8 @@ Allow rules (each one is a reason a value is not a credential):
 - `secure:` values in `Pulumi.<stack>.yaml`: ciphertext written by `pulumi config set --secret`;
 - high-entropy tokens that are sha256/sha1 hex digests of package pins (`--hash=sha256:`), git
   object ids, or pieces of a Pulumi URN / ARN (the mock engine's ids are not secrets);
+- the name part of a load balancer's DNS name (`a<hex>-<hex>.elb.<region>.amazonaws.com`, as EKS's
+  service controller names an NLB): a public address, not a credential;
 - the word "token" in prose: only `key: value` / `key = value` pairs are read as assignments.
 """
 
@@ -71,6 +73,7 @@ HEX = re.compile(r"\b[0-9a-f]{40,}\b")
 # `uses: owner/action@<commit>`: a GitHub Actions step pinned by commit SHA.
 SAFE_CONTEXT = re.compile(r"(?i)(--hash=sha(?:1|256|512):|urn:pulumi:|arn:aws[a-z-]*:|thumbprint|fingerprint|digest|checksum|etag|uses:\s*[\w.-]+/[\w./-]+@)")
 TIME_UNITS = ("seconds", "minutes", "hours", "days")
+LOAD_BALANCER_HOST = re.compile(r"\.elb\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\b")
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ def scan_lines(path: str, lines: list[tuple[str, str]]) -> list[Hit]:
             before = where + " " + line[max(0, match.start() - 40) : match.start()]
             if SAFE_CONTEXT.search(before) or SAFE_CONTEXT.search(token):
                 continue  # digests in pins, URNs, ARNs and fingerprints
+            if LOAD_BALANCER_HOST.match(line, match.end()):
+                continue  # a load balancer's DNS name
             if looks_like_a_name(token) or not (re.search("[A-Za-z]", token) and re.search("[0-9]", token)):
                 continue  # names such as acme-cluster-node-AmazonEC2ContainerRegistryReadOnly, paths, words
             if entropy(token) >= 3.8:

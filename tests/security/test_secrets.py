@@ -191,3 +191,13 @@ def test_the_scanner_finds_each_kind_of_credential(path):
 def test_the_scanner_allows_references_ciphertext_and_digests(path):
     hits: list[Hit] = scan_lines(path, file_lines(path, NEGATIVE[path].encode()))
     assert not hits, list(map(str, hits))
+
+
+def test_a_load_balancer_name_is_allowed_but_the_same_token_alone_is_not():
+    from blueprint.preview.mocks import nlb_hostname
+
+    host = nlb_hostname("jupyterhub/proxy-public", "eu-west-1")
+    assert scan_lines("plan.json", [("$.alias[0].name", f"name: {host}")]) == []
+    token = host.split(".")[0]
+    (hit,) = scan_lines("plan.json", [("$.value", f"value: {token}")])
+    assert hit.rule.startswith("high-entropy token")

@@ -46,6 +46,11 @@ def new(
     hub_hostname: Annotated[str | None, typer.Option(help="DNS name of JupyterHub. Default: jupyter.<org>.internal.")] = None,
     alert_email: Annotated[list[str] | None, typer.Option(help="Budget alert recipient; repeat for more.")] = None,
     admin_cidr: Annotated[list[str] | None, typer.Option(help="CIDR allowed to reach a public Kubernetes API (open stance); repeat for more.")] = None,
+    on_premises_cidr: Annotated[list[str] | None, typer.Option(help="Office/VPN network routed to the VPC (how users reach strict's internal hub); repeat for more.")] = None,
+    certificate_arn: Annotated[str | None, typer.Option(help="ACM certificate of the hub you bring (e.g. from ACM Private CA). Default: read from the stack config hubCertificateArn.")] = None,
+    private_ca_arn: Annotated[str | None, typer.Option(help="ACM Private CA the program requests the hub's certificate from.")] = None,
+    validation_zone_id: Annotated[str | None, typer.Option(help="Public Route 53 zone id the program validates a public certificate in (public hub names only).")] = None,
+    hub_zone_id: Annotated[str | None, typer.Option(help="Route 53 zone id for the hub's alias record. Default: a zone for the hub's name the program creates.")] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).", metavar=NO_VALUE)] = False,
 ) -> None:
@@ -77,6 +82,17 @@ def new(
         metadata_url=metadata_url,
         alert_emails=tuple(alert_email or ()),
         admin_cidrs=tuple(admin_cidr or ()),
+        on_premises_cidrs=tuple(on_premises_cidr or ()),
+        tls={
+            key: value
+            for key, value in (
+                ("certificate_arn", certificate_arn),
+                ("private_ca_arn", private_ca_arn),
+                ("validation_zone_id", validation_zone_id),
+                ("hub_zone_id", hub_zone_id),
+            )
+            if value
+        },
     )
     result = new_project(answers, force=force)
     out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")

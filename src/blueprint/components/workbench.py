@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..model import BlueprintSpec
@@ -24,7 +23,7 @@ from .jupyterhub_values import (
     hub_config_values,
     render_values,
 )
-from .naming import child, tags, type_token
+from .naming import child, type_token
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,8 @@ class WorkbenchArgs:
     hub_config: pulumi.Input[Mapping[str, Any]]
     efs_file_system_id: pulumi.Input[str]
     pip_index_url: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str]
     r_repos_url: pulumi.Input[str] | None = None
-    certificate_arn: pulumi.Input[str] | None = None
     image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = field(default=())
 
@@ -55,12 +54,13 @@ class WorkbenchArgs:
         hub_config: pulumi.Input[Mapping[str, Any]],
         efs_file_system_id: pulumi.Input[str],
         pip_index_url: pulumi.Input[str],
+        certificate_arn: pulumi.Input[str],
         r_repos_url: pulumi.Input[str] | None = None,
-        certificate_arn: pulumi.Input[str] | None = None,
         image_registries: Mapping[str, pulumi.Input[str]] | None = None,
         after: Sequence[pulumi.Resource] = (),
     ) -> WorkbenchArgs:
         """`hub_config` is the `hub.config` fragment from the identity component (secret);
+        `certificate_arn` is the hub's certificate (`HubEndpoint.certificate_arn`, issued when it resolves);
         `r_repos_url` is None when there is no R repository (`PackageMirror.r_repository`);
         `image_registries` maps upstream registries to ECR pull-through caches (`ImageMirror.registries`;
         empty: the chart's images come from their public registries);
@@ -97,16 +97,13 @@ class Workbench(pulumi.ComponentResource):
       checks read them; only `hub.config` (it holds the IdP client secret) is secret.
     - Homes on EFS through the `efs-homes` StorageClass (EFS CSI access points,
       uid 1000 / gid 100); `Retain` when the stance protects stateful resources.
-    - TLS ends at an NLB (AWS Load Balancer Controller annotations; internal when
-      the stance's ingress is `internal`) with an ACM certificate for
-      `hub_hostname`. Without `certificate_arn` this component requests one
-      (DNS validation) and `pulumi up` waits until the records in
-      `tls_validation_records` exist in the zone. A hostname only in a private
-      zone cannot be validated publicly: bring a certificate (ACM Private CA).
+    - TLS ends at an NLB (internal when the stance's ingress is `internal`) with
+      the ACM certificate `certificate_arn` from `HubEndpoint`, which also points
+      `hub_hostname` at the NLB (read back through `deployed_namespace`).
     - Images: with `image_registries` (egress 'mirror') every image the chart can
       run is pulled through its registry's ECR pull-through cache (`ImageMirror`).
-    - Not created here: the DNS record pointing `hub_hostname` at the NLB, the
-      AWS Load Balancer Controller and the EFS CSI driver (cluster add-ons).
+    - Not created here: the certificate and DNS record (`HubEndpoint`), the EFS
+      CSI driver (a cluster add-on).
     """
 
     hub_url: pulumi.Output[str]
@@ -114,8 +111,8 @@ class Workbench(pulumi.ComponentResource):
     release_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     """Namespace of the hub and proxy (user sessions run in team namespaces)."""
-    tls_validation_records: pulumi.Output[list[dict[str, str]]]
-    """DNS records that validate the requested certificate (empty when one was passed in)."""
+    deployed_namespace: pulumi.Output[str]
+    """The release's namespace, known only once Helm has deployed it (read the chart's objects through it)."""
 
     def __init__(self, name: str, args: WorkbenchArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("workbench", "Workbench"), name, None, opts)
@@ -153,32 +150,7 @@ class Workbench(pulumi.ComponentResource):
         )
 
         waits_for: list[pulumi.Resource] = [namespace, storage_class, *args.after]
-        if args.certificate_arn is None:
-            certificate = aws.acm.Certificate(
-                child(name, "certificate"),
-                domain_name=args.settings.hostname,
-                validation_method="DNS",
-                tags=tags(args.org, args.stack),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            validation = aws.acm.CertificateValidation(
-                child(name, "certificate-validation"),
-                certificate_arn=certificate.arn,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            waits_for.append(validation)
-            certificate_arn: pulumi.Input[str] = validation.certificate_arn
-            self.tls_validation_records = certificate.domain_validation_options.apply(
-                lambda options: [
-                    {"name": o.resource_record_name, "type": o.resource_record_type, "value": o.resource_record_value}
-                    for o in options or []
-                ]
-            )
-        else:
-            certificate_arn = args.certificate_arn
-            self.tls_validation_records = pulumi.Output.from_input([])
-
-        values = _values(args, certificate_arn)
+        values = _values(args, args.certificate_arn)
         release = k8s.helm.v3.Release(
             child(name, "jupyterhub"),
             name=RELEASE_NAME,
@@ -195,12 +167,13 @@ class Workbench(pulumi.ComponentResource):
         self.hub_url = pulumi.Output.from_input(f"https://{args.settings.hostname}")
         self.release_name = release.name
         self.namespace = namespace.metadata.name
+        self.deployed_namespace = release.status.namespace
         self.register_outputs(
             {
                 "hub_url": self.hub_url,
                 "release_name": self.release_name,
                 "namespace": self.namespace,
-                "tls_validation_records": self.tls_validation_records,
+                "deployed_namespace": self.deployed_namespace,
             }
         )
 

@@ -49,6 +49,8 @@ class NewProject:
     metadata_url: str | None = None
     alert_emails: tuple[str, ...] = ()
     admin_cidrs: tuple[str, ...] = field(default_factory=tuple)
+    tls: dict[str, str] = field(default_factory=dict)
+    on_premises_cidrs: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -76,6 +78,10 @@ def blueprint_document(answers: NewProject) -> dict[str, Any]:
     }
     if answers.admin_cidrs:
         document["network"]["admin_cidrs"] = list(answers.admin_cidrs)
+    if answers.on_premises_cidrs:
+        document["network"]["on_premises_cidrs"] = list(answers.on_premises_cidrs)
+    if answers.tls:
+        document["tls"] = dict(answers.tls)
     return document
 
 
@@ -88,11 +94,17 @@ _KEY_COMMENTS = {
     "org": "Organisation name: prefixes AWS resource names. Lowercase letters, digits, '-'.",
     "region": "AWS region everything is created in.",
     "stack": "Pulumi stack this blueprint is previewed and applied as.",
-    "hub_hostname": "DNS name of JupyterHub; the IdP callback is https://<hub_hostname>/hub/oauth_callback.",
+    "hub_hostname": "DNS name of JupyterHub; the IdP callback is https://<hub_hostname>/hub/oauth_callback.\n"
+    "TLS: with no `tls:` section, bring the certificate with `pulumi config set hubCertificateArn <ARN>` (e.g. from ACM\n"
+    "Private CA: no public CA issues for names like .internal) and the hub's record goes into a zone the program creates.",
     "stance": "Built-in stance (strict, balanced, open) or a custom one under `stances:` that extends one.\n"
     "`blueprint explain <stance>` shows every control, the concern it serves and why.",
     "idp": "Single sign-on. The client secret is NOT here: `pulumi config set --secret <client_secret_config> <value>`.",
-    "network": "Address plan. Ranges must not overlap each other or on_premises_cidrs.",
+    "network": "Address plan. Ranges must not overlap each other or on_premises_cidrs.\n"
+    "on_premises_cidrs: the office/VPN networks routed to the VPC (Direct Connect, VPN, Transit Gateway): with an internal\n"
+    "load balancer (strict) they are the only way users reach the hub; `blueprint check` warns when there are none.",
+    "tls": "The hub's certificate: certificate_arn, private_ca_arn or validation_zone_id (a public Route 53 zone); hub_zone_id\n"
+    "takes the hub's alias record. `blueprint schema` describes each.",
     "budgets": "Budget alerts go to these addresses; with none, budgets are created but alert nobody.",
     "teams": "One entry per team: name (becomes the Kubernetes namespace) and the IdP group whose members belong to it.\n"
     "Teams tune quotas, profiles and packages in teams/<name>.yaml (`blueprint fork`).",
@@ -190,7 +202,38 @@ pulumi up                          # after review
 ```
 
 The IdP callback URL to register is `https://{spec.hub_hostname}/hub/oauth_callback`.
+
+## Reaching the hub
+
+{_reaching_the_hub(spec)}
 """
+
+
+def _reaching_the_hub(spec: BlueprintSpec) -> str:
+    tls = spec.tls
+    certificate = {
+        "config": f"the certificate you bring: `pulumi config set {tls.certificate_arn_config} <ARN>` (an ACM certificate for "
+        f"`{spec.hub_hostname}` in {spec.region}, e.g. from your ACM Private CA) before the first `pulumi preview`",
+        "brought": "the certificate you brought (`tls.certificate_arn`)",
+        "private-ca": "a private certificate the program requests from your ACM Private CA (`tls.private_ca_arn`); users' devices must trust the CA",
+        "public-dns": "a public ACM certificate the program validates through records it writes into `tls.validation_zone_id`",
+    }[tls.certificate_source]
+    internal = spec.stance.network.ingress == "internal"
+    zone = (
+        f"zone `{tls.hub_zone_id}`"
+        if tls.hub_zone_id
+        else ("the public validation zone" if tls.validation_zone_id and not internal else f"a {'private' if internal else 'public'} zone for `{spec.hub_hostname}` the program creates")
+    )
+    lines = [f"`https://{spec.hub_hostname}` uses {certificate}; its alias record to the hub's load balancer goes into {zone}."]
+    lines.append("`pulumi stack output hubDns` shows the zone, its name servers (delegate to them when the program made a public zone) and the load balancer.")
+    if internal:
+        routes = ", ".join(spec.network.on_premises_cidrs) or "none yet"
+        lines.append(
+            f"The load balancer is internal: users reach it only from networks routed to the VPC, `network.on_premises_cidrs` ({routes}), "
+            "over Direct Connect, VPN or a Transit Gateway, and their DNS must forward the hub's name to a Route 53 Resolver inbound "
+            "endpoint in the VPC. Both are the platform team's."
+        )
+    return "\n".join(lines)
 
 
 def render_project(answers: NewProject, document: dict[str, Any], spec: BlueprintSpec) -> dict[str, str]:
@@ -250,6 +293,8 @@ def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
         metadata_url=blueprint.idp.metadata_url,
         alert_emails=blueprint.budgets.alert_emails,
         admin_cidrs=blueprint.network.admin_cidrs,
+        tls=blueprint.tls.model_dump(exclude_defaults=True),
+        on_premises_cidrs=blueprint.network.on_premises_cidrs,
     )
 
 

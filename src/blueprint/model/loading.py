@@ -159,6 +159,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         stance=stance,
         idp=blueprint.idp,
         network=blueprint.network,
+        tls=blueprint.tls,
         budgets=blueprint.budgets,
         packages=blueprint.packages,
         teams=tuple(teams),

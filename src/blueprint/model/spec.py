@@ -6,11 +6,12 @@ import datetime as dt
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel
 from .controls import Concern as C
 from .controls import Direction, Exposure, SettingInfo, setting, walk_settings
+from .dns import non_public_suffix
 from .idp import cognito_domain_host, guessed_endpoints, host_of, oidc_endpoints
 from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
 from .types import (
@@ -44,6 +45,10 @@ def _no_c1_controls(value: str) -> str:
 Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f`$<>\\|;]*$"), AfterValidator(_no_c1_controls)]
 ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
 Hostname = Annotated[str, Field(min_length=4, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+# ACM ARNs: a certificate (`certificate/<uuid>`) and an ACM Private CA (`certificate-authority/<uuid>`).
+CertificateArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$")]
+PrivateCaArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]{36}$")]
+HostedZoneId = Annotated[str, Field(pattern=r"^Z[0-9A-Z]{1,31}$")]
 ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$")]
 
 
@@ -141,6 +146,71 @@ class NetworkSpec(StrictModel):
                 if ipaddress.ip_network(cidr_a).overlaps(ipaddress.ip_network(cidr_b)):
                     raise ValueError(f"{name_a} {cidr_a} overlaps {name_b} {cidr_b}; choose ranges that do not intersect")
         return self
+
+
+class TlsSpec(StrictModel):
+    """The hub's certificate (TLS ends at its load balancer) and the Route 53 zone its DNS name goes into.
+
+    One certificate source: `certificate_arn`, `private_ca_arn` or `validation_zone_id`; with none, the ARN of
+    the certificate you bring is read from the stack config key `certificate_arn_config`.
+    """
+
+    certificate_arn: CertificateArn | None = Field(
+        default=None,
+        description=(
+            "Bring your own: an ACM certificate for hub_hostname in the blueprint's region (issued by your ACM Private CA, "
+            "or imported). The way for a name that is not public (.internal, .corp, .lan, ...)."
+        ),
+    )
+    private_ca_arn: PrivateCaArn | None = Field(
+        default=None,
+        description=(
+            "The program requests a private certificate for hub_hostname from this ACM Private CA (issued at once, no DNS "
+            "validation; your users' devices must trust the CA)."
+        ),
+    )
+    validation_zone_id: HostedZoneId | None = Field(
+        default=None,
+        description=(
+            "A public Route 53 hosted zone (in the stack's account) for hub_hostname's domain: the program requests a public ACM "
+            "certificate and writes its DNS validation records here. Only for a public hub_hostname."
+        ),
+    )
+    certificate_arn_config: ConfigKey = Field(
+        default="hubCertificateArn",
+        description=(
+            "With no certificate source above: the Pulumi config key holding the ARN of the certificate you bring, for ARNs that "
+            "differ per account (`pulumi config set hubCertificateArn <arn>`)."
+        ),
+    )
+    hub_zone_id: HostedZoneId | None = Field(
+        default=None,
+        description=(
+            "The Route 53 hosted zone the hub's alias record (hub_hostname -> the hub's load balancer) goes into: a private zone "
+            "your resolvers answer from for an internal load balancer, a public zone for an internet-facing one. Default: "
+            "validation_zone_id for an internet-facing hub, else a zone for exactly hub_hostname that the program creates "
+            "(private and associated with the workbench VPC when the ingress is internal; public otherwise, delegated to by "
+            "the exported name servers)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_certificate_source(self) -> TlsSpec:
+        given = [name for name in ("certificate_arn", "private_ca_arn", "validation_zone_id") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"{' and '.join(given)} are each a certificate source; keep one")
+        return self
+
+    @property
+    def certificate_source(self) -> Literal["brought", "config", "private-ca", "public-dns"]:
+        """Where the hub's certificate comes from: an ARN in the blueprint or the stack config, the private CA, or public DNS validation."""
+        if self.certificate_arn is not None:
+            return "brought"
+        if self.private_ca_arn is not None:
+            return "private-ca"
+        if self.validation_zone_id is not None:
+            return "public-dns"
+        return "config"
 
 
 class QuotaOverride(StrictModel):
@@ -268,11 +338,34 @@ class BlueprintFile(StrictModel):
     stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(default_factory=dict)
     idp: IdentityProvider
     network: NetworkSpec = NetworkSpec()
+    tls: TlsSpec = Field(default=TlsSpec(), description="The hub's certificate and the Route 53 zone of its DNS name.")
     budgets: BudgetSpec = BudgetSpec()
     packages: PackageSpec = PackageSpec()
     teams: tuple[TeamEntry, ...] = Field(min_length=1)
     floor: FloorSpec = FloorSpec()
     exceptions: tuple[ControlException, ...] = ()
+
+    @field_validator("tls")
+    @classmethod
+    def _certificate_can_be_issued(cls, tls: TlsSpec, info: ValidationInfo) -> TlsSpec:
+        hostname, region = info.data.get("hub_hostname"), info.data.get("region")
+        if tls.validation_zone_id is not None and hostname:
+            suffix = non_public_suffix(hostname)
+            if suffix:
+                raise ValueError(
+                    f"validation_zone_id asks for a public certificate, but hub_hostname {hostname!r} is under '.{suffix}', "
+                    "a special- or private-use name no public CA issues for (IANA special-use domain names, RFC 6762 Appendix G), "
+                    "so DNS validation would never complete; bring a certificate from your private CA (tls.certificate_arn, or "
+                    "tls.private_ca_arn), or use a hub_hostname under a public domain you own"
+                )
+        arn = tls.certificate_arn
+        if arn is not None and region and arn.split(":")[3] != region:
+            # ACM certificates are regional: a load balancer uses only those of its own region (ACM user guide, "Regions").
+            raise ValueError(
+                f"certificate_arn is in {arn.split(':')[3]!r} but the hub's load balancer is in {region!r}, and a load balancer "
+                f"only uses an ACM certificate of its own region; issue or import the certificate in {region}"
+            )
+        return tls
 
     @model_validator(mode="after")
     def _idp_reachable(self) -> BlueprintFile:
@@ -328,6 +421,7 @@ class BlueprintSpec(StrictModel):
     stance: Stance
     idp: Annotated[IdentityProvider, setting(C.DATA_THEFT_INSIDER, "Where users sign in and which groups they bring.", exposure=Exposure.ACCESS)]
     network: NetworkSpec
+    tls: TlsSpec
     budgets: BudgetSpec
     packages: PackageSpec
     teams: tuple[TeamSpec, ...]

@@ -67,3 +67,6 @@ TEAM_LABEL = "workbench.io/team"
 # import components, tests/policy/test_works_crosscut.py checks they agree).
 POOL_LABEL = "workbench/pool"
 HUB_POOL = "hub"
+ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
+ACM_CERTIFICATE_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+ROUTE53_RECORD = "aws:route53/record:Record"

@@ -64,13 +64,15 @@ def _run(spec: BlueprintSpec, project: str) -> ResourceGraph:
     from .engine import run_program
 
     secret_key = f"{project}:{spec.idp.client_secret_config}"
-    return run_program(
-        lambda: program.build(spec),
-        project=project,
-        stack=spec.stack,
-        config={"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET},
-        secret_keys=(secret_key,),
-    )
+    config = {"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET}
+    if spec.tls.certificate_source == "config":  # `pulumi config set hubCertificateArn <arn>` in a real stack
+        config[f"{project}:{spec.tls.certificate_arn_config}"] = placeholder_certificate_arn(spec.region)
+    return run_program(lambda: program.build(spec), project=project, stack=spec.stack, config=config, secret_keys=(secret_key,))
+
+
+def placeholder_certificate_arn(region: str) -> str:
+    """Stands in for the ARN of a certificate the platform team brings through the stack config."""
+    return f"arn:aws:acm:{region}:123456789012:certificate/00000000-0000-4000-8000-0ff11e0b1ae0"
 
 
 def project_name(directory: Path) -> str:

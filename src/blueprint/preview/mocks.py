@@ -291,6 +291,97 @@ def _generic(token: str, new: New) -> dict[str, Any]:
     return {}
 
 
+# ---- the hub's load balancer (HubEndpoint) ------------------------------------
+
+# Route 53 hosted zone ids of Network Load Balancers by region, from the "Route 53 Hosted Zone ID (Network Load
+# Balancers)" column of https://docs.aws.amazon.com/general/latest/gr/elb.html (what `aws.lb.get_hosted_zone_id` returns).
+NLB_HOSTED_ZONE_IDS = {
+    "af-south-1": "Z203XCE67M25HM",
+    "ap-east-1": "Z12Y7K3UBGUAD1",
+    "ap-northeast-1": "Z31USIVHYNEOWT",
+    "ap-northeast-2": "ZIBE1TIR4HY56",
+    "ap-northeast-3": "Z1GWIQ4HH19I5X",
+    "ap-south-1": "ZVDDRBQ08TROA",
+    "ap-southeast-1": "ZKVM4W9LS7TM",
+    "ap-southeast-2": "ZCT6FZBF4DROD",
+    "ca-central-1": "Z2EPGBW3API2WT",
+    "eu-central-1": "Z3F0SRJ5LGBH90",
+    "eu-north-1": "Z1UDT6IFJ4EJM",
+    "eu-south-1": "Z23146JA1KNAFP",
+    "eu-west-1": "Z2IFOLAFXWLO4F",
+    "eu-west-2": "ZD4D7Y8KGAS4G",
+    "eu-west-3": "Z1CMS0P5QUZ6D5",
+    "me-south-1": "Z3QSRYVP46NYYV",
+    "sa-east-1": "ZTK26PT1VY4CU",
+    "us-east-1": "Z26RNL4JYFTOTI",
+    "us-east-2": "ZLMOA37VPKANP",
+    "us-west-1": "Z24FKFUX50B4VW",
+    "us-west-2": "Z18D5FSROUN65G",
+    "us-gov-east-1": "Z1ZSMQQ6Q24QQ8",
+    "us-gov-west-1": "ZMG1MZ2THAWF1",
+    "cn-north-1": "Z3QFB96KMJ7ED6",
+    "cn-northwest-1": "ZQEIKTCZ8352D",
+}
+
+
+def _lb_hosted_zone_id(call: Call) -> dict[str, Any]:
+    region = call.args.get("region") or call.region
+    if call.args.get("loadBalancerType") != "network":
+        raise ValueError("the offline preview knows the hosted zones of Network Load Balancers only")
+    # A region newer than this table gets a stand-in of the same shape, marked as such.
+    zone = NLB_HOSTED_ZONE_IDS.get(region) or "Z0OFFLINE" + hashlib.sha256(region.encode()).hexdigest()[:11].upper()
+    return {"id": zone, "loadBalancerType": "network", "region": region}
+
+
+def nlb_hostname(service_id: str, region: str) -> str:
+    """The DNS name the cloud's service controller gives a Service's NLB: `<a + 32 hex>-<16 hex>.elb.<region>.amazonaws.com`."""
+    digest = hashlib.sha256(service_id.encode()).hexdigest()
+    return f"a{digest[:32]}-{digest[32:48]}.elb.{region}.amazonaws.com"
+
+
+def _read_service(read: New) -> dict[str, Any]:
+    # A Service read back from the cluster (the chart's LoadBalancer Service): the status the controller writes.
+    namespace, _, name = read.id.rpartition("/")
+    return {
+        "metadata": {"name": name, "namespace": namespace or "default"},
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [{"hostname": nlb_hostname(read.id, read.region)}]}},
+    }
+
+
+def _certificate(new: New) -> dict[str, Any]:
+    domain = str(new.inputs.get("domainName", "hub.example"))
+    outputs: dict[str, Any] = {"arn": new.arn("acm", f"certificate/{hashlib.sha256(new.name.encode()).hexdigest()[:8]}-0000-4000-8000-000000000000")}
+    if new.inputs.get("validationMethod") == "DNS":  # ACM's one CNAME per name (ACM user guide, "DNS validation")
+        token = hashlib.sha256(domain.encode()).hexdigest()
+        outputs["domainValidationOptions"] = [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token[:32]}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[32:64]}.offline-preview.acm-validations.aws.",
+            }
+        ]
+    return outputs
+
+
+def _zone(new: New) -> dict[str, Any]:
+    zone_id = "Z0" + hashlib.sha256(new.name.encode()).hexdigest()[:18].upper()
+    servers = [] if new.inputs.get("vpcs") else [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in enumerate(("com", "net", "org", "co.uk"))]
+    return {"zoneId": zone_id, "nameServers": servers, "arn": f"arn:aws:route53:::hostedzone/{zone_id}"}
+
+
+HUB_INVOKES: dict[str, Callable[[Call], dict[str, Any]]] = {"aws:lb/getHostedZoneId:getHostedZoneId": _lb_hosted_zone_id}
+READS: dict[str, Callable[[New], dict[str, Any]]] = {"kubernetes:core/v1:Service": _read_service}
+HUB_RESOURCE_OUTPUTS: dict[str, Callable[[New], dict[str, Any]]] = {
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": lambda n: {"certificateArn": n.inputs.get("certificateArn")},
+    "aws:route53/zone:Zone": _zone,
+    "aws:route53/record:Record": lambda n: {"fqdn": str(n.inputs.get("name", "")).rstrip(".")},
+}
+RESOURCE_OUTPUTS.update(HUB_RESOURCE_OUTPUTS)
+
+
 class PreviewMocks(pulumi.runtime.Mocks):
     """Answers invokes and resource creation with placeholder values for one region of a fake account."""
 
@@ -299,10 +390,13 @@ class PreviewMocks(pulumi.runtime.Mocks):
         self.account = account
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        answer = INVOKES.get(args.token)
+        answer = INVOKES.get(args.token) or HUB_INVOKES.get(args.token)
         return (answer(Call(args.args, self.region, self.account)) if answer else {}), []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.custom is None and args.resource_id and args.typ in READS:  # `Resource.get`: an existing object
+            read = New(args.name, args.inputs, args.resource_id, self.region, self.account)
+            return args.resource_id, READS[args.typ](read)
         if not args.custom:
             return "", {}
         new = New(args.name, args.inputs, f"{args.name}-id", self.region, self.account)

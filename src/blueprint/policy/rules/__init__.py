@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
 from . import works_crosscut
+from . import works_ingress, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -19,6 +20,8 @@ RULES: tuple[Rule, ...] = (
     *packages.RULES,
     *governance.RULES,
     *works_crosscut.RULES,
+    *works_tls.RULES,
+    *works_ingress.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
