@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from blueprint.cli import app
 from blueprint.generate import project as project_module
+from blueprint.generate import record as record_module
 from blueprint.generate import upgrade as upgrade_module
 from blueprint.generate.pins import PINS
-from blueprint.generate.upgrade import GENERATED_FILE, merge3
+from blueprint.generate.record import GENERATED_FILE
+from blueprint.generate.upgrade import merge3
 
 runner = CliRunner()
 NEXT = "0.2.0"
@@ -43,6 +45,7 @@ def next_version(monkeypatch):
     """This process pretends to be the next release: a new pin, a changed README ending and a new .gitignore line."""
     monkeypatch.setattr(project_module, "__version__", NEXT)
     monkeypatch.setattr(upgrade_module, "__version__", NEXT)
+    monkeypatch.setattr(record_module, "__version__", NEXT)
     monkeypatch.setitem(PINS, "workbench-blueprint", NEXT)
     readme = project_module.project_readme
     monkeypatch.setattr(project_module, "project_readme", lambda answers, spec: readme(answers, spec).replace("The IdP callback URL to register", "Register this IdP callback URL"))

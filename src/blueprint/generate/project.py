@@ -1,10 +1,12 @@
-"""`blueprint new`: from command-line answers to a validated spec and the files of a Pulumi project."""
+"""`blueprint new`: from command-line answers to a validated spec and the files of a Pulumi project.
+
+`NewProject` and `TeamAnswer` (the answers) live in `record`, which owns what a project records about itself."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,42 +20,11 @@ from ..model.yamlio import dump_yaml
 from ..policy import render_policy_pack
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
-from .upgrade import record_generation
+from .record import ANSWERS_FILE, NewProject, TeamAnswer, answers_file, record_generation
 from .workflow import WORKFLOW_FILE, readme_section, render_workflow
 from .writer import write_tree
 
-ANSWERS_FILE = ".blueprint/answers.json"
 SCHEMA_FILE = "blueprint.schema.json"
-
-
-@dataclass(frozen=True)
-class TeamAnswer:
-    name: str
-    idp_group: str
-
-
-@dataclass(frozen=True)
-class NewProject:
-    """Everything `blueprint new` was told; recorded in the project so upgrades are reproducible."""
-
-    directory: str
-    stance: str
-    org: str
-    region: str = "us-east-1"
-    stack: str = "dev"
-    hub_hostname: str = ""
-    teams: tuple[TeamAnswer, ...] = ()
-    idp: str = "cognito"
-    issuer_url: str | None = None
-    client_id: str | None = None
-    metadata_url: str | None = None
-    alert_emails: tuple[str, ...] = ()
-    admin_cidrs: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def project_name(self) -> str:
-        name = Path(self.directory).resolve().name
-        return name if name and all(c.isalnum() or c in "-_." for c in name) else f"{self.org}-workbench"
 
 
 def blueprint_document(answers: NewProject) -> dict[str, Any]:
@@ -204,17 +175,11 @@ def render_project(answers: NewProject, document: dict[str, Any], spec: Blueprin
         "requirements.txt": requirements(),
         "README.md": project_readme(answers, spec) + readme_section(spec),
         ".gitignore": GITIGNORE,
-        ANSWERS_FILE: json.dumps({"generator": "workbench-blueprint", "version": __version__, "answers": _answers_json(answers)}, indent=2, sort_keys=True) + "\n",
+        ANSWERS_FILE: answers_file(answers),
     }
     files.update(render_policy_pack(requirements()))  # policy/: the stance rules as a CrossGuard pack
     files[WORKFLOW_FILE] = render_workflow(spec)
     return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
-
-
-def _answers_json(answers: NewProject) -> dict[str, Any]:
-    data = asdict(answers)
-    data["directory"] = Path(answers.directory).name
-    return data
 
 
 @dataclass(frozen=True)
