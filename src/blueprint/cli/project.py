@@ -46,6 +46,9 @@ def new(
     hub_hostname: Annotated[str | None, typer.Option(help="DNS name of JupyterHub. Default: jupyter.<org>.internal.")] = None,
     alert_email: Annotated[list[str] | None, typer.Option(help="Budget alert recipient; repeat for more.")] = None,
     admin_cidr: Annotated[list[str] | None, typer.Option(help="CIDR allowed to reach a public Kubernetes API (open stance); repeat for more.")] = None,
+    index_url: Annotated[
+        str | None, typer.Option(help="An internal package index that serves workbench-blueprint. Default: the wheel blueprint runs from is vendored into the project (vendor/, pinned by sha256).")
+    ] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
 ) -> None:
@@ -53,7 +56,7 @@ def new(
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
 
     if from_file is not None:
-        result = new_project_from_file(from_file, directory, force=force)
+        result = new_project_from_file(from_file, directory, force=force, index_url=index_url)
         out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
         return
 
@@ -77,6 +80,7 @@ def new(
         metadata_url=metadata_url,
         alert_emails=tuple(alert_email or ()),
         admin_cidrs=tuple(admin_cidr or ()),
+        index_url=index_url,
     )
     result = new_project(answers, force=force)
     out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import __version__
 from ..catalog import blueprint_schema
+from ..errors import UsageError
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
 from ..model.yamlio import dump_yaml
 from ..policy import render_policy_pack
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
+from .wheel import running_wheel
 from .record import ANSWERS_FILE, NewProject, TeamAnswer, answers_file, record_generation
 from .workflow import WORKFLOW_FILE, readme_section, render_workflow
 from .writer import write_tree
@@ -120,10 +123,48 @@ def pulumi_stack(spec: BlueprintSpec) -> str:
     return dump_yaml(root)
 
 
-def requirements() -> str:
-    lines = ["# Pinned to the versions workbench-blueprint " + __version__ + " is tested with; `blueprint upgrade` moves them."]
-    lines += [f"{name}=={version}" for name, version in PINS.items()]
+def requirements(answers: NewProject, *, base: str = "") -> str:
+    """requirements.txt; `base` leads from where pip runs to the project root ("../" for the policy pack).
+
+    workbench-blueprint itself is the vendored wheel, pinned by its sha256 in the URL fragment, which pip checks
+    (a `--hash` option would instead switch pip to hash-checking mode for every requirement, and the generator,
+    offline, knows no hashes for the other packages' wheels on every platform: those are exact versions);
+    or, with `--index-url`, an exact version from that index.
+    """
+    lines = [f"# Pinned to the versions workbench-blueprint {__version__} is tested with; `blueprint upgrade` moves them."]
+    pins = dict(PINS)
+    del pins["workbench-blueprint"]
+    if answers.index_url:
+        lines += [f"--index-url {answers.index_url}", f"workbench-blueprint=={PINS['workbench-blueprint']}"]
+    else:
+        wheel = running_wheel()
+        lines += [
+            "# workbench-blueprint: the wheel `blueprint new` ran from, in vendor/; pip checks its sha256.",
+            "# Run pip from the directory this file is in: the path is relative to it (`pulumi install` and CI do).",
+            f"file:{base}{wheel.path}#sha256={wheel.sha256}",
+        ]
+    lines += [f"{name}=={version}" for name, version in pins.items()]
     return "\n".join(lines) + "\n"
+
+
+def vendored_files(answers: NewProject) -> dict[str, bytes]:
+    """The binary files of a project: the vendored wheel, unless an index serves workbench-blueprint."""
+    if answers.index_url:
+        return {}
+    wheel = running_wheel()
+    return {wheel.path: wheel.data}
+
+
+_INDEX_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$")
+
+
+def check_index_url(url: str | None) -> None:
+    if url is not None and not _INDEX_URL.match(url):
+        raise UsageError(
+            option="--index-url",
+            message=f"{url!r} is not an https URL of a package index",
+            fix="name your internal index's simple API, e.g. https://pypi.example.internal/simple (credentials through pip's keyring or netrc, never in the URL)",
+        )
 
 
 def project_readme(answers: NewProject, spec: BlueprintSpec) -> str:
@@ -172,12 +213,12 @@ def render_project(answers: NewProject, document: dict[str, Any], spec: Blueprin
         "Pulumi.yaml": pulumi_project(answers),
         f"Pulumi.{spec.stack}.yaml": pulumi_stack(spec),
         "__main__.py": MAIN_PY,
-        "requirements.txt": requirements(),
+        "requirements.txt": requirements(answers),
         "README.md": project_readme(answers, spec) + readme_section(spec),
         ".gitignore": GITIGNORE,
         ANSWERS_FILE: answers_file(answers),
     }
-    files.update(render_policy_pack(requirements()))  # policy/: the stance rules as a CrossGuard pack
+    files.update(render_policy_pack(requirements(answers, base="../")))  # policy/: the stance rules as a CrossGuard pack
     files[WORKFLOW_FILE] = render_workflow(spec)
     return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
 
@@ -192,14 +233,15 @@ class NewResult:
 def new_project(answers: NewProject, *, force: bool = False) -> NewResult:
     """Validate the answers, render the project and write it atomically; raise BlueprintError on bad input."""
     target = Path(answers.directory)
+    check_index_url(answers.index_url)
     document = blueprint_document(answers)
     _, spec = validated(document, f"{target / 'blueprint.yaml'} (from command-line options)")
-    files = render_project(answers, document, spec)
+    files: dict[str, str | bytes] = {**render_project(answers, document, spec), **vendored_files(answers)}
     write_tree(target, files, force=force)
     return NewResult(directory=target, files=sorted(files), spec=spec)
 
 
-def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
+def answers_from(blueprint: BlueprintFile, directory: str, index_url: str | None = None) -> NewProject:
     """The answers equivalent to an existing blueprint, recorded so upgrades can regenerate."""
     return NewProject(
         directory=directory,
@@ -215,17 +257,19 @@ def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
         metadata_url=blueprint.idp.metadata_url,
         alert_emails=blueprint.budgets.alert_emails,
         admin_cidrs=blueprint.network.admin_cidrs,
+        index_url=index_url,
     )
 
 
-def new_project_from_file(source: Path, directory: Path, *, force: bool = False) -> NewResult:
+def new_project_from_file(source: Path, directory: Path, *, force: bool = False, index_url: str | None = None) -> NewResult:
     """`blueprint new DIR --from FILE`: a project around an existing blueprint.yaml, kept verbatim."""
     from ..model.yamlio import read_yaml
 
+    check_index_url(index_url)
     data = read_yaml(source)
     blueprint, spec = validated(data, str(source))
-    answers = answers_from(blueprint, str(directory))
-    files = render_project(answers, data, spec)
+    answers = answers_from(blueprint, str(directory), index_url)
+    files: dict[str, str | bytes] = {**render_project(answers, data, spec), **vendored_files(answers)}
     files["blueprint.yaml"] = source.read_text(encoding="utf-8")
     write_tree(directory, files, force=force)
     return NewResult(directory=directory, files=sorted(files), spec=spec)

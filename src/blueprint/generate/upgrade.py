@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import GenerateError, SpecError
 from ..model import BlueprintSpec
-from .project import blueprint_document, render_project
-from .record import ANSWERS_FILE, GENERATED_FILE, answers_from_json, is_merged
+from .project import blueprint_document, render_project, vendored_files
+from .record import ANSWERS_FILE, GENERATED_FILE, NewProject, answers_from_json, is_merged
+from .wheel import VENDOR_DIR
 from .writer import write_tree
 
 if TYPE_CHECKING:
@@ -209,6 +210,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)
     for path in sorted(set(base or {}) - set(generated)):
         result.notes.append(f"{path} is no longer generated; it was left in place")
+    binary = _vendored(directory, answers, result)
 
     old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
@@ -233,9 +235,28 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     writes[ANSWERS_FILE] = rendered[ANSWERS_FILE]
     writes[GENERATED_FILE] = rendered[GENERATED_FILE]
     # Resolved: the swap renames the directory, which fails for '.'.
-    write_tree(directory.resolve(), writes, force=True)
+    write_tree(directory.resolve(), {**writes, **binary}, force=True)
     result.written = True
     return result
+
+
+def _vendored(directory: Path, answers: NewProject, result: UpgradeResult) -> dict[str, bytes]:
+    """The vendored wheel of this version (requirements.txt names it by sha256), when the project's differs."""
+    writes: dict[str, bytes] = {}
+    wanted = vendored_files(answers)
+    for path, data in wanted.items():
+        present = directory / path
+        if present.is_file() and present.read_bytes() == data:
+            result.files[path] = UNCHANGED
+        else:
+            writes[path] = data
+            result.files[path] = UPDATED if present.exists() else ADDED
+    vendor = directory / VENDOR_DIR
+    for old in sorted(vendor.glob("*.whl")) if vendor.is_dir() else ():
+        relative = f"{VENDOR_DIR}/{old.name}"
+        if relative not in wanted:
+            result.notes.append(f"{relative} is no longer named by requirements.txt; remove it (`git rm {relative}`)")
+    return writes
 
 
 def _read_text(path: Path) -> str | None:
