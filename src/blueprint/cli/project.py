@@ -49,6 +49,11 @@ def new(
     index_url: Annotated[
         str | None, typer.Option(help="An internal package index that serves workbench-blueprint. Default: the wheel blueprint runs from is vendored into the project (vendor/, pinned by sha256).")
     ] = None,
+    github_repository: Annotated[
+        str | None, typer.Option(help="GitHub OWNER/NAME this project will live in: the CodeBuild CI runner takes its jobs. Default: <org>/<directory name>.")
+    ] = None,
+    admin_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN given cluster-admin (EKS access entry); repeat for more.")] = None,
+    ci_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN the CI jobs assume, given cluster access; repeat for more.")] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
 ) -> None:
@@ -81,6 +86,9 @@ def new(
         alert_emails=tuple(alert_email or ()),
         admin_cidrs=tuple(admin_cidr or ()),
         index_url=index_url,
+        github_repository=github_repository,
+        admin_role_arns=tuple(admin_role_arn or ()),
+        ci_role_arns=tuple(ci_role_arn or ()),
     )
     result = new_project(answers, force=force)
     out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")

@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import __version__
 from ..catalog import blueprint_schema
+from ..charts.z2jh import chart_vendored, project_chart_files
 from ..errors import UsageError
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
@@ -50,6 +51,12 @@ def blueprint_document(answers: NewProject) -> dict[str, Any]:
     }
     if answers.admin_cidrs:
         document["network"]["admin_cidrs"] = list(answers.admin_cidrs)
+    ci: dict[str, Any] = {"runner": "codebuild", "repository": answers.github_repository or f"{answers.org}/{answers.project_name}"}
+    if answers.admin_role_arns:
+        ci["admin_role_arns"] = list(answers.admin_role_arns)
+    if answers.ci_role_arns:
+        ci["ci_role_arns"] = list(answers.ci_role_arns)
+    document["ci"] = ci
     return document
 
 
@@ -68,6 +75,10 @@ _KEY_COMMENTS = {
     "idp": "Single sign-on. The client secret is NOT here: `pulumi config set --secret <client_secret_config> <value>`.",
     "network": "Address plan. Ranges must not overlap each other or on_premises_cidrs.",
     "budgets": "Budget alerts go to these addresses; with none, budgets are created but alert nobody.",
+    "ci": "Where CI's `pulumi preview`/`pulumi up` run: a CodeBuild-hosted GitHub Actions runner in the VPC (the API endpoint\n"
+    "may be private). repository: the GitHub owner/name this project lives in (guessed by `blueprint new`: check it).\n"
+    "admin_role_arns / ci_role_arns: IAM roles given cluster access (EKS access entries); ci_role_arns are the roles\n"
+    "the workflow assumes (AWS_PREVIEW_ROLE_ARN, AWS_APPLY_ROLE_ARN). `blueprint explain` and README.md say more.",
     "teams": "One entry per team: name (becomes the Kubernetes namespace) and the IdP group whose members belong to it.\n"
     "Teams tune quotas, profiles and packages in teams/<name>.yaml (`blueprint fork`).",
 }
@@ -219,6 +230,8 @@ def render_project(answers: NewProject, document: dict[str, Any], spec: Blueprin
         ANSWERS_FILE: answers_file(answers),
     }
     files.update(render_policy_pack(requirements(answers, base="../")))  # policy/: the stance rules as a CrossGuard pack
+    if chart_vendored(spec.stance.network.egress):
+        files.update(project_chart_files())  # charts/jupyterhub: what `pulumi up` installs from inside the VPC
     files[WORKFLOW_FILE] = render_workflow(spec)
     return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
 
@@ -258,6 +271,9 @@ def answers_from(blueprint: BlueprintFile, directory: str, index_url: str | None
         alert_emails=blueprint.budgets.alert_emails,
         admin_cidrs=blueprint.network.admin_cidrs,
         index_url=index_url,
+        github_repository=blueprint.ci.repository,
+        admin_role_arns=blueprint.ci.admin_role_arns,
+        ci_role_arns=blueprint.ci.ci_role_arns,
     )
 
 

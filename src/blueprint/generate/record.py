@@ -60,6 +60,10 @@ class NewProject:
     admin_cidrs: tuple[str, ...] = field(default_factory=tuple)
     index_url: str | None = None
     """An internal index that serves workbench-blueprint; None: the wheel is vendored into the project."""
+    github_repository: str | None = None
+    """owner/name of the repository the project lives in (the CodeBuild runner's webhook); None: guessed."""
+    admin_role_arns: tuple[str, ...] = ()
+    ci_role_arns: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -78,7 +82,7 @@ def answers_from_json(data: Mapping[str, Any], path: Path) -> NewProject:
     raw = dict(data.get("answers") or {})
     try:
         raw["teams"] = tuple(TeamAnswer(**t) for t in raw.get("teams") or ())
-        for key in ("alert_emails", "admin_cidrs"):
+        for key in ("alert_emails", "admin_cidrs", "admin_role_arns", "ci_role_arns"):
             raw[key] = tuple(raw.get(key) or ())
         return NewProject(**raw)
     except TypeError as exc:

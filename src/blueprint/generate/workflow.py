@@ -13,6 +13,11 @@ from ..model import BlueprintSpec
 WORKFLOW_FILE = ".github/workflows/preview.yml"
 ENVIRONMENT = "production"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+HOSTED_RUNNER = "ubuntu-latest"  # jobs that never touch the cluster (offline review, the PR comment)
+# Jobs that call the cluster's API (the Kubernetes provider in `pulumi preview` and `pulumi up`); they run on the
+# runner the blueprint names (`ci.runner`), because a private endpoint answers only inside the VPC.
+CLUSTER_JOBS = ("preview", "apply")
 
 # Actions pinned by major version; Dependabot (`package-ecosystem: github-actions`) can pin them further.
 ACTIONS = {
@@ -107,7 +112,8 @@ jobs:
     name: pulumi preview with the policy pack
     # Secrets are not given to pull requests from forks.
     if: github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository
-    runs-on: ubuntu-latest
+    # {runner_note}
+    runs-on: {cluster_runs_on}
     permissions:
       contents: read
       id-token: write  # AWS credentials through OIDC, no stored keys
@@ -149,7 +155,8 @@ jobs:
   apply:
     name: pulumi up (after approval)
     if: github.event_name == 'push' && github.ref == 'refs/heads/main'
-    runs-on: ubuntu-latest
+    # {runner_note}
+    runs-on: {cluster_runs_on}
     # Required reviewers on this environment approve every apply.
     environment: {environment}
     concurrency:
@@ -185,11 +192,44 @@ jobs:
 """
 
 
+def cluster_runs_on(spec: BlueprintSpec) -> str:
+    """`runs-on` of the jobs that touch the cluster, as YAML: the runner `ci.runner` names (validated again here).
+
+    CodeBuild routes a job to the project named in the label `codebuild-<project>-<run id>-<attempt>`
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/sample-github-action-runners-update-labels.html).
+    """
+    if spec.ci.runner == "codebuild":
+        label = spec.ci_runner_project
+        if not _LABEL.match(label):
+            raise ValueError(f"CodeBuild project name {label!r} is not a runner label")
+        return f"codebuild-{label}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    if spec.ci.runner == "self-hosted":
+        label = spec.ci.runner_label or ""
+        if not _LABEL.match(label):
+            raise ValueError(f"runner label {label!r} is not a runner label")
+        return f"[self-hosted, {label}]"
+    return HOSTED_RUNNER
+
+
+_RUNNER_NOTES = {
+    "codebuild": "The CodeBuild-hosted runner in the VPC (ci.runner: codebuild): a private API endpoint answers only there.",
+    "self-hosted": "Your self-hosted runners (ci.runner: self-hosted), admitted to the cluster API on 443.",
+    "github-hosted": "GitHub-hosted (ci.runner: github-hosted): works only if the public endpoint's admin_cidrs admit it.",
+}
+
+
 def render_workflow(spec: BlueprintSpec) -> str:
-    """The CI workflow for a project; the region is the only project value in it, validated again here."""
+    """The CI workflow for a project; the region and the cluster jobs' runner label are its only project values, validated again here."""
     if not _REGION.match(spec.region):
         raise ValueError(f"region {spec.region!r} is not an AWS region code")
-    return _TEMPLATE.format(region=spec.region, python=PYTHON_VERSION, environment=ENVIRONMENT, **ACTIONS)
+    return _TEMPLATE.format(
+        region=spec.region,
+        python=PYTHON_VERSION,
+        environment=ENVIRONMENT,
+        cluster_runs_on=cluster_runs_on(spec),
+        runner_note=_RUNNER_NOTES[spec.ci.runner],
+        **ACTIONS,
+    )
 
 
 def readme_section(spec: BlueprintSpec) -> str:

@@ -159,6 +159,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         network=blueprint.network,
         budgets=blueprint.budgets,
         packages=blueprint.packages,
+        ci=blueprint.ci,
         teams=tuple(teams),
         floor=floor,
         exceptions=blueprint.exceptions,
