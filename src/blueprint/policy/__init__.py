@@ -2,11 +2,12 @@
 
 from .base import Context, Finding, Rule, Severity
 from .evaluate import CheckResult, Violation, Warning, context, evaluate, judged_teams
-from .pack import render_policy_pack
+from .pack import PACK_DIR, render_policy_pack
 from .rules import BY_ID, RULES
 
 __all__ = [
     "BY_ID",
+    "PACK_DIR",
     "RULES",
     "CheckResult",
     "Context",
