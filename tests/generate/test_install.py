@@ -110,3 +110,30 @@ def test_the_installed_project_runs_its_program_under_the_mocks(installed):
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["module"].startswith(str(python.parent.parent)), result["module"]  # the venv's blueprint, not this checkout
     assert {"aws:eks/cluster:Cluster", "kubernetes:helm.sh/v3:Release"} <= set(result["types"])
+
+
+REPACK = """
+import sys, zipfile, io
+from blueprint.generate.wheel import running_wheel, source_checkout
+assert source_checkout() is None, "installed from the wheel, not a checkout"
+first = running_wheel(); running_wheel.cache_clear(); second = running_wheel()
+assert first.data == second.data, "repacking is deterministic"
+sys.stdout.buffer.write(first.data)
+"""
+
+
+def test_an_installed_blueprint_vendors_its_installed_files(installed, tmp_path):
+    # `blueprint new` run from the venv (installed from the vendored wheel, no checkout): the wheel is packed again
+    # from the installed files, and holds exactly the original wheel's files.
+    project, python = installed
+    run = subprocess.run([str(python), "-c", REPACK], cwd=tmp_path, capture_output=True, env=_clean_env(), timeout=300)
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    (original,) = (project / "vendor").glob("*.whl")
+
+    def contents(data: bytes) -> dict[str, bytes]:
+        import io
+
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/RECORD")}
+
+    assert contents(run.stdout) == contents(original.read_bytes())

@@ -92,6 +92,8 @@ def new(
     )
     result = new_project(answers, force=force)
     out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")
+    if github_repository is None:
+        err.print(f"[yellow]note:[/] ci.repository is guessed as {result.spec.ci.repository}: the CI runner takes that repository's jobs; correct it in blueprint.yaml (or pass --github-repository)")
     if not result.spec.budgets.alert_emails:
         err.print("[yellow]note:[/] no --alert-email given: budgets are created but alert nobody; add budgets.alert_emails in blueprint.yaml")
     out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")

@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from blueprint.facts.ci_runner import RUNNER_HOSTS
 from blueprint.model import BlueprintSpec
 
 from .naming import POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
+
+__all__ = ["RUNNER_HOSTS", "CiRunner", "CiRunnerArgs"]  # RUNNER_HOSTS: for the network's egress allowlist
 
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
@@ -36,16 +39,6 @@ ANYWHERE = "0.0.0.0/0"
 RUNNER_IMAGE = "aws/codebuild/standard:7.0"
 RUNNER_COMPUTE = "BUILD_GENERAL1_MEDIUM"  # 4 GiB, 2 vCPU: pulumi with the AWS and Kubernetes providers needs more than small's 3 GiB
 WORKFLOW_JOB_EVENT = "WORKFLOW_JOB_QUEUED"
-# What the runner calls over the internet besides AWS (whose APIs it reaches through endpoints or NAT).
-RUNNER_HOSTS = (
-    "github.com",  # the runner registers for the job; checkout
-    "*.github.com",  # api.github.com, codeload.github.com: the actions' own code
-    "*.githubusercontent.com",  # job logs and artifacts (*.actions.githubusercontent.com), setup-python's builds
-    "pypi.org",  # pip install -r requirements.txt (or the project's --index-url)
-    "files.pythonhosted.org",
-    "get.pulumi.com",  # pulumi/actions installs the Pulumi CLI
-    "api.pulumi.com",  # the Pulumi Cloud state backend (or your own backend)
-)
 # CodeBuild in a VPC makes and deletes ENIs in the given subnets; the list is AWS's, for a VPC-configured project
 # (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface).
 VPC_DESCRIBE_ACTIONS = (

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import __version__
 from ..catalog import blueprint_schema
-from ..charts.z2jh import chart_vendored, project_chart_files
+from ..charts.z2jh import CHART_VERSION, PROJECT_CHART_DIR, chart_vendored, project_chart_files
 from ..errors import UsageError
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
@@ -23,7 +23,7 @@ from ..model.yamlio import dump_yaml
 from ..policy import render_policy_pack
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
-from .wheel import running_wheel
+from .wheel import VENDOR_DIR, running_wheel
 from .record import ANSWERS_FILE, NewProject, TeamAnswer, answers_file, record_generation
 from .workflow import WORKFLOW_FILE, readme_section, render_workflow
 from .writer import write_tree
@@ -204,7 +204,7 @@ The offline preview is not `pulumi preview`: it contacts nothing and shows place
 for computed values. The real preview runs with the policy pack:
 
 ```
-python -m venv venv && venv/bin/pip install -r requirements.txt
+python -m venv venv && venv/bin/pip install -r requirements.txt   # from this directory: paths are relative to it
 pulumi login                       # your state backend
 pulumi stack select --create {spec.stack}
 pulumi config set --secret {spec.idp.client_secret_config} <value>   # only for idp kind oidc
@@ -213,7 +213,27 @@ pulumi up                          # after review
 ```
 
 The IdP callback URL to register is `https://{spec.hub_hostname}/hub/oauth_callback`.
+
+## What this repository carries, and why
+
+{_carried(answers, spec)}
 """
+
+
+def _carried(answers: NewProject, spec: BlueprintSpec) -> str:
+    if answers.index_url:
+        lines = [f"- workbench-blueprint comes from `{answers.index_url}` (`--index-url`), pinned to an exact version like the other requirements."]
+    else:
+        lines = [
+            f"- `{VENDOR_DIR}/`: the workbench-blueprint wheel this project was generated with. No public index serves it, so the project carries it, "
+            "and `requirements.txt` pins it by sha256 (pip refuses any other file). Commit it; `blueprint upgrade` replaces it."
+        ]
+    if chart_vendored(spec.stance.network.egress):
+        lines.append(
+            f"- `{PROJECT_CHART_DIR}/`: the Zero to JupyterHub chart {CHART_VERSION}, which `pulumi up` installs from these files: under egress "
+            f"`{spec.stance.network.egress}` the runner in the VPC cannot fetch the chart repository. Commit it; `blueprint upgrade` moves it."
+        )
+    return "\n".join(lines)
 
 
 def render_project(answers: NewProject, document: dict[str, Any], spec: BlueprintSpec) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..facts.ci_runner import RUNNER_HOSTS
 from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
@@ -243,8 +244,8 @@ def readme_section(spec: BlueprintSpec) -> str:
 |---|---|---|---|
 | `review` | pull request | `blueprint review . --base origin/<base>` (offline) and `blueprint check .` | `contents: read` |
 | `comment` | pull request from this repository | posts the review as one sticky comment | `pull-requests: write` |
-| `preview` | pull request from this repository | real `pulumi preview --policy-pack policy` | `contents: read`, `id-token: write` |
-| `apply` | push to `main` | `pulumi up --policy-pack policy` after approval in the `{ENVIRONMENT}` environment | `contents: read`, `id-token: write` |
+| `preview` | pull request from this repository | real `pulumi preview --policy-pack policy`, on the cluster runner | `contents: read`, `id-token: write` |
+| `apply` | push to `main` | `pulumi up --policy-pack policy` after approval in the `{ENVIRONMENT}` environment, on the cluster runner | `contents: read`, `id-token: write` |
 
 Set these in the repository's *Settings → Secrets and variables → Actions* before the first pull request:
 
@@ -259,4 +260,56 @@ and create the environment `{ENVIRONMENT}` (*Settings → Environments*) with re
 applied without an approval. No AWS keys are stored: both roles are assumed through GitHub's OIDC token
 (`token.actions.githubusercontent.com`, audience `sts.amazonaws.com`). Pull requests from forks get the
 offline review in the job's artifact but no comment, no credentials and no cloud preview.
+{runner_section(spec)}"""
+
+
+def runner_section(spec: BlueprintSpec) -> str:
+    """Where the cluster jobs run and what the platform team provides for it."""
+    roles = ", ".join(f"`{arn}`" for arn in spec.ci.ci_role_arns) or "none yet: add the two OIDC roles to `ci.ci_role_arns`"
+    admins = ", ".join(f"`{arn}`" for arn in spec.ci.admin_role_arns) or "none: only whoever ran the first `pulumi up`"
+    if spec.ci.runner == "codebuild":
+        where = (
+            f"`preview` and `apply` call the cluster's API, which answers only inside the VPC when the endpoint is private. They run on a\n"
+            f"CodeBuild-hosted GitHub Actions runner (`runs-on: {cluster_runs_on(spec)}`): the program creates the CodeBuild\n"
+            f"project `{spec.ci_runner_project}` in the private subnets, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
+            "and 443 from its security group to the cluster security group. `review` and `comment` stay on GitHub-hosted runners."
+        )
+        owns = [
+            "**The GitHub connection**: CodeBuild must be allowed to reach the repository before the webhook can be created: an AWS CodeConnections "
+            "connection named in `ci.connection_arn`, or the account's CodeBuild source credential (`aws codebuild import-source-credentials`).",
+            "**The runner's network**: the runner needs HTTPS to GitHub, the package index and the Pulumi backend "
+            f"({', '.join(RUNNER_HOSTS)}). "
+            + (
+                "Under this stance the private subnets have no internet path at all, so the runner cannot take a job until you give it one "
+                "(your proxy, or an egress path you own), or you switch to `ci.runner: self-hosted` on your network."
+                if spec.stance.network.egress == "mirror"
+                else "Under an allowlist, those hosts must be on it (`network.egress_allowlist`)."
+                if spec.stance.network.egress == "allowlist"
+                else "Egress is open under this stance."
+            ),
+        ]
+    elif spec.ci.runner == "self-hosted":
+        networks = ", ".join(f"`{c}`" for c in spec.ci.runner_cidrs)
+        where = (
+            f"`preview` and `apply` run on your self-hosted runners (`runs-on: {cluster_runs_on(spec)}`); the program admits {networks} to\n"
+            "the cluster API on 443. `review` and `comment` stay on GitHub-hosted runners."
+        )
+        owns = ["**The runners**: registering, patching and scaling them, and their route to the VPC (in it, or through `network.on_premises_cidrs`)."]
+    else:
+        where = "`preview` and `apply` run on GitHub-hosted runners: that works only if the API endpoint is public and admits them (`blueprint check` says whether)."
+        owns = []
+    owns.append(
+        f"**The roles**: create the OIDC roles (`AWS_PREVIEW_ROLE_ARN`, `AWS_APPLY_ROLE_ARN`) and list them in `ci.ci_role_arns` (now: {roles}); "
+        f"people's roles go in `ci.admin_role_arns` (now: {admins}). Each gets an EKS access entry with cluster-admin: `pulumi preview` sends "
+        "server-side dry runs, which Kubernetes authorizes like the writes themselves."
+    )
+    items = "\n".join(f"- {item}" for item in owns)
+    return f"""
+### Where the cluster jobs run
+
+{where}
+
+What the platform team still owns for CI:
+
+{items}
 """
