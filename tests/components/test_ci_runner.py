@@ -53,6 +53,12 @@ def test_service_role_makes_enis_only_in_its_subnets(spec_for, run_program):
     permission = statements["VpcNetworkInterfacePermission"]
     assert permission["Condition"]["ArnEquals"]["ec2:Subnet"] == [f"arn:aws:ec2:eu-west-1:123456789012:subnet/{s}" for s in SUBNETS]
     assert permission["Condition"]["StringEquals"] == {"ec2:AuthorizedService": "codebuild.amazonaws.com"}
+    create = statements["VpcNetworkInterfaceCreate"]["Resource"]
+    assert [f"arn:aws:ec2:eu-west-1:123456789012:subnet/{s}" for s in SUBNETS] == create[:3] and "*" not in create
+    assert statements["VpcNetworkInterfaceDelete"]["Condition"]["ArnEquals"] == permission["Condition"]["ArnEquals"]
+    # Only the Describe calls, which take no resource scope, are on "*".
+    assert [s["Sid"] for s in statements.values() if s["Resource"] == "*"] == ["VpcDescribe"]
+    assert all(a.startswith("ec2:Describe") for a in statements["VpcDescribe"]["Action"])
     assert statements["GitHubConnection"]["Resource"].startswith("arn:aws:codeconnections:")
     assert run.one(PROJECT).inputs["source"]["auth"]["type"] == "CODECONNECTIONS"
     assert not any("eks:" in str(s["Action"]) or "sts:AssumeRole" in str(s["Action"]) for s in statements.values())

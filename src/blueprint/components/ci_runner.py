@@ -39,17 +39,12 @@ ANYWHERE = "0.0.0.0/0"
 RUNNER_IMAGE = "aws/codebuild/standard:7.0"
 RUNNER_COMPUTE = "BUILD_GENERAL1_MEDIUM"  # 4 GiB, 2 vCPU: pulumi with the AWS and Kubernetes providers needs more than small's 3 GiB
 WORKFLOW_JOB_EVENT = "WORKFLOW_JOB_QUEUED"
-# CodeBuild in a VPC makes and deletes ENIs in the given subnets; the list is AWS's, for a VPC-configured project
+# CodeBuild in a VPC makes and deletes ENIs in the given subnets with the project's service role; the actions are
+# AWS's for a VPC-configured project
 # (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface).
-VPC_DESCRIBE_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeVpcs",
-)
+# Describe* take no resource-level scope (service authorization reference); the writes are scoped to the runner's
+# subnets and security group here, where AWS's example uses "*".
+VPC_DESCRIBE_ACTIONS = ("ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs")
 CONNECTION_ACTIONS = ("codeconnections:GetConnectionToken", "codeconnections:GetConnection", "codeconnections:UseConnection")
 
 
@@ -161,20 +156,25 @@ class CiRunner(pulumi.ComponentResource):
         subnets = list(args.private_subnet_ids)
 
         def policy(values: list[object]) -> str:
-            part, account, where, log_arn, *subnet_ids = values
+            part, account, where, log_arn, group_id, *subnet_ids = values
+            arn = f"arn:{part}:ec2:{where}:{account}"
+            in_subnets = {"ArnEquals": {"ec2:Subnet": [f"{arn}:subnet/{s}" for s in subnet_ids]}}
             statements: list[dict[str, object]] = [
                 {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{log_arn}:*"]},
-                # Describe/Create/Delete of ENIs take no resource-level scope; AWS's own example policy uses "*".
-                {"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(VPC_DESCRIBE_ACTIONS), "Resource": "*"},
+                {"Sid": "VpcDescribe", "Effect": "Allow", "Action": list(VPC_DESCRIBE_ACTIONS), "Resource": "*"},
+                {
+                    "Sid": "VpcNetworkInterfaceCreate",
+                    "Effect": "Allow",
+                    "Action": "ec2:CreateNetworkInterface",
+                    "Resource": [*(f"{arn}:subnet/{s}" for s in subnet_ids), f"{arn}:security-group/{group_id}", f"{arn}:network-interface/*"],
+                },
+                {"Sid": "VpcNetworkInterfaceDelete", "Effect": "Allow", "Action": "ec2:DeleteNetworkInterface", "Resource": f"{arn}:network-interface/*", "Condition": in_subnets},
                 {
                     "Sid": "VpcNetworkInterfacePermission",
                     "Effect": "Allow",
                     "Action": "ec2:CreateNetworkInterfacePermission",
-                    "Resource": f"arn:{part}:ec2:{where}:{account}:network-interface/*",
-                    "Condition": {
-                        "StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"},
-                        "ArnEquals": {"ec2:Subnet": [f"arn:{part}:ec2:{where}:{account}:subnet/{s}" for s in subnet_ids]},
-                    },
+                    "Resource": f"{arn}:network-interface/*",
+                    "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}, **in_subnets},
                 },
             ]
             if args.connection_arn is not None:
@@ -184,7 +184,7 @@ class CiRunner(pulumi.ComponentResource):
         role_policy = aws.iam.RolePolicy(
             child(name, "role", "policy"),
             role=role.id,
-            policy=pulumi.Output.all(partition, identity.account_id, region, logs.arn, *subnets).apply(policy),
+            policy=pulumi.Output.all(partition, identity.account_id, region, logs.arn, group.id, *subnets).apply(policy),
             opts=self._opts(),
         )
         source: dict[str, object] = {"type": "GITHUB", "location": f"https://github.com/{args.repository}.git", "git_clone_depth": 1}

@@ -23,6 +23,8 @@ ANSWERS_FILE = ".blueprint/answers.json"
 GENERATED_FILE = ".blueprint/generated.json"
 GENERATOR = "workbench-blueprint"
 USER_FILES = re.compile(r"^(blueprint\.yaml|teams/[^/]+\.yaml)$")
+# Release artifacts the project carries as they are (the vendored wheel, the chart): `upgrade` replaces them whole.
+VENDORED = re.compile(r"^(vendor|charts)/")
 NOT_MERGED = frozenset({ANSWERS_FILE, GENERATED_FILE})
 
 
@@ -30,9 +32,13 @@ def is_user_file(path: str) -> bool:
     return bool(USER_FILES.match(path))
 
 
+def is_vendored(path: str) -> bool:
+    return bool(VENDORED.match(path))
+
+
 def is_merged(path: str) -> bool:
-    """A generated file `blueprint upgrade` merges (not the user's files, not the record itself)."""
-    return not is_user_file(path) and path not in NOT_MERGED
+    """A generated file `blueprint upgrade` merges (not the user's files, the record itself, nor vendored artifacts)."""
+    return not is_user_file(path) and path not in NOT_MERGED and not is_vendored(path)
 
 
 @dataclass(frozen=True)

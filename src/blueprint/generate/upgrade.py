@@ -20,7 +20,7 @@ from .. import __version__
 from ..errors import GenerateError, SpecError
 from ..model import BlueprintSpec
 from .project import blueprint_document, render_project, vendored_files
-from .record import ANSWERS_FILE, GENERATED_FILE, NewProject, answers_from_json, is_merged
+from .record import ANSWERS_FILE, GENERATED_FILE, answers_from_json, is_merged, is_vendored
 from .wheel import VENDOR_DIR
 from .writer import write_tree
 
@@ -210,7 +210,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)
     for path in sorted(set(base or {}) - set(generated)):
         result.notes.append(f"{path} is no longer generated; it was left in place")
-    binary = _vendored(directory, answers, result)
+    binary = _vendored(directory, {**{p: t for p, t in rendered.items() if is_vendored(p)}, **vendored_files(answers)}, result)
 
     old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
@@ -240,22 +240,26 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     return result
 
 
-def _vendored(directory: Path, answers: NewProject, result: UpgradeResult) -> dict[str, bytes]:
-    """The vendored wheel of this version (requirements.txt names it by sha256), when the project's differs."""
-    writes: dict[str, bytes] = {}
-    wanted = vendored_files(answers)
-    for path, data in wanted.items():
+def _vendored(directory: Path, wanted: Mapping[str, str | bytes], result: UpgradeResult) -> dict[str, str | bytes]:
+    """This version's vendored artifacts (the wheel requirements.txt pins, the chart), where the project's differ."""
+    writes: dict[str, str | bytes] = {}
+    for path, content in sorted(wanted.items()):
+        data = content.encode("utf-8") if isinstance(content, str) else content
         present = directory / path
         if present.is_file() and present.read_bytes() == data:
             result.files[path] = UNCHANGED
         else:
-            writes[path] = data
+            writes[path] = content
             result.files[path] = UPDATED if present.exists() else ADDED
-    vendor = directory / VENDOR_DIR
-    for old in sorted(vendor.glob("*.whl")) if vendor.is_dir() else ():
-        relative = f"{VENDOR_DIR}/{old.name}"
-        if relative not in wanted:
-            result.notes.append(f"{relative} is no longer named by requirements.txt; remove it (`git rm {relative}`)")
+    stale: dict[str, list[str]] = {}
+    for top in ("vendor", "charts"):
+        for old in sorted(p for p in (directory / top).rglob("*") if p.is_file()) if (directory / top).is_dir() else ():
+            relative = old.relative_to(directory).as_posix()
+            if is_vendored(relative) and relative not in wanted:
+                stale.setdefault(relative if top == VENDOR_DIR else "/".join(relative.split("/")[:2]) + "/", []).append(relative)
+    for where, paths in sorted(stale.items()):
+        what = where if len(paths) == 1 else f"{where} ({len(paths)} files)"
+        result.notes.append(f"{what} is no longer vendored by this version; remove it (`git rm -r {where}`)")
     return writes
 
 
