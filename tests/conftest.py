@@ -34,6 +34,11 @@ def blueprint_data(stance: str = "strict", teams: int | list[dict[str, Any]] = 2
         "idp": {"kind": "oidc", "issuer_url": "https://login.acme.example/realms/dsw", "client_id": "jupyterhub"},
         "network": {"admin_cidrs": ["203.0.113.0/24"]},
         "budgets": {"alert_emails": ["platform@acme.example"]},
+        "ci": {
+            "repository": "acme/acme-dsw",
+            "admin_role_arns": ["arn:aws:iam::123456789012:role/platform-admin"],
+            "ci_role_arns": ["arn:aws:iam::123456789012:role/acme-dsw-preview", "arn:aws:iam::123456789012:role/acme-dsw-apply"],
+        },
         "teams": team_entries,
     }
     data.update(overrides)

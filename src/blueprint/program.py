@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
+from blueprint.components.ci_runner import CiRunner, CiRunnerArgs
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
+from blueprint.components.cluster_access import ClusterAccess, ClusterAccessArgs
 from blueprint.components.guardrails import Guardrails, GuardrailsArgs
 from blueprint.components.hub_endpoint import HubEndpoint, HubEndpointArgs
 from blueprint.components.identity import IdentityArgs, IdentityHooks
@@ -31,6 +33,18 @@ def build(spec: BlueprintSpec) -> None:
     cluster = WorkbenchCluster(
         f"{org}-cluster",
         ClusterArgs.from_spec(spec, vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids, kms_key_arn=keys.key_arn),
+    )
+    # Who reaches the API, from where: the blueprint's admin and CI roles, and the CI runner's path into the VPC.
+    ClusterAccess(f"{org}-cluster-access", ClusterAccessArgs.from_spec(spec, cluster_name=cluster.cluster_name))
+    CiRunner(
+        f"{org}-ci",
+        CiRunnerArgs.from_spec(
+            spec,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster_security_group_id=cluster.node_security_group_id,
+            kms_key_arn=keys.key_arn,
+        ),
     )
     identity = IdentityHooks(f"{org}-identity", IdentityArgs.from_spec(spec, cluster_name=cluster.cluster_name))
     images = ImageMirror(f"{org}-images", ImageMirrorArgs.from_spec(spec, node_role_name=cluster.node_role_name, kms_key_arn=keys.key_arn))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -63,9 +64,28 @@ def test_requirements_pin_exact_versions(tmp_path):
     target = tmp_path / "p"
     assert new(str(target), "--org", "acme").exit_code == 0
     lines = [line for line in (target / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
-    names = {line.split("==")[0] for line in lines}
-    assert {"workbench-blueprint", "pulumi", "pulumi-aws", "pulumi-kubernetes"} <= names
-    assert all("==" in line for line in lines)
+    wheel, *pins = lines
+    assert re.fullmatch(r"file:vendor/workbench_blueprint-[0-9.]+-py3-none-any\.whl#sha256=[0-9a-f]{64}", wheel)
+    names = {line.split("==")[0] for line in pins}
+    assert {"pulumi", "pulumi-aws", "pulumi-kubernetes"} <= names
+    assert all("==" in line for line in pins)
+
+
+def test_index_url_names_an_internal_index_instead_of_vendoring(tmp_path):
+    target = tmp_path / "p"
+    result = new(str(target), "--org", "acme", "--index-url", "https://pypi.acme.example/simple")
+    assert result.exit_code == 0, result.output
+    lines = (target / "requirements.txt").read_text().splitlines()
+    assert "--index-url https://pypi.acme.example/simple" in lines and "workbench-blueprint==0.1.0" in lines
+    assert not (target / "vendor").exists()
+
+
+@pytest.mark.parametrize("url", ["http://pypi.acme.example/simple", "https://user:secret@pypi.acme.example/simple", "https://pypi.acme.example/simple\n--trusted-host x"])
+def test_index_url_must_be_a_plain_https_url(tmp_path, url):
+    target = tmp_path / "p"
+    result = new(str(target), "--org", "acme", "--index-url", url)
+    assert result.exit_code == 2 and "--index-url" in result.output, result.output
+    assert not target.exists()
 
 
 def test_pins_match_the_tested_constraints():

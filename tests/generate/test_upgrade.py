@@ -12,12 +12,16 @@ from typer.testing import CliRunner
 
 from blueprint.cli import app
 from blueprint.generate import project as project_module
+from blueprint.generate import record as record_module
 from blueprint.generate import upgrade as upgrade_module
 from blueprint.generate.pins import PINS
-from blueprint.generate.upgrade import GENERATED_FILE, merge3
+from blueprint.generate.record import GENERATED_FILE
+from blueprint.generate.upgrade import merge3
+from blueprint.generate.wheel import Wheel
 
 runner = CliRunner()
 NEXT = "0.2.0"
+NEXT_WHEEL = Wheel(NEXT, b"PK the next release's wheel")
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -43,7 +47,9 @@ def next_version(monkeypatch):
     """This process pretends to be the next release: a new pin, a changed README ending and a new .gitignore line."""
     monkeypatch.setattr(project_module, "__version__", NEXT)
     monkeypatch.setattr(upgrade_module, "__version__", NEXT)
+    monkeypatch.setattr(record_module, "__version__", NEXT)
     monkeypatch.setitem(PINS, "workbench-blueprint", NEXT)
+    monkeypatch.setattr(project_module, "running_wheel", lambda: NEXT_WHEEL)
     readme = project_module.project_readme
     monkeypatch.setattr(project_module, "project_readme", lambda answers, spec: readme(answers, spec).replace("The IdP callback URL to register", "Register this IdP callback URL"))
     monkeypatch.setattr(project_module, "GITIGNORE", project_module.GITIGNORE + "# Offline preview output\n.blueprint-cache/\n")
@@ -69,7 +75,12 @@ def test_hand_edits_survive_and_user_files_are_untouched(project, next_version):
     gitignore = (project / ".gitignore").read_text()
     assert gitignore.startswith("# ours\nscratch/\n") and ".blueprint-cache/" in gitignore
     assert main_py.read_text().endswith("# hand edit next to the generated entry point\n")
-    assert f"workbench-blueprint=={NEXT}" in (project / "requirements.txt").read_text()
+    # The vendored wheel moves with the release: the new one written, requirements.txt pinning its sha256.
+    (old_wheel,) = [p for p in (project / "vendor").glob("*.whl") if NEXT not in p.name]
+    assert (project / NEXT_WHEEL.path).read_bytes() == NEXT_WHEEL.data
+    assert f"file:{NEXT_WHEEL.path}#sha256={NEXT_WHEEL.sha256}\n" in (project / "requirements.txt").read_text()
+    assert f"vendor/{old_wheel.name} is no longer vendored by this version" in result.output
+    assert re.search(rf"added +{re.escape(NEXT_WHEEL.path)}", result.stdout)
     assert {p: (project / p).read_bytes() for p in user_files} == user_files
     answers = json.loads((project / ".blueprint/answers.json").read_text())
     assert answers["version"] == NEXT and answers["stance"]["name"] == "strict"

@@ -131,7 +131,8 @@ def test_new_writes_a_python_policy_pack_with_the_projects_pins(project):
     assert sorted(p.name for p in policy.iterdir()) == ["PulumiPolicy.yaml", "__main__.py", "requirements.txt"]
     manifest = YAML(typ="safe").load((policy / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python" and manifest["runtime"]["options"]["virtualenv"] == "../venv"
-    assert (policy / "requirements.txt").read_text() == (project.directory / "requirements.txt").read_text()
+    # The project's pins; the vendored wheel's path is relative to where pip runs, the pack's directory.
+    assert (policy / "requirements.txt").read_text() == (project.directory / "requirements.txt").read_text().replace("file:vendor/", "file:../vendor/")
     assert "pulumi-policy==" in (policy / "requirements.txt").read_text()
 
 

@@ -20,7 +20,11 @@ Allow rules (each one is a reason a value is not a credential):
   object ids, or pieces of a Pulumi URN / ARN (the mock engine's ids are not secrets);
 - the name part of a load balancer's DNS name (`a<hex>-<hex>.elb.<region>.amazonaws.com`, as EKS's
   service controller names an NLB): a public address, not a credential;
-- the word "token" in prose: only `key: value` / `key = value` pairs are read as assignments.
+- the word "token" in prose: only `key: value` / `key = value` pairs are read as assignments;
+- `#sha256=` digests pinning the vendored wheel in requirements.txt;
+- vendored release artifacts, not written from anything the user gave: the workbench-blueprint wheel
+  (`vendor/*.whl`, a zip of this package) and the Zero to JupyterHub chart as released (`charts/jupyterhub/`,
+  its own sources; `tests/charts` check it is the upstream release).
 """
 
 from __future__ import annotations
@@ -70,8 +74,11 @@ NOT_A_CREDENTIAL_KEY = re.compile(
 )
 TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
 HEX = re.compile(r"\b[0-9a-f]{40,}\b")
+VENDORED = re.compile(r"(^|[/ ])(vendor/[^/]+\.whl$|charts/jupyterhub/)")
 # `uses: owner/action@<commit>`: a GitHub Actions step pinned by commit SHA.
-SAFE_CONTEXT = re.compile(r"(?i)(--hash=sha(?:1|256|512):|urn:pulumi:|arn:aws[a-z-]*:|thumbprint|fingerprint|digest|checksum|etag|uses:\s*[\w.-]+/[\w./-]+@)")
+SAFE_CONTEXT = re.compile(
+    r"(?i)(--hash=sha(?:1|256|512):|(?:#|^)sha256=|urn:pulumi:|arn:aws[a-z-]*:|thumbprint|fingerprint|digest|checksum|etag|uses:\s*[\w.-]+/[\w./-]+@)"
+)
 TIME_UNITS = ("seconds", "minutes", "hours", "days")
 LOAD_BALANCER_HOST = re.compile(r"\.elb\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\b")
 
@@ -176,5 +183,7 @@ def scan_files(files: dict[str, bytes]) -> list[Hit]:
     """Every hit in `files` (relative path -> bytes); JSON files are read as key/value pairs."""
     hits: list[Hit] = []
     for path, content in sorted(files.items()):
+        if VENDORED.search(path):
+            continue
         hits.extend(scan_lines(path, file_lines(path, content)))
     return hits

@@ -202,7 +202,8 @@ def test_the_hub_runs_only_fixed_python(exports):
 
 
 def test_every_generated_and_exported_yaml_file_parses(hostile_project, exports):
-    files = [p for p in hostile_project.rglob("*") if p.suffix in (".yaml", ".yml")]
+    # charts/jupyterhub/ is the vendored upstream chart: Helm templates, rendered by the real Helm engine in tests/charts.
+    files = [p for p in hostile_project.rglob("*") if p.suffix in (".yaml", ".yml") and "charts" not in p.relative_to(hostile_project).parts]
     assert len(files) >= 6, files
     for path in files:
         documents = list(pyyaml.safe_load_all(path.read_text(encoding="utf-8")))

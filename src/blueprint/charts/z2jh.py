@@ -39,6 +39,43 @@ def chart_dir() -> Path:
     return Path(str(resources.files("blueprint").joinpath("charts", CHART_NAME)))
 
 
+# Where a generated project carries the chart, relative to the project. Pulumi runs the program and the
+# Kubernetes provider in the project directory, and a Release's `chart` may be a local path
+# (https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/), so `pulumi up` installs
+# the chart from the repository's own files: no chart repository to reach from the runner in the VPC.
+PROJECT_CHART_DIR = f"charts/{CHART_NAME}"
+
+
+def chart_vendored(egress: str) -> bool:
+    """Whether a stance with this `network.egress` installs the project's copy of the chart.
+
+    Without open egress the runner in the VPC cannot fetch the chart repository (strict: no internet;
+    allowlist: the repository's host is not on it), so the project carries the chart and `blueprint upgrade`
+    moves it; with open egress the Release follows the stance's version policy in the chart repository.
+    """
+    return egress != "open"
+
+
+def release_chart(egress: str, version: str) -> dict[str, Any]:
+    """The Helm Release's chart arguments for a stance's egress: `chart`, `version` (`version` is the stance's
+    constraint; the project's copy is exactly CHART_VERSION, as Helm ignores a version for a local chart) and
+    `repository_opts` when the chart is fetched."""
+    if chart_vendored(egress):
+        return {"chart": PROJECT_CHART_DIR, "version": CHART_VERSION}
+    return {"chart": CHART_NAME, "version": version, "repository_opts": {"repo": CHART_REPO}}
+
+
+def project_chart_files() -> dict[str, str]:
+    """Every file of the vendored chart as a generated project carries it: project-relative path -> text."""
+    root = chart_dir()
+    return {f"{PROJECT_CHART_DIR}/{p.relative_to(root).as_posix()}": p.read_text(encoding="utf-8") for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def is_jupyterhub_chart(chart: object) -> bool:
+    """A Release input `chart` naming this chart: from the repository, or the project's copy."""
+    return chart in (CHART_NAME, PROJECT_CHART_DIR)
+
+
 def _load(name: str) -> Any:
     from ruamel.yaml import YAML
 
@@ -235,7 +272,7 @@ STAND_INS: dict[tuple[str, ...], Any] = {("hub", "config"): HUB_CONFIG_STAND_IN}
 
 def jupyterhub_release(graph: ResourceGraph) -> Resource | None:
     """The one Helm release of this chart in the graph (None when the program has none)."""
-    releases = [r for r in graph.of_type(HELM_RELEASE_TOKEN) if r.inputs.get("chart") == CHART_NAME]
+    releases = [r for r in graph.of_type(HELM_RELEASE_TOKEN) if is_jupyterhub_chart(r.inputs.get("chart"))]
     if len(releases) > 1:
         raise ValueError(f"expected one Helm release of chart {CHART_NAME!r}, found {len(releases)}")
     return releases[0] if releases else None

@@ -51,6 +51,14 @@ def new(
     private_ca_arn: Annotated[str | None, typer.Option(help="ACM Private CA the program requests the hub's certificate from.")] = None,
     validation_zone_id: Annotated[str | None, typer.Option(help="Public Route 53 zone id the program validates a public certificate in (public hub names only).")] = None,
     hub_zone_id: Annotated[str | None, typer.Option(help="Route 53 zone id for the hub's alias record. Default: a zone for the hub's name the program creates.")] = None,
+    index_url: Annotated[
+        str | None, typer.Option(help="An internal package index that serves workbench-blueprint. Default: the wheel blueprint runs from is vendored into the project (vendor/, pinned by sha256).")
+    ] = None,
+    github_repository: Annotated[
+        str | None, typer.Option(help="GitHub OWNER/NAME this project will live in: the CodeBuild CI runner takes its jobs. Default: <org>/<directory name>.")
+    ] = None,
+    admin_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN given cluster-admin (EKS access entry); repeat for more.")] = None,
+    ci_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN the CI jobs assume, given cluster access; repeat for more.")] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).", metavar=NO_VALUE)] = False,
 ) -> None:
@@ -58,7 +66,7 @@ def new(
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
 
     if from_file is not None:
-        result = new_project_from_file(from_file, directory, force=force)
+        result = new_project_from_file(from_file, directory, force=force, index_url=index_url)
         out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
         return
 
@@ -93,9 +101,15 @@ def new(
             )
             if value
         },
+        index_url=index_url,
+        github_repository=github_repository,
+        admin_role_arns=tuple(admin_role_arn or ()),
+        ci_role_arns=tuple(ci_role_arn or ()),
     )
     result = new_project(answers, force=force)
     out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")
+    if github_repository is None:
+        err.print(f"[yellow]note:[/] ci.repository is guessed as {result.spec.ci.repository}: the CI runner takes that repository's jobs; correct it in blueprint.yaml (or pass --github-repository)")
     if not result.spec.budgets.alert_emails:
         err.print("[yellow]note:[/] no --alert-email given: budgets are created but alert nobody; add budgets.alert_emails in blueprint.yaml")
     out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")

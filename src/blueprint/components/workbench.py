@@ -9,10 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..charts.z2jh import release_chart
 from ..model import BlueprintSpec
 from .jupyterhub_values import (
-    CHART_NAME,
-    CHART_REPO,
     EFS_STORAGE_CLASS,
     JUPYTERHUB_NAMESPACE,
     RELEASE_NAME,
@@ -34,6 +33,7 @@ class WorkbenchArgs:
     stack: str
     settings: HubSettings
     chart_version: str
+    egress: str  # the stance's network.egress: decides where the chart comes from (charts.z2jh.release_chart)
     pod_security_version: str
     retain_homes: bool
     provider: k8s.Provider
@@ -70,6 +70,7 @@ class WorkbenchArgs:
             stack=spec.stack,
             settings=HubSettings.from_spec(spec),
             chart_version=chart_version(spec.stance.stability.versions),
+            egress=spec.stance.network.egress,
             pod_security_version=f"v{spec.stance.stability.kubernetes_version}",
             retain_homes=spec.stance.storage.protect_stateful,
             provider=provider,
@@ -154,9 +155,7 @@ class Workbench(pulumi.ComponentResource):
         release = k8s.helm.v3.Release(
             child(name, "jupyterhub"),
             name=RELEASE_NAME,
-            chart=CHART_NAME,
-            version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPO),
+            **release_chart(args.egress, args.chart_version),  # the project's copy of the chart unless egress is open (charts.z2jh)
             namespace=namespace.metadata.name,
             values=values,
             # The hub image pull and the NLB take a while on a fresh cluster.

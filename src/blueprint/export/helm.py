@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..charts import z2jh
+from ..charts.z2jh import is_jupyterhub_chart
 from ..preview.graph import SECRET, UNKNOWN, ResourceGraph
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN, dump_documents
@@ -47,7 +48,7 @@ class HelmValues:
 
 def helm_values(graph: ResourceGraph, chart: str = WORKBENCH_CHART) -> HelmValues:
     """The values of the one Helm release of `chart` in the graph; ExportError when there is none or several."""
-    releases = [r for r in graph.of_type(HELM_RELEASE_TOKEN) if r.inputs.get("chart") == chart]
+    releases = [r for r in graph.of_type(HELM_RELEASE_TOKEN) if r.inputs.get("chart") == chart or (chart == WORKBENCH_CHART and is_jupyterhub_chart(r.inputs.get("chart")))]
     if len(releases) != 1:
         found = sorted(f"{r.name} (chart {r.inputs.get('chart')})" for r in graph.of_type(HELM_RELEASE_TOKEN))
         raise ExportError(

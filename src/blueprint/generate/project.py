@@ -1,10 +1,13 @@
-"""`blueprint new`: from command-line answers to a validated spec and the files of a Pulumi project."""
+"""`blueprint new`: from command-line answers to a validated spec and the files of a Pulumi project.
+
+`NewProject` and `TeamAnswer` (the answers) live in `record`, which owns what a project records about itself."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,50 +15,20 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .. import __version__
 from ..catalog import blueprint_schema
+from ..charts.z2jh import CHART_VERSION, PROJECT_CHART_DIR, chart_vendored, project_chart_files
+from ..errors import UsageError
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
 from ..model.yamlio import dump_yaml
 from ..policy import render_policy_pack
 from .pins import PINS
 from .templates import GITIGNORE, MAIN_PY
-from .upgrade import record_generation
+from .wheel import VENDOR_DIR, running_wheel
+from .record import ANSWERS_FILE, NewProject, TeamAnswer, answers_file, record_generation
 from .workflow import WORKFLOW_FILE, readme_section, render_workflow
 from .writer import write_tree
 
-ANSWERS_FILE = ".blueprint/answers.json"
 SCHEMA_FILE = "blueprint.schema.json"
-
-
-@dataclass(frozen=True)
-class TeamAnswer:
-    name: str
-    idp_group: str
-
-
-@dataclass(frozen=True)
-class NewProject:
-    """Everything `blueprint new` was told; recorded in the project so upgrades are reproducible."""
-
-    directory: str
-    stance: str
-    org: str
-    region: str = "us-east-1"
-    stack: str = "dev"
-    hub_hostname: str = ""
-    teams: tuple[TeamAnswer, ...] = ()
-    idp: str = "cognito"
-    issuer_url: str | None = None
-    client_id: str | None = None
-    metadata_url: str | None = None
-    alert_emails: tuple[str, ...] = ()
-    admin_cidrs: tuple[str, ...] = field(default_factory=tuple)
-    tls: dict[str, str] = field(default_factory=dict)
-    on_premises_cidrs: tuple[str, ...] = ()
-
-    @property
-    def project_name(self) -> str:
-        name = Path(self.directory).resolve().name
-        return name if name and all(c.isalnum() or c in "-_." for c in name) else f"{self.org}-workbench"
 
 
 def blueprint_document(answers: NewProject) -> dict[str, Any]:
@@ -82,6 +55,12 @@ def blueprint_document(answers: NewProject) -> dict[str, Any]:
         document["network"]["on_premises_cidrs"] = list(answers.on_premises_cidrs)
     if answers.tls:
         document["tls"] = dict(answers.tls)
+    ci: dict[str, Any] = {"runner": "codebuild", "repository": answers.github_repository or f"{answers.org}/{answers.project_name}"}
+    if answers.admin_role_arns:
+        ci["admin_role_arns"] = list(answers.admin_role_arns)
+    if answers.ci_role_arns:
+        ci["ci_role_arns"] = list(answers.ci_role_arns)
+    document["ci"] = ci
     return document
 
 
@@ -106,6 +85,10 @@ _KEY_COMMENTS = {
     "tls": "The hub's certificate: certificate_arn, private_ca_arn or validation_zone_id (a public Route 53 zone); hub_zone_id\n"
     "takes the hub's alias record. `blueprint schema` describes each.",
     "budgets": "Budget alerts go to these addresses; with none, budgets are created but alert nobody.",
+    "ci": "Where CI's `pulumi preview`/`pulumi up` run: a CodeBuild-hosted GitHub Actions runner in the VPC (the API endpoint\n"
+    "may be private). repository: the GitHub owner/name this project lives in (guessed by `blueprint new`: check it).\n"
+    "admin_role_arns / ci_role_arns: IAM roles given cluster access (EKS access entries); ci_role_arns are the roles\n"
+    "the workflow assumes (AWS_PREVIEW_ROLE_ARN, AWS_APPLY_ROLE_ARN). `blueprint explain` and README.md say more.",
     "teams": "One entry per team: name (becomes the Kubernetes namespace) and the IdP group whose members belong to it.\n"
     "Teams tune quotas, profiles and packages in teams/<name>.yaml (`blueprint fork`).",
 }
@@ -161,10 +144,48 @@ def pulumi_stack(spec: BlueprintSpec) -> str:
     return dump_yaml(root)
 
 
-def requirements() -> str:
-    lines = ["# Pinned to the versions workbench-blueprint " + __version__ + " is tested with; `blueprint upgrade` moves them."]
-    lines += [f"{name}=={version}" for name, version in PINS.items()]
+def requirements(answers: NewProject, *, base: str = "") -> str:
+    """requirements.txt; `base` leads from where pip runs to the project root ("../" for the policy pack).
+
+    workbench-blueprint itself is the vendored wheel, pinned by its sha256 in the URL fragment, which pip checks
+    (a `--hash` option would instead switch pip to hash-checking mode for every requirement, and the generator,
+    offline, knows no hashes for the other packages' wheels on every platform: those are exact versions);
+    or, with `--index-url`, an exact version from that index.
+    """
+    lines = [f"# Pinned to the versions workbench-blueprint {__version__} is tested with; `blueprint upgrade` moves them."]
+    pins = dict(PINS)
+    del pins["workbench-blueprint"]
+    if answers.index_url:
+        lines += [f"--index-url {answers.index_url}", f"workbench-blueprint=={PINS['workbench-blueprint']}"]
+    else:
+        wheel = running_wheel()
+        lines += [
+            "# workbench-blueprint: the wheel `blueprint new` ran from, in vendor/; pip checks its sha256.",
+            "# Run pip from the directory this file is in: the path is relative to it (`pulumi install` and CI do).",
+            f"file:{base}{wheel.path}#sha256={wheel.sha256}",
+        ]
+    lines += [f"{name}=={version}" for name, version in pins.items()]
     return "\n".join(lines) + "\n"
+
+
+def vendored_files(answers: NewProject) -> dict[str, bytes]:
+    """The binary files of a project: the vendored wheel, unless an index serves workbench-blueprint."""
+    if answers.index_url:
+        return {}
+    wheel = running_wheel()
+    return {wheel.path: wheel.data}
+
+
+_INDEX_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$")
+
+
+def check_index_url(url: str | None) -> None:
+    if url is not None and not _INDEX_URL.match(url):
+        raise UsageError(
+            option="--index-url",
+            message=f"{url!r} is not an https URL of a package index",
+            fix="name your internal index's simple API, e.g. https://pypi.example.internal/simple (credentials through pip's keyring or netrc, never in the URL)",
+        )
 
 
 def project_readme(answers: NewProject, spec: BlueprintSpec) -> str:
@@ -193,7 +214,7 @@ The offline preview is not `pulumi preview`: it contacts nothing and shows place
 for computed values. The real preview runs with the policy pack:
 
 ```
-python -m venv venv && venv/bin/pip install -r requirements.txt
+python -m venv venv && venv/bin/pip install -r requirements.txt   # from this directory: paths are relative to it
 pulumi login                       # your state backend
 pulumi stack select --create {spec.stack}
 pulumi config set --secret {spec.idp.client_secret_config} <value>   # only for idp kind oidc
@@ -206,6 +227,10 @@ The IdP callback URL to register is `https://{spec.hub_hostname}/hub/oauth_callb
 ## Reaching the hub
 
 {_reaching_the_hub(spec)}
+
+## What this repository carries, and why
+
+{_carried(answers, spec)}
 """
 
 
@@ -236,6 +261,22 @@ def _reaching_the_hub(spec: BlueprintSpec) -> str:
     return "\n".join(lines)
 
 
+def _carried(answers: NewProject, spec: BlueprintSpec) -> str:
+    if answers.index_url:
+        lines = [f"- workbench-blueprint comes from `{answers.index_url}` (`--index-url`), pinned to an exact version like the other requirements."]
+    else:
+        lines = [
+            f"- `{VENDOR_DIR}/`: the workbench-blueprint wheel this project was generated with. No public index serves it, so the project carries it, "
+            "and `requirements.txt` pins it by sha256 (pip refuses any other file). Commit it; `blueprint upgrade` replaces it."
+        ]
+    if chart_vendored(spec.stance.network.egress):
+        lines.append(
+            f"- `{PROJECT_CHART_DIR}/`: the Zero to JupyterHub chart {CHART_VERSION}, which `pulumi up` installs from these files: under egress "
+            f"`{spec.stance.network.egress}` the runner in the VPC cannot fetch the chart repository. Commit it; `blueprint upgrade` moves it."
+        )
+    return "\n".join(lines)
+
+
 def render_project(answers: NewProject, document: dict[str, Any], spec: BlueprintSpec) -> dict[str, str]:
     """Every file of a new project, relative path -> text."""
     files = {
@@ -244,20 +285,16 @@ def render_project(answers: NewProject, document: dict[str, Any], spec: Blueprin
         "Pulumi.yaml": pulumi_project(answers),
         f"Pulumi.{spec.stack}.yaml": pulumi_stack(spec),
         "__main__.py": MAIN_PY,
-        "requirements.txt": requirements(),
+        "requirements.txt": requirements(answers),
         "README.md": project_readme(answers, spec) + readme_section(spec),
         ".gitignore": GITIGNORE,
-        ANSWERS_FILE: json.dumps({"generator": "workbench-blueprint", "version": __version__, "answers": _answers_json(answers)}, indent=2, sort_keys=True) + "\n",
+        ANSWERS_FILE: answers_file(answers),
     }
-    files.update(render_policy_pack(requirements()))  # policy/: the stance rules as a CrossGuard pack
+    files.update(render_policy_pack(requirements(answers, base="../")))  # policy/: the stance rules as a CrossGuard pack
+    if chart_vendored(spec.stance.network.egress):
+        files.update(project_chart_files())  # charts/jupyterhub: what `pulumi up` installs from inside the VPC
     files[WORKFLOW_FILE] = render_workflow(spec)
     return record_generation(files, spec)  # last: `blueprint upgrade` merges against this record
-
-
-def _answers_json(answers: NewProject) -> dict[str, Any]:
-    data = asdict(answers)
-    data["directory"] = Path(answers.directory).name
-    return data
 
 
 @dataclass(frozen=True)
@@ -270,14 +307,15 @@ class NewResult:
 def new_project(answers: NewProject, *, force: bool = False) -> NewResult:
     """Validate the answers, render the project and write it atomically; raise BlueprintError on bad input."""
     target = Path(answers.directory)
+    check_index_url(answers.index_url)
     document = blueprint_document(answers)
     _, spec = validated(document, f"{target / 'blueprint.yaml'} (from command-line options)")
-    files = render_project(answers, document, spec)
+    files: dict[str, str | bytes] = {**render_project(answers, document, spec), **vendored_files(answers)}
     write_tree(target, files, force=force)
     return NewResult(directory=target, files=sorted(files), spec=spec)
 
 
-def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
+def answers_from(blueprint: BlueprintFile, directory: str, index_url: str | None = None) -> NewProject:
     """The answers equivalent to an existing blueprint, recorded so upgrades can regenerate."""
     return NewProject(
         directory=directory,
@@ -295,17 +333,22 @@ def answers_from(blueprint: BlueprintFile, directory: str) -> NewProject:
         admin_cidrs=blueprint.network.admin_cidrs,
         tls=blueprint.tls.model_dump(exclude_defaults=True),
         on_premises_cidrs=blueprint.network.on_premises_cidrs,
+        index_url=index_url,
+        github_repository=blueprint.ci.repository,
+        admin_role_arns=blueprint.ci.admin_role_arns,
+        ci_role_arns=blueprint.ci.ci_role_arns,
     )
 
 
-def new_project_from_file(source: Path, directory: Path, *, force: bool = False) -> NewResult:
+def new_project_from_file(source: Path, directory: Path, *, force: bool = False, index_url: str | None = None) -> NewResult:
     """`blueprint new DIR --from FILE`: a project around an existing blueprint.yaml, kept verbatim."""
     from ..model.yamlio import read_yaml
 
+    check_index_url(index_url)
     data = read_yaml(source)
     blueprint, spec = validated(data, str(source))
-    answers = answers_from(blueprint, str(directory))
-    files = render_project(answers, data, spec)
+    answers = answers_from(blueprint, str(directory), index_url)
+    files: dict[str, str | bytes] = {**render_project(answers, data, spec), **vendored_files(answers)}
     files["blueprint.yaml"] = source.read_text(encoding="utf-8")
     write_tree(directory, files, force=force)
     return NewResult(directory=directory, files=sorted(files), spec=spec)

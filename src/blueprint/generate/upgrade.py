@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,36 +19,13 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import GenerateError, SpecError
 from ..model import BlueprintSpec
+from .project import blueprint_document, render_project, vendored_files
+from .record import ANSWERS_FILE, GENERATED_FILE, answers_from_json, is_merged, is_vendored
+from .wheel import VENDOR_DIR
+from .writer import write_tree
 
 if TYPE_CHECKING:
     from ..review import ProjectDiff
-
-ANSWERS_FILE = ".blueprint/answers.json"  # the same path project.py writes
-GENERATED_FILE = ".blueprint/generated.json"
-USER_FILES = re.compile(r"^(blueprint\.yaml|teams/[^/]+\.yaml)$")
-_NOT_MERGED = {ANSWERS_FILE, GENERATED_FILE}
-
-
-def is_user_file(path: str) -> bool:
-    return bool(USER_FILES.match(path))
-
-
-# ---- recording what was generated --------------------------------------------------
-
-
-def record_generation(files: Mapping[str, str], spec: BlueprintSpec) -> dict[str, str]:
-    """`files` plus the upgrade record: the resolved stance in answers.json and a pristine copy of every generated file."""
-    recorded = dict(files)
-    if ANSWERS_FILE in recorded:
-        answers = json.loads(recorded[ANSWERS_FILE])
-        answers["stance"] = spec.stance.model_dump(mode="json")
-        answers["merge_base"] = GENERATED_FILE
-        recorded[ANSWERS_FILE] = json.dumps(answers, indent=2, sort_keys=True) + "\n"
-    managed = {path: text for path, text in sorted(files.items()) if not is_user_file(path) and path not in _NOT_MERGED}
-    record = {"generator": "workbench-blueprint", "version": __version__, "files": managed}
-    recorded[GENERATED_FILE] = json.dumps(record, indent=2, sort_keys=True) + "\n"
-    return recorded
-
 
 # ---- three-way merge of lines --------------------------------------------------------
 
@@ -140,19 +116,6 @@ def _read_json(path: Path, what: str, fix: str) -> dict[str, Any]:
     return data
 
 
-def _answers(data: Mapping[str, Any], path: Path) -> Any:
-    from .project import NewProject, TeamAnswer
-
-    raw = dict(data.get("answers") or {})
-    try:
-        raw["teams"] = tuple(TeamAnswer(**t) for t in raw.get("teams") or ())
-        for key in ("alert_emails", "admin_cidrs"):
-            raw[key] = tuple(raw.get(key) or ())
-        return NewProject(**raw)
-    except TypeError as exc:
-        raise GenerateError(target=path, message=f"answers are not from a known version ({exc})", fix="restore it from git") from None
-
-
 def _old_spec(directory: Path, spec: BlueprintSpec, recorded: Mapping[str, Any]) -> BlueprintSpec | None:
     """The project as the recorded stance resolved it: same blueprint and overlays, the old stance's values."""
     from ..model import Stance, load_file
@@ -218,8 +181,6 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     """Merge this version's generated files into the project; all or nothing, nothing at all on conflicts unless allowed."""
     from ..model import load_blueprint
     from ..review import uncommitted
-    from .project import blueprint_document, render_project
-    from .writer import write_tree
 
     directory = Path(directory)
     if not (directory / "blueprint.yaml").is_file():
@@ -232,7 +193,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
 
     answers_path = directory / ANSWERS_FILE
     answers_data = _read_json(answers_path, "the answers `blueprint new` recorded", "regenerate with `blueprint new --force` and the same options")
-    answers = _answers(answers_data, answers_path)
+    answers = answers_from_json(answers_data, answers_path)
     old_version = str(answers_data.get("version", "unknown"))
     result = UpgradeResult(directory=directory, old_version=old_version, new_version=__version__)
 
@@ -244,11 +205,12 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
         result.notes.append(f"{GENERATED_FILE} is missing (project made before {__version__}): files you did not edit are updated, edited ones conflict")
 
     rendered = render_project(answers, blueprint_document(answers), spec)
-    generated = {p: t for p, t in rendered.items() if not is_user_file(p) and p not in _NOT_MERGED}
+    generated = {p: t for p, t in rendered.items() if is_merged(p)}
     current = {p: _read_text(directory / p) for p in generated}
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)
     for path in sorted(set(base or {}) - set(generated)):
         result.notes.append(f"{path} is no longer generated; it was left in place")
+    binary = _vendored(directory, {**{p: t for p, t in rendered.items() if is_vendored(p)}, **vendored_files(answers)}, result)
 
     old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
@@ -273,9 +235,32 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     writes[ANSWERS_FILE] = rendered[ANSWERS_FILE]
     writes[GENERATED_FILE] = rendered[GENERATED_FILE]
     # Resolved: the swap renames the directory, which fails for '.'.
-    write_tree(directory.resolve(), writes, force=True)
+    write_tree(directory.resolve(), {**writes, **binary}, force=True)
     result.written = True
     return result
+
+
+def _vendored(directory: Path, wanted: Mapping[str, str | bytes], result: UpgradeResult) -> dict[str, str | bytes]:
+    """This version's vendored artifacts (the wheel requirements.txt pins, the chart), where the project's differ."""
+    writes: dict[str, str | bytes] = {}
+    for path, content in sorted(wanted.items()):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        present = directory / path
+        if present.is_file() and present.read_bytes() == data:
+            result.files[path] = UNCHANGED
+        else:
+            writes[path] = content
+            result.files[path] = UPDATED if present.exists() else ADDED
+    stale: dict[str, list[str]] = {}
+    for top in ("vendor", "charts"):
+        for old in sorted(p for p in (directory / top).rglob("*") if p.is_file()) if (directory / top).is_dir() else ():
+            relative = old.relative_to(directory).as_posix()
+            if is_vendored(relative) and relative not in wanted:
+                stale.setdefault(relative if top == VENDOR_DIR else "/".join(relative.split("/")[:2]) + "/", []).append(relative)
+    for where, paths in sorted(stale.items()):
+        what = where if len(paths) == 1 else f"{where} ({len(paths)} files)"
+        result.notes.append(f"{what} is no longer vendored by this version; remove it (`git rm -r {where}`)")
+    return writes
 
 
 def _read_text(path: Path) -> str | None:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import re
 
 from ..charts.z2jh import HELM_VERSION
+from ..facts.ci_runner import RUNNER_HOSTS
 from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
 ENVIRONMENT = "production"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+HOSTED_RUNNER = "ubuntu-latest"  # jobs that never touch the cluster (offline review, the PR comment)
+# Jobs that call the cluster's API (the Kubernetes provider in `pulumi preview` and `pulumi up`); they run on the
+# runner the blueprint names (`ci.runner`), because a private endpoint answers only inside the VPC.
+CLUSTER_JOBS = ("preview", "apply")
 
 # Actions pinned by major version; Dependabot (`package-ecosystem: github-actions`) can pin them further.
 ACTIONS = {
@@ -116,7 +122,8 @@ jobs:
     name: pulumi preview with the policy pack
     # Secrets are not given to pull requests from forks.
     if: github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository
-    runs-on: ubuntu-latest
+    # {runner_note}
+    runs-on: {cluster_runs_on}
     permissions:
       contents: read
       id-token: write  # AWS credentials through OIDC, no stored keys
@@ -158,7 +165,8 @@ jobs:
   apply:
     name: pulumi up (after approval)
     if: github.event_name == 'push' && github.ref == 'refs/heads/main'
-    runs-on: ubuntu-latest
+    # {runner_note}
+    runs-on: {cluster_runs_on}
     # Required reviewers on this environment approve every apply.
     environment: {environment}
     concurrency:
@@ -194,11 +202,45 @@ jobs:
 """
 
 
+def cluster_runs_on(spec: BlueprintSpec) -> str:
+    """`runs-on` of the jobs that touch the cluster, as YAML: the runner `ci.runner` names (validated again here).
+
+    CodeBuild routes a job to the project named in the label `codebuild-<project>-<run id>-<attempt>`
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/sample-github-action-runners-update-labels.html).
+    """
+    if spec.ci.runner == "codebuild":
+        label = spec.ci_runner_project
+        if not _LABEL.match(label):
+            raise ValueError(f"CodeBuild project name {label!r} is not a runner label")
+        return f"codebuild-{label}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    if spec.ci.runner == "self-hosted":
+        label = spec.ci.runner_label or ""
+        if not _LABEL.match(label):
+            raise ValueError(f"runner label {label!r} is not a runner label")
+        return f"[self-hosted, {label}]"
+    return HOSTED_RUNNER
+
+
+_RUNNER_NOTES = {
+    "codebuild": "The CodeBuild-hosted runner in the VPC (ci.runner: codebuild): a private API endpoint answers only there.",
+    "self-hosted": "Your self-hosted runners (ci.runner: self-hosted), admitted to the cluster API on 443.",
+    "github-hosted": "GitHub-hosted (ci.runner: github-hosted): works only if the public endpoint's admin_cidrs admit it.",
+}
+
+
 def render_workflow(spec: BlueprintSpec) -> str:
-    """The CI workflow for a project; the region is the only project value in it, validated again here."""
+    """The CI workflow for a project; the region and the cluster jobs' runner label are its only project values, validated again here."""
     if not _REGION.match(spec.region):
         raise ValueError(f"region {spec.region!r} is not an AWS region code")
-    return _TEMPLATE.format(region=spec.region, python=PYTHON_VERSION, environment=ENVIRONMENT, helm_version=HELM_VERSION, **ACTIONS)
+    return _TEMPLATE.format(
+        region=spec.region,
+        python=PYTHON_VERSION,
+        environment=ENVIRONMENT,
+        cluster_runs_on=cluster_runs_on(spec),
+        runner_note=_RUNNER_NOTES[spec.ci.runner],
+        helm_version=HELM_VERSION,
+        **ACTIONS,
+    )
 
 
 def readme_section(spec: BlueprintSpec) -> str:
@@ -212,8 +254,8 @@ def readme_section(spec: BlueprintSpec) -> str:
 |---|---|---|---|
 | `review` | pull request | `blueprint review . --base origin/<base>` (offline) and `blueprint check .` | `contents: read` |
 | `comment` | pull request from this repository | posts the review as one sticky comment | `pull-requests: write` |
-| `preview` | pull request from this repository | real `pulumi preview --policy-pack policy` | `contents: read`, `id-token: write` |
-| `apply` | push to `main` | `pulumi up --policy-pack policy` after approval in the `{ENVIRONMENT}` environment | `contents: read`, `id-token: write` |
+| `preview` | pull request from this repository | real `pulumi preview --policy-pack policy`, on the cluster runner | `contents: read`, `id-token: write` |
+| `apply` | push to `main` | `pulumi up --policy-pack policy` after approval in the `{ENVIRONMENT}` environment, on the cluster runner | `contents: read`, `id-token: write` |
 
 Set these in the repository's *Settings → Secrets and variables → Actions* before the first pull request:
 
@@ -228,4 +270,56 @@ and create the environment `{ENVIRONMENT}` (*Settings → Environments*) with re
 applied without an approval. No AWS keys are stored: both roles are assumed through GitHub's OIDC token
 (`token.actions.githubusercontent.com`, audience `sts.amazonaws.com`). Pull requests from forks get the
 offline review in the job's artifact but no comment, no credentials and no cloud preview.
+{runner_section(spec)}"""
+
+
+def runner_section(spec: BlueprintSpec) -> str:
+    """Where the cluster jobs run and what the platform team provides for it."""
+    roles = ", ".join(f"`{arn}`" for arn in spec.ci.ci_role_arns) or "none yet: add the two OIDC roles to `ci.ci_role_arns`"
+    admins = ", ".join(f"`{arn}`" for arn in spec.ci.admin_role_arns) or "none: only whoever ran the first `pulumi up`"
+    if spec.ci.runner == "codebuild":
+        where = (
+            f"`preview` and `apply` call the cluster's API, which answers only inside the VPC when the endpoint is private. They run on a\n"
+            f"CodeBuild-hosted GitHub Actions runner (`runs-on: {cluster_runs_on(spec)}`): the program creates the CodeBuild\n"
+            f"project `{spec.ci_runner_project}` in the private subnets, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
+            "and 443 from its security group to the cluster security group. `review` and `comment` stay on GitHub-hosted runners."
+        )
+        owns = [
+            "**The GitHub connection**: CodeBuild must be allowed to reach the repository before the webhook can be created: an AWS CodeConnections "
+            "connection named in `ci.connection_arn`, or the account's CodeBuild source credential (`aws codebuild import-source-credentials`).",
+            "**The runner's network**: the runner needs HTTPS to GitHub, the package index and the Pulumi backend "
+            f"({', '.join(RUNNER_HOSTS)}). "
+            + (
+                "Under this stance the private subnets have no internet path at all, so the runner cannot take a job until you give it one "
+                "(your proxy, or an egress path you own), or you switch to `ci.runner: self-hosted` on your network."
+                if spec.stance.network.egress == "mirror"
+                else "Under an allowlist, those hosts must be on it (`network.egress_allowlist`)."
+                if spec.stance.network.egress == "allowlist"
+                else "Egress is open under this stance."
+            ),
+        ]
+    elif spec.ci.runner == "self-hosted":
+        networks = ", ".join(f"`{c}`" for c in spec.ci.runner_cidrs)
+        where = (
+            f"`preview` and `apply` run on your self-hosted runners (`runs-on: {cluster_runs_on(spec)}`); the program admits {networks} to\n"
+            "the cluster API on 443. `review` and `comment` stay on GitHub-hosted runners."
+        )
+        owns = ["**The runners**: registering, patching and scaling them, and their route to the VPC (in it, or through `network.on_premises_cidrs`)."]
+    else:
+        where = "`preview` and `apply` run on GitHub-hosted runners: that works only if the API endpoint is public and admits them (`blueprint check` says whether)."
+        owns = []
+    owns.append(
+        f"**The roles**: create the OIDC roles (`AWS_PREVIEW_ROLE_ARN`, `AWS_APPLY_ROLE_ARN`) and list them in `ci.ci_role_arns` (now: {roles}); "
+        f"people's roles go in `ci.admin_role_arns` (now: {admins}). Each gets an EKS access entry with cluster-admin: `pulumi preview` sends "
+        "server-side dry runs, which Kubernetes authorizes like the writes themselves."
+    )
+    items = "\n".join(f"- {item}" for item in owns)
+    return f"""
+### Where the cluster jobs run
+
+{where}
+
+What the platform team still owns for CI:
+
+{items}
 """

@@ -38,16 +38,16 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
-def _write_file(path: Path, content: str) -> None:
+def _write_file(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(content)
+    with open(path, "wb") if isinstance(content, bytes) else open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(content)  # type: ignore[arg-type]
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def write_tree(target: Path, files: Mapping[str, str], *, force: bool = False, after_file: AfterFileHook | None = None) -> None:
-    """Write `files` (relative path -> text) into `target`, all or nothing.
+def write_tree(target: Path, files: Mapping[str, str | bytes], *, force: bool = False, after_file: AfterFileHook | None = None) -> None:
+    """Write `files` (relative path -> text, or bytes for a binary file such as the vendored wheel) into `target`, all or nothing.
 
     A missing or empty `target` is created whole; an existing one needs `force` and only
     the given files change (a .git directory, virtualenv or the user's notes are untouched).
@@ -81,7 +81,7 @@ def write_tree(target: Path, files: Mapping[str, str], *, force: bool = False, a
         raise
 
 
-def replace_files(root: Path, files: Mapping[str, str], *, after_file: AfterFileHook | None = None) -> None:
+def replace_files(root: Path, files: Mapping[str, str | bytes], *, after_file: AfterFileHook | None = None) -> None:
     """Replace or add some files of the existing directory `root`, all or nothing."""
     if not os.access(root, os.W_OK):
         raise GenerateError(target=root, message="cannot write in the project directory", fix="check its permissions")

@@ -162,6 +162,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         tls=blueprint.tls,
         budgets=blueprint.budgets,
         packages=blueprint.packages,
+        ci=blueprint.ci,
         teams=tuple(teams),
         floor=floor,
         exceptions=blueprint.exceptions,

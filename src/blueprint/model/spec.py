@@ -16,7 +16,9 @@ from .idp import cognito_domain_host, guessed_endpoints, host_of, oidc_endpoints
 from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
 from .types import (
     Cidr,
+    CodeConnectionArn,
     ConfigKey,
+    GithubRepository,
     CpuQuantity,
     HttpsUrl,
     IdpGroup,
@@ -25,6 +27,8 @@ from .types import (
     PackageName,
     ProfileName,
     Region,
+    RoleArn,
+    RunnerLabel,
     StackName,
     StorageQuantity,
     TeamName,
@@ -317,6 +321,48 @@ class FloorSpec(StrictModel):
         return values
 
 
+class CiSpec(StrictModel):
+    """Where the generated workflow's cluster jobs (`pulumi preview`, `pulumi up`) run, and who may use the cluster.
+
+    A private API endpoint answers only inside the VPC (or networks routed to it), so a GitHub-hosted runner
+    cannot reach it: the jobs that touch the cluster run on a runner in the VPC. `codebuild` (default): the
+    program provisions a CodeBuild-hosted GitHub Actions runner with a VPC configuration in the private subnets
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/action-runner.html); `self-hosted`: your own runners,
+    labelled `runner_label`, in `runner_cidrs`; `github-hosted`: only with a public endpoint that admits them.
+    """
+
+    runner: Literal["codebuild", "self-hosted", "github-hosted"] = Field(
+        default="codebuild", description="Where the cluster jobs run: codebuild (provisioned in the VPC), self-hosted (yours) or github-hosted."
+    )
+    repository: GithubRepository | None = Field(
+        default=None, description="GitHub owner/name of this project's repository: the CodeBuild runner's webhook takes its workflow jobs."
+    )
+    connection_arn: CodeConnectionArn | None = Field(
+        default=None, description="AWS CodeConnections connection to GitHub for the CodeBuild runner; without it, the account's CodeBuild source credential."
+    )
+    runner_label: RunnerLabel | None = Field(default=None, description="Label of your self-hosted runners (runner: self-hosted).")
+    runner_cidrs: tuple[Cidr, ...] = Field(
+        default=(), description="Networks your self-hosted runners run in (runner: self-hosted): admitted to the cluster API on 443."
+    )
+    admin_role_arns: tuple[RoleArn, ...] = Field(default=(), description="IAM roles given cluster-admin through EKS access entries (people).")
+    ci_role_arns: tuple[RoleArn, ...] = Field(
+        default=(), description="IAM roles the CI jobs assume (AWS_PREVIEW_ROLE_ARN, AWS_APPLY_ROLE_ARN), given cluster access through EKS access entries."
+    )
+
+    @model_validator(mode="after")
+    def _runner_fields(self) -> CiSpec:
+        if self.runner == "self-hosted" and (self.runner_label is None or not self.runner_cidrs):
+            raise ValueError("runner 'self-hosted' needs runner_label (the label your runners carry) and runner_cidrs (where they run)")
+        if self.runner != "self-hosted" and (self.runner_label is not None or self.runner_cidrs):
+            raise ValueError(f"runner_label and runner_cidrs describe self-hosted runners; runner is {self.runner!r}: remove them")
+        if self.runner != "codebuild" and (self.repository is not None or self.connection_arn is not None):
+            raise ValueError(f"repository and connection_arn configure the CodeBuild runner; runner is {self.runner!r}: remove them")
+        overlap = sorted(set(self.admin_role_arns) & set(self.ci_role_arns))
+        if overlap:
+            raise ValueError(f"roles listed both as admin and CI: {overlap}; list each role once")
+        return self
+
+
 class CustomStance(StrictModel):
     """A stance defined in blueprint.yaml: a built-in (or another custom stance) plus partial overrides."""
 
@@ -341,6 +387,7 @@ class BlueprintFile(StrictModel):
     tls: TlsSpec = Field(default=TlsSpec(), description="The hub's certificate and the Route 53 zone of its DNS name.")
     budgets: BudgetSpec = BudgetSpec()
     packages: PackageSpec = PackageSpec()
+    ci: CiSpec = CiSpec()
     teams: tuple[TeamEntry, ...] = Field(min_length=1)
     floor: FloorSpec = FloorSpec()
     exceptions: tuple[ControlException, ...] = ()
@@ -424,6 +471,7 @@ class BlueprintSpec(StrictModel):
     tls: TlsSpec
     budgets: BudgetSpec
     packages: PackageSpec
+    ci: CiSpec = CiSpec()
     teams: tuple[TeamSpec, ...]
     floor: frozenset[str]
     exceptions: tuple[ControlException, ...]
@@ -446,6 +494,11 @@ class BlueprintSpec(StrictModel):
         if self.idp.reachable_via == "on-premises":
             return "on-premises"
         return "open" if self.stance.network.egress == "open" else "firewall"
+
+    @property
+    def ci_runner_project(self) -> str:
+        """Name of the CodeBuild project hosting the CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
+        return f"{self.org}-{self.stack}-ci-runner"
 
     @property
     def any_gpu(self) -> bool:

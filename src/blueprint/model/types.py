@@ -28,6 +28,12 @@ ConfigKey = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9]{0,39
 PackageName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")]
 InstanceTypePattern = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9-]*\.(\*|[a-z0-9]+))$")]
 DomainPattern = Annotated[str, StringConstraints(pattern=r"^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$")]
+# IAM role ARNs (any partition); they reach EKS access entries and the generated README, never Python source.
+RoleArn = Annotated[str, StringConstraints(pattern=r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")]
+# GitHub `owner/name`; GitHub allows these characters only. A runner label goes into the workflow's `runs-on`.
+GithubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")]
+RunnerLabel = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+CodeConnectionArn = Annotated[str, StringConstraints(pattern=r"^arn:aws(-[a-z]+)*:(codeconnections|codestar-connections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$")]
 
 
 def _cidr(value: str) -> str:

@@ -2,11 +2,12 @@
 
 from .base import FAMILIES, Context, Family, Finding, Rule, Severity
 from .evaluate import HELM_NOT_FOUND, CheckResult, NotRun, Violation, Warning, context, evaluate, judged_teams, select
-from .pack import render_policy_pack
+from .pack import PACK_DIR, render_policy_pack
 from .rules import BY_ID, RULES
 
 __all__ = [
     "BY_ID",
+    "PACK_DIR",
     "RULES",
     "FAMILIES",
     "HELM_NOT_FOUND",

@@ -168,6 +168,8 @@ def _eks_cluster(new: New) -> dict[str, Any]:
         "platformVersion": "eks.1",
         "status": "ACTIVE",
         "clusterId": f"{name}-cluster-id",
+        # EKS creates the cluster security group (on the endpoint's ENIs and managed nodes); rules to it name it.
+        "vpcConfig": {**(new.inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{name}-cluster"},
     }
 
 

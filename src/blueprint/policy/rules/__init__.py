@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
-from . import works_crosscut
-from . import works_ingress, works_tls
+from . import works_ci, works_crosscut, works_ingress, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -22,6 +21,7 @@ RULES: tuple[Rule, ...] = (
     *works_crosscut.RULES,
     *works_tls.RULES,
     *works_ingress.RULES,
+    *works_ci.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
