@@ -259,7 +259,6 @@ def test_expiring_exceptions_are_advisory_and_expired_ones_mandatory(project, mo
     assert found == {
         ("governance.exceptions-current", MANDATORY, "zeta-team-pulsar-namespace"),
         ("governance.exceptions-current" + WARNINGS_SUFFIX, ADVISORY, "zeta-team-quasar-namespace"),
-        ("works.ingress.hub-reachable" + WARNINGS_SUFFIX, ADVISORY, "zeta-workbench-jupyterhub"),  # no on-premises networks
     }
 
 
