@@ -283,7 +283,7 @@ class ClusterAddons(pulumi.ComponentResource):
         cluster_role = k8s.rbac.v1.ClusterRole(
             child(name, "autoscaler", "clusterrole"), metadata=k8s.meta.v1.ObjectMetaArgs(name=AUTOSCALER, labels=labels), rules=AUTOSCALER_CLUSTER_RULES, opts=k8s_opts
         )
-        role_k8s = k8s.rbac.v1.Role(child(name, "autoscaler", "role"), metadata=meta, rules=AUTOSCALER_NAMESPACE_RULES, opts=k8s_opts)
+        role_k8s = k8s.rbac.v1.Role(child(name, "autoscaler", "rbac-role"), metadata=meta, rules=AUTOSCALER_NAMESPACE_RULES, opts=k8s_opts)
         subject = [k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=AUTOSCALER, namespace=SYSTEM_NAMESPACE)]
         bindings = [
             k8s.rbac.v1.ClusterRoleBinding(
