@@ -129,7 +129,8 @@ def test_hub_pool_only_with_hub_subnets(spec_for, run_program):
     plain = node_groups(cluster_run(run_program, args_for(spec)))
     assert HUB_POOL not in {g["labels"][POOL_LABEL] for g in plain.values()}
     groups = node_groups(cluster_run(run_program, args_for(spec, hub_subnets=HUB_SUBNETS)))
-    hub = {name: g for name, g in groups.items() if g["labels"][POOL_LABEL] == HUB_POOL}
+    hub = {name: g for name, g in sorted(groups.items()) if g["labels"][POOL_LABEL] == HUB_POOL}
+    assert list(hub) == ["hub-0", "hub-1", "hub-2"]
     # One group per zone (the hub's EBS volume is zonal, so the autoscaler must be able to pick the zone).
     assert [g["subnetIds"] for g in hub.values()] == [[s] for s in HUB_SUBNETS]
     assert [g["scalingConfig"]["minSize"] for g in hub.values()] == [1, 0, 0]
