@@ -117,8 +117,10 @@ def test_cluster_autoscaler_discovers_this_clusters_groups(spec_for, run_program
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
     assert trust_subjects(run, "autoscaler") == ["system:serviceaccount:kube-system:cluster-autoscaler"]
     policy = {s["Sid"]: s for s in run.named("acme-addons-autoscaler-policy").json_input("policy")["Statement"]}
-    assert "eks:DescribeNodegroup" in policy["Discover"]["Action"], "labels and taints of groups at zero nodes"
+    assert policy["ReadOwnNodeGroups"]["Action"] == ["eks:DescribeNodegroup"], "labels and taints of groups at zero nodes"
+    assert policy["ReadOwnNodeGroups"]["Resource"] == [f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/acme-dev/*/*"]
     assert policy["ScaleOwnGroups"]["Condition"] == {"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/acme-dev": "owned"}}
+    assert policy["ScaleOwnGroups"]["Resource"] == [f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*"]
 
 
 def test_strict_pulls_the_autoscaler_through_the_cache(spec_for, run_program):

@@ -80,10 +80,11 @@ def ebs_kms_statements(key_arn: object) -> list[dict[str, object]]:
     ]
 
 
-def autoscaler_policy(cluster_name: str) -> dict[str, object]:
-    """Cluster Autoscaler's AWS policy (its AWS README, "Full Cluster Autoscaler Features Policy"), with the two
-    write actions limited to this cluster's groups by their auto-discovery tag, as the README recommends.
-    `eks:DescribeNodegroup` gives it a group's labels and taints while the group is at zero nodes."""
+def autoscaler_policy(cluster_name: str, partition: str, region: str, account: str) -> dict[str, object]:
+    """Cluster Autoscaler's AWS policy (its AWS README, "Full Cluster Autoscaler Features Policy"), narrowed where
+    IAM can narrow it: the two write actions on Auto Scaling groups carrying this cluster's auto-discovery tag (as
+    the README recommends), `eks:DescribeNodegroup` (a group's labels and taints while it is at zero nodes) on this
+    cluster's node groups; the Describe calls take no resource (service authorization reference: "*" only)."""
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -99,15 +100,20 @@ def autoscaler_policy(cluster_name: str) -> dict[str, object]:
                     "ec2:DescribeInstanceTypes",
                     "ec2:DescribeLaunchTemplateVersions",
                     "ec2:GetInstanceTypesFromInstanceRequirements",
-                    "eks:DescribeNodegroup",
                 ],
                 "Resource": ["*"],
+            },
+            {
+                "Sid": "ReadOwnNodeGroups",
+                "Effect": "Allow",
+                "Action": ["eks:DescribeNodegroup"],
+                "Resource": [f"arn:{partition}:eks:{region}:{account}:nodegroup/{cluster_name}/*/*"],
             },
             {
                 "Sid": "ScaleOwnGroups",
                 "Effect": "Allow",
                 "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-                "Resource": ["*"],
+                "Resource": [f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*"],
                 "Condition": {"StringEquals": {f"aws:ResourceTag/{autoscaler_cluster_tag(cluster_name)}": "owned"}},
             },
         ],
@@ -187,7 +193,9 @@ class ClusterAddons(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("cluster", "ClusterAddons"), name, None, opts)
         self._name, self._args = name, args
-        self._partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._account = aws.get_caller_identity_output(opts=invoke).account_id
         nodes = list(args.node_groups)  # the drivers' pods need nodes for the add-ons to become ACTIVE
 
         cni = aws.eks.Addon(
@@ -269,7 +277,9 @@ class ClusterAddons(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             child(name, "autoscaler", "policy"),
             role=role.id,
-            policy=json.dumps(autoscaler_policy(args.physical_cluster_name)),
+            policy=pulumi.Output.all(self._partition, self._account).apply(
+                lambda v: json.dumps(autoscaler_policy(args.physical_cluster_name, v[0], args.region, v[1]))
+            ),
             opts=self._opts(),
         )
         k8s_opts = self._opts(provider=args.provider)
