@@ -18,6 +18,7 @@ Allow rules (each one is a reason a value is not a credential):
 - `secure:` values in `Pulumi.<stack>.yaml`: ciphertext written by `pulumi config set --secret`;
 - high-entropy tokens that are sha256/sha1 hex digests of package pins (`--hash=sha256:`), git
   object ids, or pieces of a Pulumi URN / ARN (the mock engine's ids are not secrets);
+- EC2's `http_tokens: required|optional` (IMDSv2 setting of a launch template), not a token;
 - the word "token" in prose: only `key: value` / `key = value` pairs are read as assignments.
 """
 
@@ -147,6 +148,8 @@ def scan_lines(path: str, lines: list[tuple[str, str]]) -> list[Hit]:
                 continue
             if value == "" or REFERENCE.match(value) or value in TIME_UNITS or (normalised == "idtoken" and value in ("write", "read", "none")):
                 continue  # a reference, a unit (Cognito's token_validity_units), or GitHub's `permissions: id-token: write`
+            if normalised == "httptokens" and value in ("required", "optional"):
+                continue  # EC2 metadata options: whether IMDSv2 session tokens are required (node launch templates)
             hits.append(Hit(path, where, f"literal value for {key!r}", _mask(value)))
         if stack_file and re.match(r"\s*secure:\s", line):
             continue  # Pulumi ciphertext
