@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pytest
 
 from blueprint.components.cluster import EKS_OIDC_THUMBPRINT, IMDS_HOP_LIMIT, ClusterArgs, WorkbenchCluster
 from blueprint.components.naming import HUB_POOL, HUB_TAINT, POOL_LABEL
