@@ -13,7 +13,10 @@ SERVICES = {"generate", "preview", "policy", "export", "review", "diagram", "cat
 # Data modules any service may read directly: the resource graph is plain data, and the vendored charts
 # with what is known about them (defaults, schema, images, Helm's merge and renderer), and the AWS facts
 # (which API each caller needs, instance sizes) are shared data.
-SHARED_DATA = {"blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh", "blueprint.facts", "blueprint.facts.aws_apis", "blueprint.facts.instances", "blueprint.facts.ci_runner"}
+SHARED_DATA = {
+    "blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh", "blueprint.facts", "blueprint.facts.aws_apis",
+    "blueprint.facts.instances", "blueprint.facts.ci_runner", "blueprint.facts.kubernetes",
+}  # fmt: skip
 ALLOWED = {
     "charts": {"charts"},
     "facts": {"facts"},

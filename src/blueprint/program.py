@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from blueprint.components.addons import ClusterAddons, ClusterAddonsArgs
 from blueprint.components.ci_runner import CiRunner, CiRunnerArgs
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
 from blueprint.components.cluster_access import ClusterAccess, ClusterAccessArgs
@@ -32,7 +33,14 @@ def build(spec: BlueprintSpec) -> None:
     network = PrivateNetwork(f"{org}-network", NetworkArgs.from_spec(spec, kms_key_arn=keys.key_arn))
     cluster = WorkbenchCluster(
         f"{org}-cluster",
-        ClusterArgs.from_spec(spec, vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids, kms_key_arn=keys.key_arn),
+        ClusterArgs.from_spec(
+            spec,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            kms_key_arn=keys.key_arn,
+            # The hub's own subnets (None unless spec.hub_egress is 'firewall'); older networks have no such attribute.
+            hub_subnet_ids=getattr(network, "hub_subnet_ids", None),
+        ),
     )
     # Who reaches the API, from where: the blueprint's admin and CI roles, and the CI runner's path into the VPC.
     ClusterAccess(f"{org}-cluster-access", ClusterAccessArgs.from_spec(spec, cluster_name=cluster.cluster_name))
@@ -48,6 +56,20 @@ def build(spec: BlueprintSpec) -> None:
     )
     identity = IdentityHooks(f"{org}-identity", IdentityArgs.from_spec(spec, cluster_name=cluster.cluster_name))
     images = ImageMirror(f"{org}-images", ImageMirrorArgs.from_spec(spec, node_role_name=cluster.node_role_name, kms_key_arn=keys.key_arn))
+    addons = ClusterAddons(
+        f"{org}-addons",
+        ClusterAddonsArgs.from_spec(
+            spec,
+            cluster_name=cluster.cluster_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            kubeconfig=cluster.kubeconfig,
+            provider=cluster.provider,
+            node_groups=cluster.node_groups,
+            kms_key_arn=keys.key_arn,
+            image_registries=images.registries,
+        ),
+    )
     storage = DataStore(
         f"{org}-storage",
         StorageArgs.from_spec(
@@ -63,8 +85,8 @@ def build(spec: BlueprintSpec) -> None:
 
     # ==== IN-CLUSTER COMPONENTS: PackageMirror, TeamSpace (one per team), Workbench, Guardrails ====
     # Owned by the in-cluster components' engineer, who may edit only between these two rulers.
-    # Available: spec, keys, network, cluster, identity, images, storage (outputs documented on each class);
-    # Kubernetes resources go through `cluster.provider`. Every resource belongs to a component (none
+    # Available: spec, keys, network, cluster, addons, identity, images, storage (outputs documented on each class);
+    # Kubernetes resources go through `addons.provider` (it waits for the storage classes and network policy). Every resource belongs to a component (none
     # created loose here; tests/test_program.py checks). Before the ruler below, set:
     #   hub_url          Input[str]             URL users open
     #   mirror_endpoints Input[dict[str, str]]  package index URLs by ecosystem ({} without a mirror)
@@ -74,7 +96,7 @@ def build(spec: BlueprintSpec) -> None:
         PackageMirrorArgs.from_spec(
             spec,
             kms_key_arn=keys.key_arn,
-            provider=cluster.provider,
+            provider=addons.provider,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             reader_role_arns=storage.team_role_arns,
@@ -87,7 +109,7 @@ def build(spec: BlueprintSpec) -> None:
             TeamSpaceArgs.from_spec(
                 spec,
                 team.name,
-                provider=cluster.provider,
+                provider=addons.provider,
                 irsa_role_arn=storage.team_role_arns[team.name],
                 rbac_group_prefix=identity.rbac_group_prefix,
             ),
@@ -98,14 +120,14 @@ def build(spec: BlueprintSpec) -> None:
     deployed_namespace, resolve_deployed_namespace = pulumi.deferred_output()
     endpoint = HubEndpoint(
         f"{org}-hub-endpoint",
-        HubEndpointArgs.from_spec(spec, vpc_id=network.vpc_id, provider=cluster.provider, proxy_namespace=deployed_namespace),
+        HubEndpointArgs.from_spec(spec, vpc_id=network.vpc_id, provider=addons.provider, proxy_namespace=deployed_namespace),
     )
     workbench = Workbench(
         f"{org}-workbench",
         WorkbenchArgs.from_spec(
             spec,
             certificate_arn=endpoint.certificate_arn,
-            provider=cluster.provider,
+            provider=addons.provider,
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
             pip_index_url=mirror.pip_index_url,

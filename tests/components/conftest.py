@@ -142,6 +142,7 @@ COMPUTED: dict[str, Callable[[New], dict[str, Any]]] = {
     "aws:cognito/userPool:UserPool": lambda n: {"endpoint": f"cognito-idp.{REGION}.amazonaws.com/{n.id}"},
     "aws:cognito/userPoolClient:UserPoolClient": lambda n: {"clientSecret": "mock-cognito-client-secret"} if n.inputs.get("generateSecret") else {},
     "aws:kms/key:Key": lambda n: {"keyId": n.id},
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda n: {"latestVersion": 1},
     "aws:cloudwatch/logGroup:LogGroup": lambda n: {"arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{n.inputs['name']}"},
     **{token: (lambda make: lambda n: make(preview_mocks.New(n.name, n.inputs, n.id, REGION, ACCOUNT)))(make) for token, make in preview_mocks.HUB_RESOURCE_OUTPUTS.items()},
     "kubernetes:helm.sh/v3:Release": lambda n: {"status": {"name": n.inputs.get("name"), "namespace": n.inputs.get("namespace"), "status": "deployed"}},

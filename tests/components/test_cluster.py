@@ -1,26 +1,28 @@
-"""WorkbenchCluster under the mock engine: endpoint, logs, encryption, least-privilege roles, node pools, IRSA."""
+"""WorkbenchCluster under the mock engine: endpoint, logs, encryption, least-privilege roles, node pools, launch templates, IRSA."""
 
 from __future__ import annotations
 
 import json
 
 import pulumi
-import pytest
 
-from blueprint.components.cluster import EKS_OIDC_THUMBPRINT, ClusterArgs, WorkbenchCluster
+from blueprint.components.cluster import EKS_OIDC_THUMBPRINT, IMDS_HOP_LIMIT, ClusterArgs, WorkbenchCluster
+from blueprint.components.naming import HUB_POOL, HUB_TAINT, POOL_LABEL
 from tests.components.conftest import ACCOUNT, CLUSTER_SECURITY_GROUP, OIDC_ISSUER, REGION
 
 KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test"
 SUBNETS = ("subnet-a", "subnet-b", "subnet-c")
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+HUB_SUBNETS = ("subnet-hub-a", "subnet-hub-b", "subnet-hub-c")
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 NO_GPU_TEAMS = [{"name": "analytics", "idp_group": "dsw-analytics", "quota": {"gpu": 0}}]
 
 
-def args_for(spec, kms: str | None = KMS) -> ClusterArgs:
-    return ClusterArgs.from_spec(spec, vpc_id="vpc-1", private_subnet_ids=SUBNETS, kms_key_arn=kms)
+def args_for(spec, kms: str | None = KMS, hub_subnets=None) -> ClusterArgs:
+    return ClusterArgs.from_spec(spec, vpc_id="vpc-1", private_subnet_ids=SUBNETS, kms_key_arn=kms, hub_subnet_ids=hub_subnets)
 
 
 def cluster_run(run_program, args: ClusterArgs):
@@ -61,13 +63,6 @@ def test_open_has_a_public_endpoint_for_admin_cidrs_only(spec_for, run_program):
     assert cluster["enabledClusterLogTypes"] == [] and run.of_type("aws:cloudwatch/logGroup:LogGroup") == []
 
 
-def test_public_endpoint_without_admin_cidrs_is_refused(spec_for):
-    spec = spec_for("open")
-    spec = spec.model_copy(update={"network": spec.network.model_copy(update={"admin_cidrs": ()})})
-    with pytest.raises(ValueError, match="admin_cidrs"):
-        args_for(spec)
-
-
 def test_roles_carry_only_the_eks_managed_policies(spec_for, run_program):
     run = cluster_run(run_program, args_for(spec_for("strict")))
     assert attached(run, "cluster") == {"AmazonEKSClusterPolicy"}
@@ -78,44 +73,80 @@ def test_roles_carry_only_the_eks_managed_policies(spec_for, run_program):
     assert secrets_key == [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], "Resource": KMS}]
 
 
-def test_cpu_nodes_span_azs_per_stance(stance_name, spec_for, run_program):
+def test_one_cpu_group_per_instance_type_spanning_azs_per_stance(stance_name, spec_for, run_program):
     spec = spec_for(stance_name)
     nodes = spec.stance.compute.nodes
-    cpu = node_groups(cluster_run(run_program, args_for(spec)))["cpu"]
-    assert cpu["instanceTypes"] == list(nodes.instance_types)
-    assert cpu["scalingConfig"]["minSize"] == 1 and cpu["scalingConfig"]["maxSize"] == nodes.max_nodes
+    groups = node_groups(cluster_run(run_program, args_for(spec)))
+    cpu = {name: g for name, g in groups.items() if g["labels"][POOL_LABEL] == "cpu"}
+    assert sorted(g["instanceTypes"][0] for g in cpu.values()) == sorted(nodes.instance_types)
+    assert all(len(g["instanceTypes"]) == 1 for g in cpu.values()), "Cluster Autoscaler needs one size per group"
+    first = groups[f"cpu-{nodes.instance_types[0].replace('.', '-')}"]
+    assert first["scalingConfig"]["minSize"] == 1, "system pods need one node before the autoscaler runs"
+    assert sum(g["scalingConfig"]["maxSize"] for g in cpu.values()) <= nodes.max_nodes, "the groups together stay under max_nodes"
     expected = list(SUBNETS) if spec.stance.stability.multi_az_nodes else [SUBNETS[0]]
-    assert cpu["subnetIds"] == expected
-    assert "taints" not in cpu
+    assert all(g["subnetIds"] == expected for g in cpu.values())
+    assert all("taints" not in g for g in cpu.values())
 
 
 def test_gpu_node_group_only_with_gpu_quota(spec_for, run_program):
     groups = node_groups(cluster_run(run_program, args_for(spec_for("balanced", teams=NO_GPU_TEAMS))))
-    assert set(groups) == {"cpu"}, "no team has GPU quota, so no GPU node group"
+    assert {g["labels"][POOL_LABEL] for g in groups.values()} == {"cpu"}, "no team has GPU quota, so no GPU node group"
 
 
-def test_gpu_node_group_is_tainted_and_capped(spec_for, run_program):
+def test_gpu_node_group_is_bottlerocket_nvidia_tainted_and_capped(spec_for, run_program):
     spec = spec_for("balanced")  # team genomics has gpu: 1
     assert spec.any_gpu
-    gpu = node_groups(cluster_run(run_program, args_for(spec)))["gpu"]
-    assert gpu["instanceTypes"] == ["g5.2xlarge"] and gpu["amiType"] == "AL2023_x86_64_NVIDIA"
+    gpu = node_groups(cluster_run(run_program, args_for(spec)))["gpu-g5-2xlarge"]
+    # Bottlerocket's NVIDIA variant runs the device plugin itself: no DaemonSet needed for nvidia.com/gpu.
+    assert gpu["instanceTypes"] == ["g5.2xlarge"] and gpu["amiType"] == "BOTTLEROCKET_x86_64_NVIDIA"
     assert gpu["scalingConfig"]["minSize"] == 0 and gpu["scalingConfig"]["maxSize"] == spec.stance.compute.nodes.max_gpu_nodes
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert gpu["labels"] == {POOL_LABEL: "gpu", "k8s.amazonaws.com/accelerator": "nvidia-a10g"}
 
 
-def test_irsa_and_efs_csi_driver(spec_for, run_program):
+def test_launch_templates_tag_instances_and_volumes_and_lock_imds(stance_name, spec_for, run_program):
+    spec = spec_for(stance_name)
+    run = cluster_run(run_program, args_for(spec))
+    templates = {t.name: t for t in run.of_type(LAUNCH_TEMPLATE)}
+    for group in run.of_type(NODE_GROUP):
+        template = next(t for t in templates.values() if t.id == group.inputs["launchTemplate"]["id"])
+        assert group.inputs["launchTemplate"]["version"] == "1"
+        inputs = template.inputs
+        assert inputs["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": IMDS_HOP_LIMIT}
+        assert IMDS_HOP_LIMIT == 1, "pods use IRSA, so the node's credentials stay one hop away"
+        specs = {t["resourceType"]: t["tags"] for t in inputs["tagSpecifications"]}
+        assert set(specs) == {"instance", "volume", "network-interface"}
+        for tag_set in specs.values():
+            assert tag_set["workbench:org"] == "acme" and tag_set[POOL_LABEL] == group.inputs["labels"][POOL_LABEL]
+        assert all(d["ebs"]["encrypted"] == "true" for d in inputs["blockDeviceMappings"])
+        assert "instanceType" not in inputs and "iamInstanceProfile" not in inputs, "managed node groups refuse them"
+    assert len(templates) == len({(g.inputs["amiType"], g.inputs["labels"][POOL_LABEL]) for g in run.of_type(NODE_GROUP)}), "one per pool, shared"
+
+
+def test_hub_pool_only_with_hub_subnets(spec_for, run_program):
+    spec = spec_for("strict")
+    plain = node_groups(cluster_run(run_program, args_for(spec)))
+    assert HUB_POOL not in {g["labels"][POOL_LABEL] for g in plain.values()}
+    groups = node_groups(cluster_run(run_program, args_for(spec, hub_subnets=HUB_SUBNETS)))
+    hub = {name: g for name, g in sorted(groups.items()) if g["labels"][POOL_LABEL] == HUB_POOL}
+    assert list(hub) == ["hub-0", "hub-1", "hub-2"]
+    # One group per zone (the hub's EBS volume is zonal, so the autoscaler must be able to pick the zone).
+    assert [g["subnetIds"] for g in hub.values()] == [[s] for s in HUB_SUBNETS]
+    assert [g["scalingConfig"]["minSize"] for g in hub.values()] == [1, 0, 0]
+    assert all(g["taints"] == [HUB_TAINT] for g in hub.values())
+    assert all(g["instanceTypes"] == ["m6i.xlarge"] for g in hub.values()), "the stance's smallest type"
+
+
+def test_hub_pool_single_zone_when_the_stance_is_not_multi_az(spec_for, run_program):
+    groups = node_groups(cluster_run(run_program, args_for(spec_for("open"), kms=None, hub_subnets=HUB_SUBNETS)))
+    hub = [g for g in groups.values() if g["labels"][POOL_LABEL] == HUB_POOL]
+    assert [g["subnetIds"] for g in hub] == [[HUB_SUBNETS[0]]] and hub[0]["scalingConfig"]["minSize"] == 1
+
+
+def test_irsa_provider(spec_for, run_program):
     run = cluster_run(run_program, args_for(spec_for("strict")))
     oidc = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
     assert oidc["url"] == OIDC_ISSUER and oidc["clientIdLists"] == ["sts.amazonaws.com"] and oidc["thumbprintLists"] == [EKS_OIDC_THUMBPRINT]
-    addon = run.one("aws:eks/addon:Addon").inputs
-    assert addon["addonName"] == "aws-efs-csi-driver"
-    role = run.named("acme-cluster-efs-csi-role")
-    assert addon["serviceAccountRoleArn"] == role.outputs["arn"]
-    assert attached(run, "efs-csi") == {"service-role/AmazonEFSCSIDriverPolicy"}
-    condition = role.json_input("assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
-    issuer = OIDC_ISSUER.removeprefix("https://")
-    assert condition[f"{issuer}:aud"] == "sts.amazonaws.com"
-    assert all(s.startswith("system:serviceaccount:kube-system:efs-csi-") for s in condition[f"{issuer}:sub"])
 
 
 def test_kubernetes_provider_authenticates_with_aws_eks_get_token(spec_for, run_program):

@@ -141,7 +141,20 @@ def test_per_team_budgets_match_the_spec(spec_for, run_program):
         assert notification["thresholdType"] == "PERCENTAGE" and notification["comparisonOperator"] == "GREATER_THAN"
         assert notification["subscriberEmailAddresses"] == ["a@acme.example", "b@acme.example"], name
     tag_filter = budgets["acme-dev-team-vision"]["costFilters"][0]
-    assert tag_filter["name"] == "TagKeyValue" and "user:workbench:team$vision" in tag_filter["values"]
+    # Only what AWS records on billed resources: no aws:eks:namespace, which exists only after an account opt-in.
+    assert tag_filter == {"name": "TagKeyValue", "values": ["user:workbench:team$vision"]}
+
+
+COST_TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+
+
+def test_cost_allocation_tags_only_when_the_blueprint_asks(spec_for, run_program):
+    plain = run_program(lambda: build(spec_for("strict")))
+    assert plain.of_type(COST_TAG) == [], "activation fails until Billing has seen the keys: not on a first `pulumi up`"
+    run = run_program(lambda: build(spec_for("strict", budgets={"activate_cost_allocation_tags": True})))
+    activated = {t.inputs["tagKey"]: t.inputs["status"] for t in run.of_type(COST_TAG)}
+    filtered = {v.split("$")[0].removeprefix("user:") for b in run.of_type(BUDGET) for v in b.inputs["costFilters"][0]["values"]}
+    assert activated == {"workbench:org": "Active", "workbench:team": "Active"} and filtered == set(activated)
 
 
 def test_org_scope_has_only_the_total(spec_for, run_program):

@@ -87,7 +87,8 @@ def test_limit_range_defaults_to_smallest_profile(spec_for, run_program):
     [limit] = run.one(LIMITS).inputs["spec"]["limits"]
     assert limit["default"] == {"cpu": "2", "memory": "8Gi"}, f"{run.one(LIMITS)}"
     assert limit["defaultRequest"] == {"cpu": "2", "memory": "8Gi"}
-    assert limit["max"]["cpu"] == "8", "no container exceeds the largest profile the team has"
+    largest = max(spec.teams[0].profiles, key=lambda p: float(p.cpu))
+    assert limit["max"]["cpu"] == largest.cpu == "7", "no container exceeds the largest profile the team has"
 
 
 def _policies(run, namespace):

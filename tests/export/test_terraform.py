@@ -169,8 +169,9 @@ def test_a_property_the_sdk_does_not_know_fails_loudly():
 
 
 def test_a_list_of_blocks_without_a_reviewed_terraform_name_fails_loudly():
-    template = resource("aws:ec2/launchTemplate:LaunchTemplate", "nodes", {"blockDeviceMappings": [{"deviceName": "/dev/xvda"}]})
-    with pytest.raises(ExportError, match=r"blockDeviceMappings.*'block_device_mappings' or 'block_device_mapping'"):
+    # (blockDeviceMappings and tagSpecifications are reviewed: the node launch templates use them)
+    template = resource("aws:ec2/launchTemplate:LaunchTemplate", "nodes", {"networkInterfaces": [{"deviceIndex": 0}]})
+    with pytest.raises(ExportError, match=r"networkInterfaces.*'network_interfaces' or 'network_interface'"):
         plan_of(template)
 
 

@@ -142,12 +142,12 @@ CASES = [
     Case("audit.eks-control-plane-logs", "strict", put(CLUSTER, "eks", "enabledClusterLogTypes", ["api", "authenticator"]), "lacks audit, controllerManager, scheduler"),
     Case("audit.eks-control-plane-logs", "balanced", put(CLUSTER, "eks", "enabledClusterLogTypes", ["audit", "authenticator", "api"]), ""),
     Case("stability.kubernetes-version", "strict", put(CLUSTER, "eks", "version", "1.30"), "version 1.30 is not the stance's 1.33"),
-    Case("compute.instance-types-allowed", "strict", put(NODE_GROUP, "cpu", "instanceTypes", ["m6i.xlarge", "p4d.24xlarge"]), "p4d.24xlarge not in the allowlist", "cpu"),
-    Case("compute.instance-types-allowed", "balanced", put(NODE_GROUP, "cpu", "instanceTypes", ["r6i.8xlarge"]), ""),  # within r6i.*
-    Case("compute.instance-types-allowed", "strict", edit(NODE_GROUP, "cpu", lambda i: i.pop("instanceTypes")), "t3.medium"),
-    Case("compute.node-group-max-size", "strict", put(NODE_GROUP, "cpu", "scalingConfig.maxSize", 11), "at most 10 nodes"),
+    Case("compute.instance-types-allowed", "strict", put(NODE_GROUP, "cpu-m6i-xlarge", "instanceTypes", ["m6i.xlarge", "p4d.24xlarge"]), "p4d.24xlarge not in the allowlist", "cpu"),
+    Case("compute.instance-types-allowed", "balanced", put(NODE_GROUP, "cpu-r6i-2xlarge", "instanceTypes", ["r6i.8xlarge"]), ""),  # within r6i.*
+    Case("compute.instance-types-allowed", "strict", edit(NODE_GROUP, "cpu-m6i-xlarge", lambda i: i.pop("instanceTypes")), "t3.medium"),
+    Case("compute.node-group-max-size", "strict", put(NODE_GROUP, "cpu-m6i-xlarge", "scalingConfig.maxSize", 11), "at most 10 nodes"),
     Case("compute.node-group-max-size", "strict", put(NODE_GROUP, "gpu", "scalingConfig.maxSize", 3), "at most 2 GPU nodes", "gpu"),
-    Case("stability.multi-az-nodes", "strict", edit(NODE_GROUP, "cpu", lambda i: i.update(subnetIds=i["subnetIds"][:1])), "in 1 subnet(s)"),
+    Case("stability.multi-az-nodes", "strict", edit(NODE_GROUP, "cpu-m6i-xlarge", lambda i: i.update(subnetIds=i["subnetIds"][:1])), "in 1 subnet(s)"),
     # ---- identity -----------------------------------------------------------------------
     Case(
         "identity.no-wildcard-iam",

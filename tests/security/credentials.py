@@ -20,6 +20,7 @@ Allow rules (each one is a reason a value is not a credential):
   object ids, or pieces of a Pulumi URN / ARN (the mock engine's ids are not secrets);
 - the name part of a load balancer's DNS name (`a<hex>-<hex>.elb.<region>.amazonaws.com`, as EKS's
   service controller names an NLB): a public address, not a credential;
+- EC2's `http_tokens: required|optional` (IMDSv2 setting of a launch template), not a token;
 - the word "token" in prose: only `key: value` / `key = value` pairs are read as assignments;
 - `#sha256=` digests pinning the vendored wheel in requirements.txt;
 - vendored release artifacts, not written from anything the user gave: the workbench-blueprint wheel
@@ -158,6 +159,8 @@ def scan_lines(path: str, lines: list[tuple[str, str]]) -> list[Hit]:
                 continue
             if value == "" or REFERENCE.match(value) or value in TIME_UNITS or (normalised == "idtoken" and value in ("write", "read", "none")):
                 continue  # a reference, a unit (Cognito's token_validity_units), or GitHub's `permissions: id-token: write`
+            if normalised == "httptokens" and value in ("required", "optional"):
+                continue  # EC2 metadata options: whether IMDSv2 session tokens are required (node launch templates)
             hits.append(Hit(path, where, f"literal value for {key!r}", _mask(value)))
         if stack_file and re.match(r"\s*secure:\s", line):
             continue  # Pulumi ciphertext

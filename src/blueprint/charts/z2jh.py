@@ -240,7 +240,8 @@ def render(
     version = kube_version if kube_version.count(".") == 2 else f"{kube_version}.0"
     with tempfile.TemporaryDirectory(prefix="blueprint-helm-") as tmp:
         values_file = Path(tmp) / "values.json"
-        values_file.write_text(json.dumps(values), encoding="utf-8")
+        # Not ASCII-escaped: Helm reads the file as YAML, which refuses JSON's surrogate-pair escapes (\ud83d...).
+        values_file.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
         env = {**os.environ, "HELM_CACHE_HOME": tmp, "HELM_CONFIG_HOME": tmp, "HELM_DATA_HOME": tmp}
         command = [str(helm), "template", release, str(chart_dir()), "--namespace", namespace, "--kube-version", version, "-f", str(values_file)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)

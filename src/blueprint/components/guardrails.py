@@ -15,8 +15,10 @@ from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_ret
 
 TEAM_COST_TAG = "workbench:team"
 ORG_COST_TAG = "workbench:org"
-# With split cost allocation data for EKS enabled, pod costs carry this AWS tag.
-EKS_NAMESPACE_COST_TAG = "aws:eks:namespace"
+# The user tags the budgets filter on, activated as cost allocation tags when the blueprint asks
+# (budgets.activate_cost_allocation_tags). Nodes carry workbench:org through their launch templates
+# (cluster.py); only team-owned resources carry workbench:team.
+COST_ALLOCATION_TAGS = (ORG_COST_TAG, TEAM_COST_TAG)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class GuardrailsArgs:
     alert_emails: tuple[str, ...]
     org_monthly_usd: int
     team_budgets: tuple[TeamBudget, ...]
+    activate_cost_tags: bool = False
     kms_key_arn: pulumi.Input[str] | None = None
     data_bucket_arn: pulumi.Input[str] | None = None
     """The org data bucket, whose object reads and writes the trail records as data events."""
@@ -63,6 +66,7 @@ class GuardrailsArgs:
             alert_emails=spec.budgets.alert_emails,
             org_monthly_usd=spec.budgets.org_monthly_usd,
             team_budgets=tuple(TeamBudget(t.name, t.budget_usd) for t in spec.teams),
+            activate_cost_tags=spec.budgets.activate_cost_allocation_tags,
             kms_key_arn=kms_key_arn,
             data_bucket_arn=data_bucket_arn,
         )
@@ -96,17 +100,23 @@ class Guardrails(pulumi.ComponentResource):
     read a team's data, by IAM identity.
 
     Budgets: an org total (`budgets.org_monthly_usd`, costs tagged
-    `workbench:org=<org>`) and, when `budgets.scope` is `per-team`, one per team
-    (`team.budget_usd`, costs tagged `workbench:team=<team>`, or EKS pod costs
-    in the team's namespace). Alerts go by e-mail to `budgets.alert_emails` when
+    `workbench:org=<org>`: every node, volume and network interface through the
+    node launch templates, and the program's other tagged resources) and, when
+    `budgets.scope` is `per-team`, one per team (`team.budget_usd`, costs tagged
+    `workbench:team=<team>`). Alerts go by e-mail to `budgets.alert_emails` when
     ACTUAL spend passes `budgets.alert_percent` %; with no addresses the budgets
     exist without notifications (the console still shows them).
 
-    Tag filters only see costs once the org activates `workbench:team` and
-    `workbench:org` as cost allocation tags in Billing, and EKS pod costs only
-    with split cost allocation data for EKS turned on (`aws:eks:namespace`):
-    account settings, not resources this program creates. Shared nodes are not
-    split per team without it.
+    The filters name only user tags AWS records on the billed resources. A team
+    budget sees only what is tagged with the team; the shared nodes, EFS and the
+    data bucket are org costs: splitting a node's cost by namespace needs split
+    cost allocation data for EKS, an account opt-in in the Billing console with
+    no API, so the program neither makes nor assumes it (docs/security.md).
+    Tag filters see costs only once the tags are active cost allocation tags:
+    with `budgets.activate_cost_allocation_tags` the program activates them
+    (`aws.costexplorer.CostAllocationTag`), which fails until Billing has seen
+    the keys (about a day after the first tagged resource) and in a member
+    account of an organization (the payer activates them).
     """
 
     trail_arn: pulumi.Output[str] | None
@@ -279,10 +289,15 @@ class Guardrails(pulumi.ComponentResource):
                     f"budget-team-{b.team}",
                     args.budget_name(b.team),
                     b.monthly_usd,
-                    [f"user:{TEAM_COST_TAG}${b.team}", f"{EKS_NAMESPACE_COST_TAG}${b.team}"],
+                    [f"user:{TEAM_COST_TAG}${b.team}"],
                 )
                 for b in args.team_budgets
             ]
+        if args.activate_cost_tags:
+            for key in COST_ALLOCATION_TAGS:
+                aws.costexplorer.CostAllocationTag(
+                    child(name, "cost-tag", key.replace(":", "-")), tag_key=key, status="Active", opts=pulumi.ResourceOptions(parent=self)
+                )
         for part, budget_name, usd, tag_values in wanted:
             aws.budgets.Budget(
                 child(name, part),

@@ -11,7 +11,7 @@ from ..charts.z2jh import CHART_NAME, CHART_REPO, CHART_VERSION, chart_images
 from ..model import BlueprintSpec
 from ..model.stance import Profile
 from ..model.units import parse_quantity
-from .naming import mirrored_image, split_image, team_namespace, team_service_account
+from .naming import EBS_STORAGE_CLASS, mirrored_image, split_image, team_namespace, team_service_account
 
 # The chart (version, files, defaults, schema) is `blueprint.charts.z2jh`.
 __all__ = ["CHART_NAME", "CHART_REPO"]
@@ -292,6 +292,8 @@ def render_values(
     values: dict[str, Any] = {
         "hub": {
             "config": hub_config_values(hub_config),
+            # EKS >= 1.30 has no default StorageClass: the hub's database claims the encrypted gp3 class (ClusterAddons).
+            "db": {"pvc": {"storageClassName": EBS_STORAGE_CLASS}},
             "extraConfig": {TEAM_ROUTING_KEY: TEAM_ROUTING_CODE},
             "networkPolicy": {
                 "enabled": True,

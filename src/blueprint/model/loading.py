@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from .builtin import BUILTIN_STANCES, stance_path
+from .fit import fit_problems
 from .overlay import TEAM_FIELD_CONTROLS, TeamOverlay, apply_overlay, check_floor, floor_ids, overlay_files
 from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
 from .stance import TEAM_FIELDS, Profile, Quota, Stance, control_value
@@ -150,6 +151,10 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
             check_floor(overlay, entry, stance, floor, blueprint.exceptions, team_source)
             entry, field, controls = apply_overlay(entry, overlay), "", overlay.controls
         teams.append(resolve_team(entry, stance, field, team_source, controls))
+    # Every offered profile fits a node of its pool (model.fit); the fields are the stance's, in this file.
+    fit = fit_problems(stance, teams, f"stances.{blueprint.stance}.overrides" if blueprint.stance in blueprint.stances else "stance")
+    if fit:
+        raise SpecError(source=source, problems=fit)
     return BlueprintSpec(
         org=blueprint.org,
         description=blueprint.description,

@@ -261,6 +261,14 @@ class TeamEntry(StrictModel):
 class BudgetSpec(StrictModel):
     alert_emails: Annotated[tuple[Email, ...], setting(C.RESOURCE_HIJACKING, "Who hears about runaway spend.")] = Field(default=(), description="Who is told when spend passes the stance's alert threshold; with none, budgets alert nobody.")
     org_monthly_usd: Annotated[int, Field(ge=1, le=100_000_000), setting(C.RESOURCE_HIJACKING, "The org's monthly budget in USD.")] = 50_000
+    activate_cost_allocation_tags: Annotated[bool, setting(C.RESOURCE_HIJACKING, "Whether the program activates the tags the budgets filter on.")] = Field(
+        default=False,
+        description=(
+            "Activate workbench:org and workbench:team as cost allocation tags (what the budgets filter on). Billing only "
+            "knows a tag key about a day after a tagged resource is billed, and only a payer or standalone account may "
+            "activate it: set true for the second `pulumi up`, or activate the two keys in the payer account."
+        ),
+    )
 
 
 class PackageSpec(StrictModel):

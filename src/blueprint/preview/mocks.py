@@ -268,6 +268,7 @@ RESOURCE_OUTPUTS: dict[str, Callable[[New], dict[str, Any]]] = {
     "aws:kms/alias:Alias": lambda n: {"arn": n.arn("kms", _named(n)), "targetKeyArn": n.arn("kms", f"key/{n.inputs.get('targetKeyId', 'key')}")},
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": lambda n: {"arn": n.arn("ec2", f"subnet/{n.id}"), "ownerId": n.account},
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda n: {"arn": n.arn("ec2", f"launch-template/{n.id}"), "latestVersion": 1, "defaultVersion": 1},
     "aws:ec2/securityGroup:SecurityGroup": lambda n: {"arn": n.arn("ec2", f"security-group/{n.id}"), "ownerId": n.account},
     "aws:iam/role:Role": _iam("role"),
     "aws:iam/policy:Policy": _iam("policy"),

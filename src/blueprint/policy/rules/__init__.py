@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
-from . import works_ci, works_crosscut, works_ingress, works_tls
+from . import works_ci, works_cluster, works_crosscut, works_ingress, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -19,6 +19,7 @@ RULES: tuple[Rule, ...] = (
     *packages.RULES,
     *governance.RULES,
     *works_crosscut.RULES,
+    *works_cluster.RULES,
     *works_tls.RULES,
     *works_ingress.RULES,
     *works_ci.RULES,
