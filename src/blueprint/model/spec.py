@@ -20,6 +20,7 @@ from .types import (
     MemoryQuantity,
     OrgName,
     PackageName,
+    RPackageName,
     ProfileName,
     Region,
     StackName,
@@ -148,7 +149,7 @@ class QuotaOverride(StrictModel):
 
 class ExtraPackages(StrictModel):
     python: tuple[PackageName, ...] = ()
-    r: tuple[PackageName, ...] = ()
+    r: tuple[RPackageName, ...] = ()
 
 
 # Namespaces the platform itself uses; a team named like one would take it over.
@@ -293,7 +294,7 @@ class TeamSpec(StrictModel):
     quota: Quota
     profiles: tuple[Profile, ...]
     python_packages: tuple[PackageName, ...]
-    r_packages: tuple[PackageName, ...]
+    r_packages: tuple[RPackageName, ...]
     idle_timeout_minutes: int
     root_allowed: bool
     budget_usd: int
