@@ -275,7 +275,8 @@ class RRepository(pulumi.ComponentResource):
             opts=plain,
         )
         aws.cloudwatch.EventTarget(child(name, "trigger-target"), rule=rule.name, arn=project.arn, role_arn=events_role.arn, opts=plain)
-        return pulumi.Output.concat("https://", bucket.bucket_regional_domain_name, f"/{REPOSITORY_PREFIX}")
+        # The regional virtual-hosted endpoint: what the gateway endpoint routes (S3 user guide, "Virtual hosting").
+        return bucket.bucket.apply(lambda b: f"https://{b}.s3.{args.region}.amazonaws.com/{REPOSITORY_PREFIX}")
 
 
 def _bucket_policy(bucket_arn: str, vpc_id: str) -> dict[str, object]:
