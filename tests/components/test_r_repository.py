@@ -50,12 +50,12 @@ def test_public_repositories_create_nothing(spec_for, run_program, stance):
 
 def test_strict_private_repository_is_read_from_the_vpc_only(spec_for, run_program):
     run = run_program(lambda: build(spec_for("strict")))
-    bucket = run.one("aws:s3/bucket:Bucket")
+    bucket = run.named("acme-r-bucket")
     name = bucket.outputs["bucket"]
     assert run.value["url"] == f"https://{name}.s3.{runner.REGION}.amazonaws.com/cran"
-    block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = run.named("acme-r-bucket-public-access").inputs
     assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    policy = run.one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
+    policy = run.named("acme-r-bucket-policy").json_input("policy")
     reads = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert reads == [
         {
@@ -68,8 +68,10 @@ def test_strict_private_repository_is_read_from_the_vpc_only(spec_for, run_progr
         }
     ]
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy["Statement"])
-    encryption = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs
+    encryption = run.named("acme-r-bucket-encryption").inputs
     assert encryption["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256", "anonymous reads cannot use a KMS key"
+    logging = run.one("aws:s3/bucketLogging:BucketLogging").inputs
+    assert logging["bucket"] == name, "who read which package is in S3 server access logs"
 
 
 def test_strict_curator_runs_in_codebuild_outside_the_vpc_from_data(spec_for, run_program):
@@ -108,7 +110,7 @@ def test_curator_role_writes_the_repository_prefix_only(spec_for, run_program):
     run = run_program(lambda: build(spec_for("strict")))
     statements = json.loads(run.named("acme-r-curator-policy").inputs["policy"])["Statement"]
     writes = [s for s in statements if any(a in ("s3:PutObject", "s3:DeleteObject") for a in s["Action"])]
-    assert [s["Resource"] for s in writes] == [f"arn:aws:s3:::{run.one('aws:s3/bucket:Bucket').outputs['bucket']}/cran/*"]
+    assert [s["Resource"] for s in writes] == [f"arn:aws:s3:::{run.named('acme-r-bucket').outputs['bucket']}/cran/*"]
     trust = json.loads(run.named("acme-r-curator-role").inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"} and "aws:SourceAccount" in json.dumps(trust)
 

@@ -14,8 +14,9 @@ import pulumi_aws as aws
 
 from ..model import BlueprintSpec
 from . import files
+from .access_logs import AccessLogArgs, AccessLogBucket
 from .buckets import private_bucket
-from .naming import POLICY_VERSION, child, log_retention_days, physical_name, service_trust_policy, tags, tls_only_statement, type_token
+from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, physical_name, service_trust_policy, tags, tls_only_statement, type_token
 
 # Public CRAN-style repositories, by the stance's R mode. A dated Posit Public Package Manager URL freezes CRAN at
 # that day; it does not limit *which* packages exist (the private repository below does, from the allowlist).
@@ -79,6 +80,7 @@ class RRepositoryArgs:
     packages: tuple[str, ...]
     log_retention_days: int
     protect: bool
+    access_log_retention_days: int | None = None
     vpc_id: pulumi.Input[str] | None = None
     kms_key_arn: pulumi.Input[str] | None = None
 
@@ -102,6 +104,7 @@ class RRepositoryArgs:
             packages=tuple(sorted(wanted)),
             log_retention_days=spec.stance.audit.log_retention_days,
             protect=spec.stance.storage.protect_stateful,
+            access_log_retention_days=spec.stance.audit.log_retention_days if spec.stance.audit.cloudtrail != "off" else None,
             vpc_id=vpc_id,
             kms_key_arn=kms_key_arn,
         )
@@ -157,6 +160,34 @@ class RRepository(pulumi.ComponentResource):
             policy=pulumi.Output.all(bucket.arn, args.vpc_id).apply(lambda v: json.dumps(_bucket_policy(v[0], v[1]))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[made.public_access_block]),
         )
+        # Old versions of rebuilt index files and tarballs go after 30 days; nothing else expires (it is the repository).
+        aws.s3.BucketLifecycleConfiguration(
+            child(name, "bucket-lifecycle"),
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "old-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrent_version_expiration": {"noncurrent_days": 30},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
+                }
+            ],
+            opts=plain,
+        )
+        if args.access_log_retention_days is not None:
+            # Who read which package, from where: S3 server access logs, like the data bucket's.
+            AccessLogBucket(
+                child(name, "access-logs"),
+                AccessLogArgs(
+                    source_bucket=bucket.bucket,
+                    source_bucket_arn=bucket.arn,
+                    retention_days=args.access_log_retention_days,
+                    protect=args.protect,
+                    tags=aws_tags,
+                ),
+                opts=plain,
+            )
         # S3 sends object events to EventBridge; the rule below starts the curator when packages.txt changes.
         aws.s3.BucketNotification(child(name, "events"), bucket=bucket.id, eventbridge=True, opts=plain)
 
