@@ -257,7 +257,8 @@ def _id(case: Case) -> str:
 
 def test_every_rule_has_a_case_that_it_catches():
     caught = {c.rule for c in CASES if c.expect}
-    assert caught == {rule.id for rule in RULES} - {"governance.exceptions-current"}  # see test_expiry.py
+    # Works rules have their cases in tests/policy/test_works_<area>.py (COORD.md).
+    assert caught == {rule.id for rule in RULES if rule.family == "stance"} - {"governance.exceptions-current"}  # see test_expiry.py
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)

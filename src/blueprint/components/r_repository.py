@@ -152,7 +152,7 @@ class RRepository(pulumi.ComponentResource):
     def _private(self, name: str, args: RRepositoryArgs) -> pulumi.Output[str]:
         aws_tags = tags(args.org, args.stack)
         plain = pulumi.ResourceOptions(parent=self)
-        made = private_bucket(child(name, "bucket"), parent=self, tags=aws_tags, versioned=True, kms_key_arn=None, protect=False)
+        made = private_bucket(child(name, "bucket"), parent=self, tags=aws_tags, versioned=True, kms_key_arn=None, protect=args.protect)
         bucket = made.bucket
         aws.s3.BucketPolicy(
             child(name, "bucket-policy"),
