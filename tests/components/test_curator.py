@@ -179,3 +179,58 @@ def test_curator_image_with_no_cache_for_its_registry_fails(spec_for, run_progra
     registries = {"quay.io": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-dev/quay"}
     with pytest.raises(Exception, match="no pull-through cache serves public.ecr.aws/aws-cli/aws-cli:2.22.0"):
         run_program(lambda: build(spec_for("strict"), image_registries=registries))
+
+
+SIMPLE_PAGE = """<html><body>
+<a href="../../numpy/1.26.3/numpy-1.26.3-cp311-cp311-manylinux_2_17_x86_64.whl#sha256=aa">numpy-1.26.3-cp311-cp311-manylinux_2_17_x86_64.whl</a>
+<a href="../../numpy/1.26.4/numpy-1.26.4.tar.gz#sha256=bb">numpy-1.26.4.tar.gz</a>
+<a href="../../numpy/1.26.4/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl#sha256=cc">numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl</a>
+<a href="../../numpy/2.0.0rc1/numpy-2.0.0rc1.tar.gz#sha256=dd">numpy-2.0.0rc1.tar.gz</a>
+<a href="../../numpy/1.10.0/numpy-1.10.0.tar.gz#sha256=ee">numpy-1.10.0.tar.gz</a>
+<a href="../../numpy/2.1.0/numpy-2.1.0-cp312-cp312-macosx_14_0_arm64.whl#sha256=ff">numpy-2.1.0-cp312-cp312-macosx_14_0_arm64.whl</a>
+</body></html>
+"""
+
+
+def test_seed_script_requests_the_newest_final_releases_and_skips_the_blocklist(spec_for, run_program, tmp_path):
+    """The rendered seed Job's script, run with its rendered environment against stand-ins of aws and the index."""
+    import os
+    import subprocess
+
+    run = run_program(lambda: build(spec_for("strict")))
+    (seed,) = run.of_type(JOB)
+    env = env_of(seed.inputs["spec"]["template"])
+    config, out, bin_dir, work = (tmp_path / d for d in ("config", "out", "bin", "work"))
+    for d in (config, out, bin_dir, work):
+        d.mkdir()
+    for key, text in run.one(CONFIGMAP).inputs["data"].items():
+        (config / key).write_text(text)
+    (config / "allowlist.txt").write_text("numpy\nevil-pkg\n")
+    (config / "blocklist.txt").write_text("evil-pkg\n")
+    (tmp_path / "page.html").write_text(SIMPLE_PAGE)
+    for name, body in {
+        "aws": 'echo "stand-in-token"\n',
+        "curl": (
+            'for a in "$@"; do last=$a; done\n'
+            f'echo "$*" >> "{out}/curl.args"\n'
+            'case "$last" in\n'
+            f'  */numpy/) prev=""; for a in "$@"; do [ "$prev" = -o ] && cp "{tmp_path}/page.html" "$a"; prev=$a; done ;;\n'
+            f'  *) echo "$last" >> "{out}/fetched" ;;\n'
+            'esac\n'
+        ),
+    }.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(0o755)
+    env.update({"CONFIG_DIR": str(config), "WORK_DIR": str(work), "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    result = subprocess.run(["/bin/sh", str(config / "seed-upstream.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    fetched = (out / "fetched").read_text().split()
+    base = env["UPSTREAM_INDEX_URL"] + "numpy/../../numpy/"
+    assert fetched == [
+        base + "1.26.3/numpy-1.26.3-cp311-cp311-manylinux_2_17_x86_64.whl",
+        base + "1.26.4/numpy-1.26.4.tar.gz",
+        base + "2.1.0/numpy-2.1.0-cp312-cp312-macosx_14_0_arm64.whl",
+    ], "the three newest final releases (numeric order, no rc), one file each"
+    assert "skipped: evil-pkg (blocklisted)" in result.stdout
+    assert "stand-in-token" not in (out / "curl.args").read_text(), "the token travels in a netrc file, never on a command line"
+    assert list(work.iterdir()) == [], "the script leaves no token or page behind"

@@ -166,3 +166,14 @@ def test_the_pip_config_a_session_sees_end_to_end(spec_for, run_program, tmp_pat
         assert pip.returncode == 0, pip.stderr
         expected = INDEX.replace("https://", f"https://aws:{STAND_IN_TOKEN}@")
         assert pip.stdout.strip() == expected, pip.stdout
+
+
+def test_the_refresher_may_reach_the_kubernetes_api_and_nothing_more(spec_for, run_program):
+    spec = spec_for("strict")
+    run = run_program(lambda: build(spec))
+    policy = run.named("acme-pip-netpol").inputs
+    pod = run.named("acme-pip-first").inputs["spec"]["template"]
+    assert policy["spec"]["podSelector"]["matchLabels"] == pod["metadata"]["labels"]
+    (rule,) = policy["spec"]["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": spec.network.service_cidr}}, {"ipBlock": {"cidr": spec.network.vpc_cidr}}]
+    assert rule["ports"] == [{"port": 443, "protocol": "TCP"}]

@@ -35,6 +35,8 @@ class PipTokenRefresherArgs:
     region: str
     version_policy: str
     team_namespaces: tuple[str, ...]
+    service_cidr: str
+    vpc_cidr: str
     provider: k8s.Provider
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
@@ -59,6 +61,8 @@ class PipTokenRefresherArgs:
             region=spec.region,
             version_policy=spec.stance.stability.versions,
             team_namespaces=tuple(team_namespace(t.name) for t in spec.teams),
+            service_cidr=spec.network.service_cidr,
+            vpc_cidr=spec.network.vpc_cidr,
             provider=provider,
             oidc_provider_arn=oidc_provider_arn,
             oidc_issuer=oidc_issuer,
@@ -128,6 +132,25 @@ class PipTokenRefresher(pulumi.ComponentResource):
             )
             for namespace in args.team_namespaces
         ]
+        # The refresher calls the Kubernetes API at kubernetes.default.svc: its ClusterIP is in the service range,
+        # its endpoints (the EKS control plane's ENIs) in the VPC. The namespace's policy admits HTTPS to the VPC
+        # only under egress 'mirror'; depending on where the CNI's policy agent sees the packet (before or after the
+        # service translation) it matches one or the other, so this pod may reach both, on 443 only.
+        k8s.networking.v1.NetworkPolicy(
+            child(name, "netpol"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"curator-{JOB}-api", namespace=MIRROR_NAMESPACE),
+            spec={
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": f"curator-{JOB}"}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": args.service_cidr}}, {"ipBlock": {"cidr": args.vpc_cidr}}],
+                        "ports": [{"port": 443, "protocol": "TCP"}],
+                    }
+                ],
+            },
+            opts=k8s_opts,
+        )
         config = k8s.core.v1.ConfigMap(
             child(name, "config"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=JOB, namespace=MIRROR_NAMESPACE),

@@ -46,4 +46,4 @@ while IFS= read -r package; do
     fi
   done
 done < "$CONFIG_DIR/allowlist.txt"
-rm -f "$netrc"
+rm -f "$netrc" "$WORK_DIR/page.html" "$WORK_DIR/links.txt"
