@@ -76,8 +76,9 @@ def build(spec: BlueprintSpec) -> None:
         )
         for team in spec.teams
     ]
+    namespaces = {team.name: space.namespace for team, space in zip(spec.teams, team_spaces, strict=True)}
     pip_tokens = PipTokenRefresher(
-        f"{org}-pip-token", PipTokenRefresherArgs.from_spec(spec, **irsa, image_registries=images.registries, after=team_spaces), mirror
+        f"{org}-pip-token", PipTokenRefresherArgs.from_spec(spec, **irsa, image_registries=images.registries, namespaces=namespaces), mirror
     )
     workbench = Workbench(
         f"{org}-workbench",

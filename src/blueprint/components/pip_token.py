@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -34,6 +34,7 @@ class PipTokenRefresherArgs:
     stack: str
     region: str
     version_policy: str
+    teams: tuple[str, ...]
     team_namespaces: tuple[str, ...]
     service_cidr: str
     vpc_cidr: str
@@ -41,7 +42,7 @@ class PipTokenRefresherArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    after: Sequence[pulumi.Resource] = ()
+    namespace_outputs: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     @classmethod
     def from_spec(
@@ -52,14 +53,16 @@ class PipTokenRefresherArgs:
         oidc_provider_arn: pulumi.Input[str],
         oidc_issuer: pulumi.Input[str],
         image_registries: Mapping[str, pulumi.Input[str]] | None = None,
-        after: Sequence[pulumi.Resource] = (),
+        namespaces: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> PipTokenRefresherArgs:
-        """`after`: what creates the team namespaces (the TeamSpaces); the RoleBindings and the first run wait for them."""
+        """`namespaces`: team -> its namespace as the TeamSpace outputs it (`TeamSpace.namespace`), so each RoleBinding
+        waits for its own namespace only (depending on every TeamSpace would make 200 teams cost 200 x 200 edges)."""
         return cls(
             org=spec.org,
             stack=spec.stack,
             region=spec.region,
             version_policy=spec.stance.stability.versions,
+            teams=tuple(t.name for t in spec.teams),
             team_namespaces=tuple(team_namespace(t.name) for t in spec.teams),
             service_cidr=spec.network.service_cidr,
             vpc_cidr=spec.network.vpc_cidr,
@@ -67,7 +70,7 @@ class PipTokenRefresherArgs:
             oidc_provider_arn=oidc_provider_arn,
             oidc_issuer=oidc_issuer,
             image_registries=dict(image_registries or {}),
-            after=tuple(after),
+            namespace_outputs=dict(namespaces or {}),
         )
 
 
@@ -103,7 +106,6 @@ class PipTokenRefresher(pulumi.ComponentResource):
             raise ValueError("PipTokenRefresher needs the PackageMirror's namespace: give the PackageMirror the cluster provider")
         self.secret_name, self.secret_key, self.index_url = PIP_CONF_SECRET, PIP_CONF_KEY, mirror.pip_index_url
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[mirror.namespace])
-        after_teams = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[mirror.namespace, *args.after])
 
         account = job_identity(
             self,
@@ -125,12 +127,12 @@ class PipTokenRefresher(pulumi.ComponentResource):
         bindings = [
             k8s.rbac.v1.RoleBinding(
                 child(name, "binding", namespace),
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER_ROLE, namespace=namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER_ROLE, namespace=args.namespace_outputs.get(team, namespace)),
                 role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role.metadata.name},
                 subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": MIRROR_NAMESPACE}],
-                opts=after_teams,
+                opts=k8s_opts,
             )
-            for namespace in args.team_namespaces
+            for team, namespace in zip(args.teams, args.team_namespaces, strict=True)
         ]
         # The refresher calls the Kubernetes API at kubernetes.default.svc: its ClusterIP is in the service range,
         # its endpoints (the EKS control plane's ENIs) in the VPC. The namespace's policy admits HTTPS to the VPC
@@ -198,6 +200,6 @@ class PipTokenRefresher(pulumi.ComponentResource):
             child(name, "first"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"curator-{JOB}-{digest}", namespace=MIRROR_NAMESPACE),
             spec={"backoffLimit": 3, "activeDeadlineSeconds": 900, "template": pod},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[mirror.namespace, *args.after, *bindings]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[mirror.namespace, *bindings]),
         )
         self.register_outputs({"secret_name": PIP_CONF_SECRET, "index_url": self.index_url})
