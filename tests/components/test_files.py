@@ -22,7 +22,7 @@ def shellcheck() -> str:
 
 
 def test_the_package_ships_every_script():
-    assert set(SHELL) == {"promote.sh", "origin-controls.sh", "seed-upstream.sh", "pip-token.sh"}
+    assert set(SHELL) == {"promote.sh", "origin-controls.sh", "seed-upstream.sh", "refresh-pip-conf.sh"}
     assert {"cran-curator.R", "cran-curator-buildspec.yml"} <= set(files.names())
     with pytest.raises(FileNotFoundError):
         files.read("no-such-script.sh")

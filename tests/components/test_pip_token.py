@@ -117,7 +117,7 @@ def test_the_pip_config_a_session_sees_end_to_end(spec_for, run_program, tmp_pat
     (container,) = pod["spec"]["containers"]
     (config,) = [c for c in run.of_type(CONFIGMAP) if c.inputs["metadata"]["name"] == pod["spec"]["volumes"][0]["configMap"]["name"]]
     mount = next(m for m in container["volumeMounts"] if m["name"] == "config")["mountPath"]
-    assert mount == CONFIG_DIR and container["command"] == ["/bin/sh", f"{CONFIG_DIR}/pip-token.sh"]
+    assert mount == CONFIG_DIR and container["command"] == ["/bin/sh", f"{CONFIG_DIR}/refresh-pip-conf.sh"]
 
     # The ConfigMap as the kubelet mounts it, the service account files, and stand-ins for aws and curl.
     config_dir, sa_dir, work, out, bin_dir = (tmp_path / d for d in ("config", "sa", "tmp", "out", "bin"))
@@ -138,7 +138,7 @@ def test_the_pip_config_a_session_sees_end_to_end(spec_for, run_program, tmp_pat
     )
     env = {**env_of(pod), "CONFIG_DIR": str(config_dir), "WORK_DIR": str(work), "SA_DIR": str(sa_dir)}
     env["PATH"] = f"{bin_dir}:{os.environ['PATH']}"
-    result = subprocess.run(["/bin/sh", str(config_dir / "pip-token.sh")], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["/bin/sh", str(config_dir / "refresh-pip-conf.sh")], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
     assert "--duration-seconds 43200" in (out / "aws.args").read_text()

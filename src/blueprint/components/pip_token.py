@@ -16,7 +16,7 @@ from .mirror_jobs import MIRROR_NAMESPACE, aws_cli_image, job_identity, job_pod,
 from .naming import PIP_CONF_KEY, PIP_CONF_SECRET, child, tags, team_namespace, type_token
 
 JOB = "pip-token"
-SCRIPT = "pip-token.sh"
+SCRIPT = "refresh-pip-conf.sh"
 CONFIG_DIR = "/etc/pip-token"
 # CodeArtifact tokens live at most 12 h (43200 s, GetAuthorizationToken durationSeconds). Minted every 4 h, the
 # Secret always holds a token with at least 8 h left, so one failed run (or two) never reaches a user.
@@ -92,7 +92,7 @@ class PipTokenRefresher(pulumi.ComponentResource):
 
     Sessions mount the Secret as a directory (the Workbench does, and sets PIP_CONFIG_FILE to it), never through
     a subPath (a subPath mount never sees an update) and never with PIP_INDEX_URL set (the environment overrides
-    the file). The script is a package file (`components/files/pip-token.sh`).
+    the file). The script is a package file (`components/files/refresh-pip-conf.sh`).
     """
 
     secret_name: str

@@ -137,10 +137,7 @@ def _vpc_read_repositories(graph: ResourceGraph) -> set[str]:
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.HIGH,
     controls=("storage.encryption",),
-    description=(
-        "Every S3 bucket has default encryption, with a customer-managed KMS key when the stance asks for one "
-        "(access-log buckets and VPC-only package repositories read without signing: SSE-S3)."
-    ),
+    description="Every S3 bucket has default encryption, a customer-managed KMS key when the stance asks (access-log buckets, VPC-only repositories: SSE-S3).",
 )
 def bucket_encryption(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     configs = _configs(graph, T.SSE)

@@ -92,10 +92,7 @@ def _grants_patch(graph: ResourceGraph, binding: Resource, secret: str) -> bool:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
-    description=(
-        "Every team namespace gets a pip config Secret, refreshed before its CodeArtifact token expires, that points at the "
-        "repository sessions install from: a refresher CronJob and a first Job at apply time, allowed to write that Secret there."
-    ),
+    description="Every team namespace gets a pip config Secret pointing at the session mirror, written at apply time and refreshed before its token expires.",
     family="works",
 )
 def pip_config_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -209,10 +206,7 @@ def _vpc_readable(graph: ResourceGraph, bucket: str, path: str) -> str | None:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
-    description=(
-        "Sessions' R is configured with a repository the stance's egress reaches: a public snapshot host the egress admits, "
-        "the org's own mirror, or the program's private S3 repository readable from the VPC through the S3 gateway endpoint."
-    ),
+    description="Sessions' R repository is one the stance's egress reaches: an allowed public host, the org's mirror, or a VPC-readable S3 repository.",
     family="works",
 )
 def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -254,10 +248,7 @@ def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.MEDIUM,
     controls=("packages.python_allowlist", "packages.r_allowlist"),
-    description=(
-        "A curated mirror is filled on first apply: a seed Job requests every allowlisted Python package (stance and teams) and "
-        "promotes it; a private R repository's package list holds every allowlisted R package (stance and teams)."
-    ),
+    description="A curated mirror is filled on first apply: a seed Job requests and promotes every allowlisted Python package; a private R repository lists every R one.",
     family="works",
 )
 def day_one_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
