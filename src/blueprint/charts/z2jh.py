@@ -228,7 +228,7 @@ EKS_CLUSTER_TOKEN = "aws:eks/cluster:Cluster"
 # object there. Render with a stand-in of the same shape: never the secret, and said so wherever it is written.
 HUB_CONFIG_STAND_IN: dict[str, Any] = {
     "JupyterHub": {"authenticator_class": "generic-oauth"},
-    "GenericOAuthenticator": {"client_id": "stand-in", "client_secret": "stand-in-not-the-secret"},
+    "GenericOAuthenticator": {"client_id": "<stand-in>", "client_secret": "<stand-in-not-the-secret>"},
 }
 STAND_INS: dict[tuple[str, ...], Any] = {("hub", "config"): HUB_CONFIG_STAND_IN}
 

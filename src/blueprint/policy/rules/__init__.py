@@ -1,9 +1,11 @@
-"""Every stance rule, in one list: `blueprint check` and the generated CrossGuard pack both run exactly these."""
+"""Every rule (stance and works families), in one list: `blueprint check` and the generated CrossGuard pack both run exactly these."""
 
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench, works_packages
+from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
+from . import works_crosscut
+from . import works_packages
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -17,6 +19,7 @@ RULES: tuple[Rule, ...] = (
     *storage.RULES,
     *packages.RULES,
     *governance.RULES,
+    *works_crosscut.RULES,
     *works_packages.RULES,
 )
 
