@@ -23,6 +23,8 @@ ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+# The private R repository's package list: the object the curator builds from (components/r_repository.py).
+R_PACKAGE_LIST = "/packages.txt"
 # GetAuthorizationToken's durationSeconds maximum (12 h).
 MAX_TOKEN_SECONDS = 43200
 _URL = re.compile(r"https?://[^\s\"'(),]+")
@@ -274,7 +276,7 @@ def day_one_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
         s3 = _S3_HOST.match(urlsplit(url).hostname or "")
         if not s3:
             continue
-        lists = [o for o in graph.of_type(BUCKET_OBJECT) if o.inputs.get("bucket") == s3.group("bucket") and str(o.inputs.get("key", "")).endswith("packages.txt")]
+        lists = [o for o in graph.of_type(BUCKET_OBJECT) if o.inputs.get("bucket") == s3.group("bucket") and f"/{o.inputs.get('key', '')}".endswith(R_PACKAGE_LIST)]
         listed = {line.strip() for o in lists for line in str(o.inputs.get("content", "")).splitlines() if line.strip() and not line.startswith("#")}
         if missing := sorted(r_wanted - listed):
             yield Finding(
