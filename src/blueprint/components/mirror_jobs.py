@@ -120,6 +120,7 @@ def job_pod(
     env: Mapping[str, pulumi.Input[str]],
     config_map: pulumi.Input[str],
     config_dir: str,
+    kubernetes_api: bool = False,
 ) -> dict[str, Any]:
     """Pod template of a mirror job: restricted pod security, read-only root, config from a ConfigMap, /tmp in memory."""
     container = {
@@ -143,6 +144,9 @@ def job_pod(
         "metadata": {"labels": {"app.kubernetes.io/name": f"curator-{job}"}},
         "spec": {
             "serviceAccountName": service_account.metadata.name,
+            # The Kubernetes token only where the job calls the Kubernetes API (the pip token refresher).
+            "automountServiceAccountToken": kubernetes_api,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
             "restartPolicy": "Never",
             "containers": [container],
             "volumes": [

@@ -178,6 +178,7 @@ class PipTokenRefresher(pulumi.ComponentResource):
             env=env,
             config_map=config.metadata.name,
             config_dir=CONFIG_DIR,
+            kubernetes_api=True,
         )
         k8s.batch.v1.CronJob(
             child(name, "cron"),
