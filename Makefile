@@ -8,6 +8,9 @@ DEMO_DIR ?= demo
 # checkov lives in its own virtual environment: its pins (an older `packaging`) clash with pulumi's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# parliament (IAM policy linter, a test judge) has its own virtual environment too, like checkov.
+PARLIAMENT_VENV := .venv-parliament
+PARLIAMENT_STAMP := $(PARLIAMENT_VENV)/.installed
 # The real Helm engine (helm v4.1.4 from PyPI, sha256-pinned), a test and scan tool only.
 HELM := .tools/bin/helm
 
@@ -28,6 +31,12 @@ $(CHECKOV_STAMP): scan/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scan/checkov-requirements.txt
 	touch $@
 
+$(PARLIAMENT_STAMP): scan/parliament-requirements.txt
+	test -x $(PARLIAMENT_VENV)/bin/python || $(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(PARLIAMENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PARLIAMENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scan/parliament-requirements.txt
+	touch $@
+
 $(HELM): scan/install_helm.py
 	$(PYTHON) scan/install_helm.py --dest .tools/bin
 
@@ -39,7 +48,7 @@ demo: $(STAMP)
 	$(BIN)/blueprint preview $(DEMO_DIR)
 	$(BIN)/blueprint check $(DEMO_DIR)
 
-test: $(STAMP) $(CHECKOV_STAMP) $(HELM)
+test: $(STAMP) $(CHECKOV_STAMP) $(PARLIAMENT_STAMP) $(HELM)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -57,4 +66,4 @@ scan: $(STAMP) $(CHECKOV_STAMP) $(HELM)
 	$(BIN)/python docs/refresh.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .tools $(DEMO_DIR) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PARLIAMENT_VENV) .tools $(DEMO_DIR) .pytest_cache .hypothesis

@@ -13,8 +13,11 @@ from blueprint.components.hub_endpoint import HubEndpoint, HubEndpointArgs
 from blueprint.components.identity import IdentityArgs, IdentityHooks
 from blueprint.components.images import ImageMirror, ImageMirrorArgs
 from blueprint.components.keys import EncryptionKeys, KeysArgs
-from blueprint.components.mirror import PackageMirror, PackageMirrorArgs
+from blueprint.components.codeartifact import PackageMirror, PackageMirrorArgs
+from blueprint.components.curator import PackageCurator, PackageCuratorArgs
 from blueprint.components.network import NetworkArgs, PrivateNetwork
+from blueprint.components.pip_token import PipTokenRefresher, PipTokenRefresherArgs
+from blueprint.components.r_repository import RRepository, RRepositoryArgs
 from blueprint.components.storage import DataStore, StorageArgs
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
@@ -93,16 +96,11 @@ def build(spec: BlueprintSpec) -> None:
     #   team_namespaces  Input[list[str]]       one namespace per team
     mirror = PackageMirror(
         f"{org}-mirror",
-        PackageMirrorArgs.from_spec(
-            spec,
-            kms_key_arn=keys.key_arn,
-            provider=addons.provider,
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer,
-            reader_role_arns=storage.team_role_arns,
-            image_registries=images.registries,
-        ),
+        PackageMirrorArgs.from_spec(spec, kms_key_arn=keys.key_arn, provider=addons.provider, reader_role_arns=storage.team_role_arns),
     )
+    irsa = {"provider": addons.provider, "oidc_provider_arn": cluster.oidc_provider_arn, "oidc_issuer": cluster.oidc_issuer}
+    PackageCurator(f"{org}-curator", PackageCuratorArgs.from_spec(spec, **irsa, image_registries=images.registries), mirror)
+    r_repository = RRepository(f"{org}-r", RRepositoryArgs.from_spec(spec, vpc_id=network.vpc_id, kms_key_arn=keys.key_arn))
     team_spaces = [
         TeamSpace(
             f"{org}-team-{team.name}",
@@ -116,6 +114,10 @@ def build(spec: BlueprintSpec) -> None:
         )
         for team in spec.teams
     ]
+    namespaces = {team.name: space.namespace for team, space in zip(spec.teams, team_spaces, strict=True)}
+    pip_tokens = PipTokenRefresher(
+        f"{org}-pip-token", PipTokenRefresherArgs.from_spec(spec, **irsa, image_registries=images.registries, namespaces=namespaces), mirror
+    )
     # The endpoint's certificate goes into the release; its alias record reads the release's Service back.
     deployed_namespace, resolve_deployed_namespace = pulumi.deferred_output()
     endpoint = HubEndpoint(
@@ -131,15 +133,15 @@ def build(spec: BlueprintSpec) -> None:
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
             pip_index_url=mirror.pip_index_url,
-            r_repos_url=mirror.r_repository,
+            r_repos_url=r_repository.url,
             image_registries=images.registries,
-            after=team_spaces,
+            after=[*team_spaces, pip_tokens],
         ),
     )
     resolve_deployed_namespace(workbench.deployed_namespace)
     Guardrails(f"{org}-guardrails", GuardrailsArgs.from_spec(spec, kms_key_arn=keys.key_arn, data_bucket_arn=storage.bucket_arn))
     hub_url: pulumi.Input[str] = endpoint.hub_url
-    mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=mirror.r_repos_url).apply(
+    mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=r_repository.url).apply(
         lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
     )
     team_namespaces: pulumi.Input[list[str]] = pulumi.Output.all(*(space.namespace for space in team_spaces))

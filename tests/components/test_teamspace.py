@@ -6,7 +6,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from blueprint.components.jupyterhub_values import JUPYTERHUB_NAMESPACE
-from blueprint.components.mirror import MIRROR_NAMESPACE
+from blueprint.components.mirror_jobs import MIRROR_NAMESPACE
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.model.spec import RESERVED_TEAM_NAMES
 from blueprint.errors import SpecError

@@ -388,9 +388,12 @@ def _flow_log_writer(log_group_arn: str) -> dict[str, object]:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [log_group_arn, f"{log_group_arn}:*"],
-            }
+            },
+            # DescribeLogGroups takes no resource type (service authorization reference for CloudWatch Logs): "*" is
+            # its only valid scope; it lists group names and settings, never log data.
+            {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
         ],
     }
 

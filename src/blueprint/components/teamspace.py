@@ -18,7 +18,7 @@ from .jupyterhub_values import (
     SINGLEUSER_COMPONENT,
     SINGLEUSER_PORT,
 )
-from .mirror import MIRROR_NAMESPACE
+from .mirror_jobs import MIRROR_NAMESPACE
 from .naming import child, team_namespace, team_service_account, type_token
 
 TEAM_LABEL = "workbench.io/team"

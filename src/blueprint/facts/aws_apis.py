@@ -42,8 +42,11 @@ API_CALLERS: Mapping[str, frozenset[str]] = {
     "workload:log-shipping": frozenset({"logs", "sts"}),
     # Sessions: IRSA, the team's data prefix (S3 + KMS), CodeArtifact tokens and pip traffic.
     "workload:session": frozenset({"sts", "s3", "kms", "codeartifact.api", "codeartifact.repositories"}),
-    # The curator jobs fill the package mirror from the allowlist.
+    # The curator jobs fill the package mirror from the allowlist (the seed job also reads the upstream's index).
     "workload:curator": frozenset({"sts", "s3", "codeartifact.api", "codeartifact.repositories"}),
+    # The pip token refresher mints CodeArtifact tokens (GetAuthorizationToken is on the api endpoint) as its IRSA
+    # role; it writes the Secrets through the in-cluster Kubernetes API, which needs no AWS endpoint.
+    "workload:pip-token": frozenset({"sts", "codeartifact.api"}),
 }
 
 

@@ -25,6 +25,7 @@ from .types import (
     MemoryQuantity,
     OrgName,
     PackageName,
+    RPackageName,
     ProfileName,
     Region,
     RoleArn,
@@ -229,7 +230,7 @@ class QuotaOverride(StrictModel):
 
 class ExtraPackages(StrictModel):
     python: tuple[PackageName, ...] = ()
-    r: tuple[PackageName, ...] = ()
+    r: tuple[RPackageName, ...] = ()
 
 
 # Namespaces the platform itself uses; a team named like one would take it over.
@@ -459,7 +460,7 @@ class TeamSpec(StrictModel):
     quota: Quota
     profiles: Annotated[tuple[Profile, ...], setting(C.USER_EXPERIENCE, "Server sizes the team may start.", shown=_profile_names)]
     python_packages: Annotated[tuple[PackageName, ...], setting(C.USER_EXPERIENCE, written_as="extra_packages.python")]
-    r_packages: Annotated[tuple[PackageName, ...], setting(C.USER_EXPERIENCE, written_as="extra_packages.r")]
+    r_packages: Annotated[tuple[RPackageName, ...], setting(C.USER_EXPERIENCE, written_as="extra_packages.r")]
     idle_timeout_minutes: int
     root_allowed: bool
     budget_usd: int

@@ -19,6 +19,7 @@ from .types import (
     InstanceTypePattern,
     MemoryQuantity,
     PackageName,
+    RPackageName,
     ProfileName,
     StorageQuantity,
 )
@@ -272,6 +273,10 @@ class PackageControls(StrictModel):
         control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages.", ranking=("curated-snapshot", "snapshot", "latest")),
     ]
     r_snapshot_date: Annotated[dt.date | None, control(C.INCORRECT_WORK, "The CRAN snapshot date served by the R mirror.")] = None
+    r_allowlist: Annotated[
+        tuple[RPackageName, ...],
+        control(C.USER_EXPERIENCE, "R packages the program's private CRAN-like repository holds (with their dependencies) where egress reaches no public snapshot; teams add their own."),
+    ] = ()
     cooldown_days: Annotated[
         int,
         Field(ge=0, le=365),

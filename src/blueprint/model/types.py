@@ -26,6 +26,20 @@ Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-
 # Pulumi config keys: the IdP client secret lives there, never in blueprint.yaml.
 ConfigKey = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9]{0,39}$")]
 PackageName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")]
+
+
+def _cran_name(value: str) -> str:
+    # "Writing R Extensions", 1.1.1: letters, numbers and '.', at least two characters, starting with a
+    # letter and not ending in '.'. A name like 'my-pkg' can exist in no CRAN-like repository.
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]", value):
+        raise ValueError(
+            f"{value!r} is not an R package name: CRAN names use letters, digits and '.', start with a letter "
+            "and do not end in '.' (e.g. 'data.table', 'ggplot2')"
+        )
+    return value
+
+
+RPackageName = Annotated[str, AfterValidator(_cran_name)]
 InstanceTypePattern = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9-]*\.(\*|[a-z0-9]+))$")]
 DomainPattern = Annotated[str, StringConstraints(pattern=r"^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$")]
 # IAM role ARNs (any partition); they reach EKS access entries and the generated README, never Python source.

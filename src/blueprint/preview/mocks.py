@@ -265,6 +265,7 @@ RESOURCE_OUTPUTS: dict[str, Callable[[New], dict[str, Any]]] = {
     "aws:cognito/userPoolClient:UserPoolClient": lambda n: {"clientSecret": "offline-preview-client-secret"},
     "aws:cognito/userPoolDomain:UserPoolDomain": lambda n: {"cloudfrontDistribution": "d111111abcdef8.cloudfront.net", "awsAccountId": n.account},
     "aws:kms/key:Key": _kms_key,
+    "aws:codebuild/project:Project": lambda n: {"name": _named(n), "arn": n.arn("codebuild", f"project/{_named(n)}")},
     "aws:kms/alias:Alias": lambda n: {"arn": n.arn("kms", _named(n)), "targetKeyArn": n.arn("kms", f"key/{n.inputs.get('targetKeyId', 'key')}")},
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": lambda n: {"arn": n.arn("ec2", f"subnet/{n.id}"), "ownerId": n.account},

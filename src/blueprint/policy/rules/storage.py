@@ -115,16 +115,33 @@ def _access_log_destinations(graph: ResourceGraph) -> set[str]:
     return destinations
 
 
+def _vpc_read_repositories(graph: ResourceGraph) -> set[str]:
+    """URNs of buckets that serve unsigned reads to one VPC only (strict's private R repository): every Allow to
+    Principal "*" is s3:GetObject conditioned on aws:SourceVpc or aws:SourceVpce. S3 refuses unsigned reads of
+    SSE-KMS objects, so such a bucket can only use SSE-S3; R's download.file cannot sign requests."""
+    repositories = set()
+    for urn, policies in _configs(graph, T.BUCKET_POLICY).items():
+        documents = [policy_document(p.inputs.get("policy")) for p in policies]
+        public = [s for d in documents if d for s in as_list(d.get("Statement")) if isinstance(s, Mapping) and s.get("Effect") == "Allow" and s.get("Principal") in ("*", {"AWS": "*"})]
+        if public and all(
+            as_list(s.get("Action")) == ["s3:GetObject"]
+            and set(dig(s, "Condition", "StringEquals", default={}) or {}) & {"aws:SourceVpc", "aws:SourceVpce"}
+            for s in public
+        ):
+            repositories.add(urn)
+    return repositories
+
+
 @rules.graph(
     "storage.bucket-encryption",
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.HIGH,
     controls=("storage.encryption",),
-    description="Every S3 bucket has default encryption, with a customer-managed KMS key when the stance asks for one (access-log buckets: SSE-S3).",
+    description="Every S3 bucket has default encryption, a customer-managed KMS key when the stance asks (access-log buckets, VPC-only repositories: SSE-S3).",
 )
 def bucket_encryption(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     configs = _configs(graph, T.SSE)
-    log_destinations = _access_log_destinations(graph)
+    log_destinations = _access_log_destinations(graph) | _vpc_read_repositories(graph)
     for bucket in _buckets(graph):
         defaults = [d for c in configs.get(bucket.urn, []) for d in _sse_rules(c)]
         inline = dig(bucket.inputs, "serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault")
