@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench, works_sessions
+from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench, works_images, works_sessions
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -18,6 +18,7 @@ RULES: tuple[Rule, ...] = (
     *packages.RULES,
     *governance.RULES,
     *works_sessions.RULES,
+    *works_images.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
