@@ -88,6 +88,7 @@ def build(spec: BlueprintSpec) -> None:
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
             r_repos_url=mirror.r_repository,
+            pip_index_url=mirror.pip_index_url,
             image_registries=images.registries,
             after=team_spaces,
         ),

@@ -424,12 +424,15 @@ def render_values(
     r_repos_url: str | None,
     certificate_arn: str,
     image_registries: Mapping[str, str] | None = None,
+    pip_index_url: str | None = None,
 ) -> dict[str, Any]:
     """The chart values (only what differs from the chart's defaults).
 
     `image_registries` (upstream registry -> ECR pull-through prefix URL, empty when egress is open) points every
     image the chart can run, and every session image, at its cache; see `mirrored_images` and `session_images`.
-    pip's index reaches sessions through the pip config Secret in their namespace (`session_files`), not the values.
+    pip's index reaches sessions through the pip config Secret in their namespace (`session_files`), not the values;
+    `pip_index_url` is recorded as data under `custom.workbench` (nothing reads it at run time) so reviews and the
+    package rules see which repository sessions install from, and the release depends on it.
     """
     service: dict[str, Any] = {
         "type": "LoadBalancer",
@@ -492,7 +495,12 @@ def render_values(
             "profileList": [],
         },
         "cull": {"enabled": True, "users": False, "timeout": settings.idle_timeout_minutes * 60},
-        "custom": {CUSTOM_KEY: {"teams": [_team_data(t, images, r_repos_url) for t in settings.teams]}},
+        "custom": {
+            CUSTOM_KEY: {
+                "teams": [_team_data(t, images, r_repos_url) for t in settings.teams],
+                **({"pip_index_url": pip_index_url} if pip_index_url is not None else {}),
+            }
+        },
     }
     # Ours win over the cached chart defaults (the session image above is already pullable).
     return _merge(mirrored_images(image_registries), values) if image_registries else values

@@ -44,6 +44,7 @@ class WorkbenchArgs:
     vpc_cidr: str = "10.0.0.0/16"
     service_cidr: str = "172.20.0.0/16"
     r_repos_url: pulumi.Input[str] | None = None
+    pip_index_url: pulumi.Input[str] | None = None
     certificate_arn: pulumi.Input[str] | None = None
     image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = field(default=())
@@ -57,12 +58,14 @@ class WorkbenchArgs:
         hub_config: Mapping[str, Any],
         efs_file_system_id: pulumi.Input[str],
         r_repos_url: pulumi.Input[str] | None = None,
+        pip_index_url: pulumi.Input[str] | None = None,
         certificate_arn: pulumi.Input[str] | None = None,
         image_registries: Mapping[str, pulumi.Input[str]] | None = None,
         after: Sequence[pulumi.Resource] = (),
     ) -> WorkbenchArgs:
         """`hub_config` is the `hub.config` fragment from the identity component (plain, its client secret a secret leaf);
         `r_repos_url` is None when there is no R repository (`PackageMirror.r_repository`);
+        `pip_index_url` is the index sessions install from (recorded as data; the pip config Secret carries it);
         `image_registries` maps upstream registries to ECR pull-through caches (`ImageMirror.registries`;
         empty: the chart's images come from their public registries);
         `after` are resources (the TeamSpaces) that must exist before the hub spawns into them."""
@@ -79,6 +82,7 @@ class WorkbenchArgs:
             vpc_cidr=spec.network.vpc_cidr,
             service_cidr=spec.network.service_cidr,
             r_repos_url=r_repos_url,
+            pip_index_url=pip_index_url,
             certificate_arn=certificate_arn,
             image_registries=dict(image_registries or {}),
             after=tuple(after),
@@ -223,6 +227,7 @@ class Workbench(pulumi.ComponentResource):
 # Stand-ins for values only known at deployment; `render_values` stays pure and
 # the Outputs are bound into its result leaf by leaf.
 _R_TOKEN = "@@workbench:r-repos-url@@"
+_PIP_TOKEN = "@@workbench:pip-index-url@@"
 _CERT_TOKEN = "@@workbench:certificate-arn@@"
 _REGISTRY_TOKEN = "@@workbench:image-registry:{registry}@@"
 _AUTH_STANDIN = {"JupyterHub": {"authenticator_class": "@@workbench:authenticator@@"}}
@@ -232,12 +237,15 @@ def _values(args: WorkbenchArgs, certificate_arn: pulumi.Input[str]) -> dict[str
     bindings: dict[str, pulumi.Input[str]] = {_CERT_TOKEN: certificate_arn}
     if args.r_repos_url is not None:
         bindings[_R_TOKEN] = args.r_repos_url
+    if args.pip_index_url is not None:
+        bindings[_PIP_TOKEN] = args.pip_index_url
     registry_tokens = {registry: _REGISTRY_TOKEN.format(registry=registry) for registry in args.image_registries}
     bindings.update({token: args.image_registries[registry] for registry, token in registry_tokens.items()})
     template = render_values(
         args.settings,
         hub_config=_AUTH_STANDIN,
         r_repos_url=_R_TOKEN if args.r_repos_url is not None else None,
+        pip_index_url=_PIP_TOKEN if args.pip_index_url is not None else None,
         certificate_arn=_CERT_TOKEN,
         image_registries=registry_tokens,
     )

@@ -59,8 +59,8 @@ def _rendered_images(graph: ResourceGraph) -> Iterator[tuple[str, str, str | Non
     controls=(),
     family="works",
     description=(
-        "Every image in the Helm values, the rendered chart and the workloads is pullable under the stance's egress: "
-        "egress open, or through a pull-through cache rule of this program, or from a host on the egress allowlist."
+        "Every image in Helm values, the rendered chart and workloads is pullable: open egress, a cache rule of this "
+        "program, or an allowlisted host."
     ),
 )
 def pullable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:

@@ -161,8 +161,8 @@ def _declared(graph: ResourceGraph, manifests: tuple[dict[str, Any], ...]) -> tu
     controls=(),
     family="works",
     description=(
-        "Every Secret, ConfigMap, ServiceAccount and PVC a pod refers to (our workloads, the rendered chart's pods, and "
-        "the session pods each profile starts) exists in that pod's namespace, or a Job says it writes it."
+        "Every Secret, ConfigMap, ServiceAccount and PVC a pod (workload, chart pod or session profile) refers to exists "
+        "in its namespace."
     ),
 )
 def refs_exist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
