@@ -12,6 +12,7 @@ import pytest
 from blueprint.components import jupyterhub_values as jv
 from blueprint.charts import z2jh
 from tests.components.conftest import image_references
+from tests.components.hub_routing import HTTPError, load_routing, offered_profiles, spawner
 
 HUB_CONFIG = {
     "JupyterHub": {"authenticator_class": "generic-oauth"},
@@ -112,8 +113,10 @@ def test_open_flags_root_per_team(spec_for):
         assert team["root_allowed"] is True
         for profile in team["profiles"]:
             override = profile["kubespawner_override"]
-            assert override["uid"] == 0 and override["environment"]["GRANT_SUDO"] == "yes", profile["slug"]
-            assert override["environment"]["PIP_CONFIG_FILE"] == jv.PIP_CONF_PATH, "root keeps the session's pip config"
+            assert override["uid"] == 0 and override["environment"] == {"GRANT_SUDO": "yes"}, profile["slug"]
+    for profile in offered_profiles(values):
+        environment = profile["kubespawner_override"]["environment"]
+        assert environment["GRANT_SUDO"] == "yes" and environment["PIP_CONFIG_FILE"] == jv.PIP_CONF_PATH, "root keeps the pip config"
 
 
 def test_profiles_route_to_the_team_namespace(spec_for):
@@ -148,37 +151,12 @@ def test_no_team_or_org_string_in_hub_code(spec_for):
     assert values["custom"]["workbench"]["teams"][0]["profiles"][0]["description"] == HOSTILE_TEAMS[0]["description"]
 
 
-class _HTTPError(Exception):
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(status, message)
-        self.status = status
-
-
 def _load_routing(values: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
-    """Run the extraConfig snippet the way the hub does, with z2jh and tornado stand-ins."""
-    custom = values["custom"]
-
-    def get_config(key: str, default: Any = None) -> Any:
-        node: Any = {"custom": custom}
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
-
-    monkeypatch.setitem(sys.modules, "z2jh", types.SimpleNamespace(get_config=get_config))
-    web = types.SimpleNamespace(HTTPError=_HTTPError)
-    monkeypatch.setitem(sys.modules, "tornado", types.SimpleNamespace(web=web))
-    monkeypatch.setitem(sys.modules, "tornado.web", web)
-    spawner_config = types.SimpleNamespace()
-    namespace = {"c": types.SimpleNamespace(KubeSpawner=spawner_config)}
-    exec(compile(values["hub"]["extraConfig"][jv.TEAM_ROUTING_KEY], "extraConfig", "exec"), namespace)
-    return spawner_config
+    return load_routing(values)
 
 
-def _spawner(*groups: str, namespace: str = "jupyterhub") -> types.SimpleNamespace:
-    user = types.SimpleNamespace(groups=[types.SimpleNamespace(name=g) for g in groups])
-    return types.SimpleNamespace(user=user, namespace=namespace)
+_spawner = spawner
+_HTTPError = HTTPError
 
 
 def test_routing_offers_only_the_users_teams(spec_for, monkeypatch):
@@ -245,8 +223,10 @@ def test_storage_and_package_mirror(spec_for):
     values = values_for(spec_for("strict"))
     assert values["singleuser"]["storage"]["dynamic"]["storageClass"] == "efs-homes"
     assert "extraFiles" not in values["singleuser"], "extraFiles is a Secret in the hub's namespace only"
-    for team in values["custom"]["workbench"]["teams"]:
-        for profile in team["profiles"]:
+    profiles = offered_profiles(values)
+    assert len(profiles) == sum(len(t.profiles) for t in spec_for("strict").teams)
+    for profile in profiles:
+        if True:
             override = profile["kubespawner_override"]
             env = override["environment"]
             assert "PIP_INDEX_URL" not in env, "an index URL in the environment overrides pip's config file"
@@ -258,7 +238,7 @@ def test_storage_and_package_mirror(spec_for):
             assert mount["mountPath"] == jv.PIP_CONF_DIR and "subPath" not in mount, "a subPath mount never sees a refresh"
             assert override["volumes"][jv.SESSION_CONFIG_MAP]["configMap"]["name"] == jv.SESSION_CONFIG_MAP
     assert SAMPLE["r_repos_url"] not in jv.RPROFILE_CODE, "R code reads the URL from env"
-    no_r = values_for(spec_for("strict"), r_repos_url=None)["custom"]["workbench"]["teams"][0]["profiles"][0]
+    no_r = offered_profiles(values_for(spec_for("strict"), r_repos_url=None))[0]
     assert not {"WORKBENCH_CRAN_URL", "R_PROFILE"} & set(no_r["kubespawner_override"]["environment"])
 
 
@@ -331,10 +311,12 @@ def test_profiles_offer_real_data_science_images(spec_for, stance_name):
     spec = spec_for(stance_name)
     values = values_for(spec)
     policy = spec.stance.stability.versions
-    for team in values["custom"]["workbench"]["teams"]:
-        for profile, source in zip(team["profiles"], spec.team(team["name"]).profiles, strict=True):
+    sources = [p for team in spec.teams for p in team.profiles]
+    for profile, source in zip(offered_profiles(values), sources, strict=True):
+        if True:
             override = profile["kubespawner_override"]
             if source.gpu:
+                assert "profile_options" not in profile
                 assert override["image"].endswith(f"jupyter/pytorch-notebook:{jv.GPU_IMAGE.reference(policy).split(':')[1]}")
                 assert ":cuda12-" in override["image"]
                 continue
@@ -382,3 +364,20 @@ def test_an_image_no_cache_serves_is_an_error(spec_for):
     registries = {k: v for k, v in REGISTRIES.items() if k != "registry.k8s.io"}
     with pytest.raises(ValueError, match=r"scheduling\.userScheduler\.image\.name: registry\.k8s\.io/kube-scheduler is on registry\.k8s\.io"):
         values_for(spec_for("strict"), image_registries=registries)
+
+
+def test_shared_session_settings_are_stored_once(spec_for):
+    """200 teams must fit the chart's one values Secret (1 MiB): files and images are stored once, not per profile."""
+    values = values_for(spec_for("balanced", teams=200))
+    for team in values["custom"]["workbench"]["teams"]:
+        for profile in team["profiles"]:
+            assert not {"volumes", "volume_mounts", "environment", "image"} & set(profile["kubespawner_override"])
+            assert "profile_options" not in profile
+    import base64
+
+    from ruamel.yaml import YAML
+    import io
+
+    text = io.StringIO()
+    YAML(typ="safe", pure=True).dump(values, text)
+    assert len(base64.b64encode(text.getvalue().encode())) < 1024 * 1024 * 0.6, "the hub Secret holds every value, base64"

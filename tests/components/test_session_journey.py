@@ -23,6 +23,7 @@ from blueprint.charts import z2jh
 from blueprint.components import jupyterhub_values as jv
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.preview import preview_project
+from tests.components.hub_routing import offered_profiles
 from tests.conftest import blueprint_data, write_blueprint
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -58,12 +59,6 @@ def rendered_values(rendered) -> dict[str, Any]:
     return YAML(typ="safe", pure=True).load(base64.b64decode(secret["data"]["values.yaml"]))
 
 
-def profiles(values: Mapping[str, Any]):
-    for team in values["custom"]["workbench"]["teams"]:
-        for profile in team["profiles"]:
-            yield team, profile
-
-
 # ---- 1. start a server in the team's namespace ------------------------------------------------
 
 
@@ -96,7 +91,9 @@ def test_session_files_come_from_the_team_namespace(project, stance):
     values = rendered_values(rendered)
     assert rendered.of_kind("Secret") and not any(m["metadata"]["name"] == "singleuser" for m in rendered.of_kind("Secret")), "no extraFiles"
     config_maps = {(c.inputs["metadata"]["namespace"], c.inputs["metadata"]["name"]): c.inputs for c in graph.of_type(CONFIG_MAP)}
-    for team, profile in profiles(values):
+    offered = offered_profiles(values)  # as the hub's routing code hands them to KubeSpawner
+    assert len(offered) == sum(len(team["profiles"]) for team in values["custom"]["workbench"]["teams"])
+    for profile in offered:
         override = profile["kubespawner_override"]
         namespace = override["namespace"]
         files = config_maps[(namespace, jv.SESSION_CONFIG_MAP)]
@@ -156,7 +153,9 @@ def egress_allowed(policies: list[Mapping[str, Any]], labels: Mapping[str, str],
             ports = rule.get("ports")
             if ports and not any(int(p["port"]) == port and p.get("protocol", "TCP") == "TCP" for p in ports):
                 continue
-            for peer in rule.get("to") or []:
+            if not rule.get("to"):
+                return True  # a rule without peers admits every destination
+            for peer in rule["to"]:
                 block = peer.get("ipBlock")
                 if block and address in ipaddress.ip_network(block["cidr"]) and not any(address in ipaddress.ip_network(e) for e in block.get("except", [])):
                     return True
@@ -274,3 +273,33 @@ def test_team_role_reads_and_writes_its_prefix_only(project, stance):
     for key in keys:
         assert allowed(genomics, "kms:Decrypt", key, {"kms:ViaService": "s3.eu-west-1.amazonaws.com"})
         assert not allowed(genomics, "kms:Decrypt", key, {"kms:ViaService": "ec2.eu-west-1.amazonaws.com"})
+
+
+# ---- 6. the hub's namespace: default deny, no metadata server, requests, the hub's pool --------
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced", "open"])
+def test_hub_namespace_on_the_rendered_chart(project, stance):
+    graph, rendered = project(stance)
+    ours = [p.inputs["spec"] for p in graph.of_type(NETPOL) if p.inputs["metadata"]["namespace"] == "jupyterhub"]
+    assert {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} in ours, "default deny"
+    chart = [m["spec"] for m in rendered.of_kind("NetworkPolicy")]
+    for name in ("hub", "proxy"):
+        policy = rendered.get("NetworkPolicy", name)["spec"]
+        labels = rendered.get("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        assert not egress_allowed(ours + chart, labels, "169.254.169.254", 80), f"{name} reaches the metadata server"
+        assert egress_allowed(ours + chart, labels, "52.94.1.1", 443), f"{name} still reaches the internet (the IdP, for the hub)"
+        assert policy["egress"], name
+    for kind, name in (("Deployment", "user-scheduler"), ("Job", "hook-image-awaiter")):
+        labels = rendered.get(kind, name)["spec"]["template"]["metadata"]["labels"]
+        assert egress_allowed(ours + chart, labels, "10.40.0.12", 443), f"{name} reaches the Kubernetes API"
+        assert not egress_allowed(ours + chart, labels, "8.8.8.8", 443), f"{name} reaches nothing else"
+    for name in ("hub", "proxy", "user-scheduler"):
+        [container] = [c for c in rendered.get("Deployment", name)["spec"]["template"]["spec"]["containers"] if c["name"] != "autohttps"][:1]
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
+    hub_pod = rendered.get("Deployment", "hub")["spec"]["template"]["spec"]
+    spec_yaml = graph.of_type(RELEASE)[0].inputs["values"]["hub"]
+    if "nodeSelector" in spec_yaml:  # hub_egress firewall
+        assert hub_pod["nodeSelector"] == {"workbench/pool": "hub"}
+        assert {"key": "workbench/hub", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in hub_pod["tolerations"]
+    assert ("nodeSelector" in spec_yaml) == (stance != "open")

@@ -193,9 +193,7 @@ def test_output_leaves_are_bound_into_plain_values(spec_for, run_program):
     cran = "https://packagemanager.posit.co/cran/2026-10-01"
     run = run_program(lambda: build(spec_for("open"), r_repos_url=pulumi.Output.from_input(cran)))
     values = run.one(RELEASE).inputs["values"]
-    for team in values["custom"]["workbench"]["teams"]:
-        for profile in team["profiles"]:
-            assert profile["kubespawner_override"]["environment"]["WORKBENCH_CRAN_URL"] == cran
+    assert values["custom"]["workbench"]["session"]["kubespawner_override"]["environment"]["WORKBENCH_CRAN_URL"] == cran
     assert "@@" not in json.dumps(values), "a stand-in token leaked into the values"
     assert values["hub"]["config"]["GenericOAuthenticator"]["client_secret"] == "sample-secret"
     assert values["hub"]["config"]["KubeSpawner"]["container_security_context"]["runAsNonRoot"] is True

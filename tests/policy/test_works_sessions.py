@@ -69,9 +69,19 @@ def test_the_pip_secret_counts_once_a_job_says_it_writes_it(real):
     release = find(project.graph, RELEASE, "jupyterhub")
 
     def mandatory(inputs):
-        for team in inputs["values"]["custom"]["workbench"]["teams"]:
-            for profile in team["profiles"]:
-                profile["kubespawner_override"]["volumes"]["workbench-pip"]["secret"]["optional"] = False
+        inputs["values"]["custom"]["workbench"]["session"]["kubespawner_override"]["volumes"]["workbench-pip"]["secret"]["optional"] = False
 
     violations, _ = findings(project, mutate(project.graph, release, mandatory))
     assert any("Secret genomics/workbench-pip" in v and "never starts" in v for v in violations), violations
+
+
+def test_a_profile_volume_naming_a_missing_secret_fires(real):
+    project = real("balanced")
+    release = find(project.graph, RELEASE, "jupyterhub")
+
+    def own_volume(inputs):
+        profile = inputs["values"]["custom"]["workbench"]["teams"][1]["profiles"][0]
+        profile["kubespawner_override"]["volumes"] = {"extra": {"name": "extra", "secret": {"secretName": "team-keys"}}}
+
+    violations, _ = findings(project, mutate(project.graph, release, own_volume))
+    assert violations == [f"session pod of custom.workbench.teams[1].profiles[0] (team-1-small): Secret team-1/team-keys (volumes[2]) does not exist in namespace 'team-1' (not in the graph, not in the rendered chart, no Job writes it), so the pod never starts"], violations

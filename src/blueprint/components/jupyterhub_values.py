@@ -108,10 +108,13 @@ def chart_version(policy: str) -> str:
 TEAM_ROUTING_CODE = '''\
 # workbench-blueprint: offer each user only the profiles of the teams whose IdP
 # group they are in, and start their server in that team's namespace.
+import copy
+
 from tornado import web
 from z2jh import get_config
 
 _workbench_teams = get_config("custom.workbench.teams", [])
+_workbench_session = get_config("custom.workbench.session", {})
 
 
 def _workbench_user_teams(spawner):
@@ -119,10 +122,33 @@ def _workbench_user_teams(spawner):
     return [team for team in _workbench_teams if team["idp_group"] in groups]
 
 
+def _workbench_merged(shared, own):
+    # Dicts merge one level deep (environment, volumes, volume_mounts), as KubeSpawner merges dict overrides.
+    merged = copy.deepcopy(shared)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _workbench_profile(profile):
+    """A team's profile with what every session shares: files, and the images of its size (CUDA for GPU sizes)."""
+    profile = copy.deepcopy(profile)
+    override = _workbench_merged(_workbench_session.get("kubespawner_override", {}), profile["kubespawner_override"])
+    if "nvidia.com/gpu" in override.get("extra_resource_limits", {}):
+        override = _workbench_merged(override, _workbench_session.get("gpu_override", {}))
+    elif _workbench_session.get("cpu_profile_options"):
+        profile["profile_options"] = copy.deepcopy(_workbench_session["cpu_profile_options"])
+    profile["kubespawner_override"] = override
+    return profile
+
+
 def _workbench_profiles(spawner):
     profiles = []
     for team in _workbench_user_teams(spawner):
-        profiles.extend(team["profiles"])
+        profiles.extend(_workbench_profile(profile) for profile in team["profiles"])
     return profiles
 
 
@@ -287,20 +313,15 @@ def _image_choice(image: SessionImage, reference: str, default: bool) -> dict[st
     return {"display_name": image.display_name, "default": default, "kubespawner_override": override}
 
 
-def team_profiles(
-    team: TeamHub, *, images: Mapping[str, str] | None = None, r_repos_url: str | None = None
-) -> list[dict[str, Any]]:
-    """KubeSpawner profile_list entries for one team: its sizes, its namespace, its ServiceAccount, its files, and
-    the images to choose from (`images`: key -> reference from `session_images`; CPU sizes offer every CPU image
-    available, GPU sizes the CUDA image)."""
-    images = dict(images or {})
+def team_profiles(team: TeamHub) -> list[dict[str, Any]]:
+    """KubeSpawner profile_list entries for one team: its sizes, its namespace, its ServiceAccount (and root, when
+    allowed). What every session shares (files, images) is stored once in `session_settings`; TEAM_ROUTING_CODE
+    merges it into each profile's kubespawner_override at spawn time, so the hub's values stay small at 200 teams
+    (the chart keeps all values in one Secret, at most 1 MiB)."""
     profiles = []
     for index, profile in enumerate(team.profiles):
         cpu = float(parse_quantity(profile.cpu))
         memory = int(parse_quantity(profile.memory))
-        files = session_files(r_repos_url is not None)
-        if r_repos_url is not None:
-            files["environment"]["WORKBENCH_CRAN_URL"] = r_repos_url
         override: dict[str, Any] = {
             "namespace": team.namespace,
             "service_account": team.service_account,
@@ -310,47 +331,52 @@ def team_profiles(
             "cpu_limit": cpu,
             "mem_guarantee": memory,
             "mem_limit": memory,
-            **files,
-        }
-        entry: dict[str, Any] = {
-            "slug": f"{team.name}-{profile.name}",
-            "display_name": f"{team.name}: {profile.display_name}",
-            "description": team.description,
-            "default": index == 0,
-            "kubespawner_override": override,
         }
         if profile.gpu:
             override["extra_resource_guarantees"] = {GPU_RESOURCE: str(profile.gpu)}
             override["extra_resource_limits"] = {GPU_RESOURCE: str(profile.gpu)}
             override["tolerations"] = [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
-            if GPU_IMAGE.key in images:
-                override["image"] = images[GPU_IMAGE.key]
-        else:
-            offered = [image for image in CPU_IMAGES if image.key in images]
-            if offered:
-                entry["profile_options"] = {
-                    "image": {
-                        "display_name": "Environment",
-                        "choices": {
-                            image.key: _image_choice(image, images[image.key], default=i == 0) for i, image in enumerate(offered)
-                        },
-                    }
-                }
         if team.root_allowed:
-            root = copy.deepcopy(_ROOT_OVERRIDE)
-            override["environment"].update(root.pop("environment"))
-            override.update(root)
-        profiles.append(entry)
+            override.update(copy.deepcopy(_ROOT_OVERRIDE))
+        profiles.append(
+            {
+                "slug": f"{team.name}-{profile.name}",
+                "display_name": f"{team.name}: {profile.display_name}",
+                "description": team.description,
+                "default": index == 0,
+                "kubespawner_override": override,
+            }
+        )
     return profiles
 
 
-def _team_data(team: TeamHub, images: Mapping[str, str], r_repos_url: str | None) -> dict[str, Any]:
+def session_settings(images: Mapping[str, str], r_repos_url: str | None) -> dict[str, Any]:
+    """What every session shares, once (`custom.workbench.session`), merged into each profile by TEAM_ROUTING_CODE:
+    `kubespawner_override` (the files of `session_files`, the CRAN URL), the image `profile_options` of CPU sizes
+    (every CPU image this stance can pull; `images` from `session_images`) and the override of GPU sizes (CUDA)."""
+    files = session_files(r_repos_url is not None)
+    if r_repos_url is not None:
+        files["environment"]["WORKBENCH_CRAN_URL"] = r_repos_url
+    offered = [image for image in CPU_IMAGES if image.key in images]
+    return {
+        "kubespawner_override": files,
+        "cpu_profile_options": {
+            "image": {
+                "display_name": "Environment",
+                "choices": {image.key: _image_choice(image, images[image.key], default=i == 0) for i, image in enumerate(offered)},
+            }
+        },
+        "gpu_override": {"image": images[GPU_IMAGE.key]},
+    }
+
+
+def _team_data(team: TeamHub) -> dict[str, Any]:
     return {
         "name": team.name,
         "namespace": team.namespace,
         "idp_group": team.idp_group,
         "root_allowed": team.root_allowed,
-        "profiles": team_profiles(team, images=images, r_repos_url=r_repos_url),
+        "profiles": team_profiles(team),
     }
 
 
@@ -497,7 +523,8 @@ def render_values(
         "cull": {"enabled": True, "users": False, "timeout": settings.idle_timeout_minutes * 60},
         "custom": {
             CUSTOM_KEY: {
-                "teams": [_team_data(t, images, r_repos_url) for t in settings.teams],
+                "teams": [_team_data(t) for t in settings.teams],
+                "session": session_settings(images, r_repos_url),
                 **({"pip_index_url": pip_index_url} if pip_index_url is not None else {}),
             }
         },

@@ -103,20 +103,26 @@ def _namespace(manifest: Mapping[str, Any]) -> str:
 
 
 def session_pods(values: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], str]]:
-    """(namespace, pod-spec-like refs, where) for every pod a profile of the hub's team routing would start:
-    the profile's kubespawner_override (namespace, service_account, volumes) and each option's overrides."""
-    teams = ((values.get("custom") or {}).get("workbench") or {}).get("teams") or []
-    for t, team in enumerate(as_list(teams)):
+    """(namespace, pod-spec-like refs, where) for every pod a profile of the hub's team routing would start.
+
+    As the hub's routing code builds it (components/jupyterhub_values.TEAM_ROUTING_CODE): the profile's own
+    kubespawner_override (namespace, service_account, volumes) merged over `custom.workbench.session` (what every
+    session shares), and each image option's or the GPU sizes' override on top."""
+    workbench = (values.get("custom") or {}).get("workbench") or {}
+    session = workbench.get("session") or {}
+    shared = session.get("kubespawner_override") or {}
+    options = (session.get("cpu_profile_options") or {}).values()
+    extras = [c.get("kubespawner_override") or {} for option in options for c in ((option or {}).get("choices") or {}).values()]
+    extras.append(session.get("gpu_override") or {})
+    for t, team in enumerate(as_list(workbench.get("teams"))):
         for p, profile in enumerate(as_list((team or {}).get("profiles"))):
-            override = (profile or {}).get("kubespawner_override") or {}
+            own = (profile or {}).get("kubespawner_override") or {}
             where = f"custom.workbench.teams[{t}].profiles[{p}] ({profile.get('slug')})"
-            namespace = str(override.get("namespace") or values.get("namespace") or "jupyterhub")
-            options = (profile.get("profile_options") or {}).values()
-            choices = [c.get("kubespawner_override") or {} for option in options for c in ((option or {}).get("choices") or {}).values()]
-            for extra in choices or [{}]:
-                volumes = {**_as_dict(override.get("volumes")), **_as_dict(extra.get("volumes"))}
+            namespace = str(own.get("namespace") or shared.get("namespace") or "jupyterhub")
+            for extra in extras:
+                volumes = {**_as_dict(shared.get("volumes")), **_as_dict(own.get("volumes")), **_as_dict(extra.get("volumes"))}
                 spec: dict[str, Any] = {"volumes": volumes}
-                account = extra.get("service_account") or override.get("service_account")
+                account = extra.get("service_account") or own.get("service_account") or shared.get("service_account")
                 if account:
                     spec["serviceAccountName"] = account
                 yield namespace, spec, where
