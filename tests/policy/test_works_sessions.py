@@ -55,24 +55,26 @@ def test_a_rendered_chart_pod_naming_a_missing_service_account_fires(real):
     assert any("rendered Deployment/hub: ServiceAccount jupyterhub/nobody" in v for v in violations), violations
 
 
-def test_the_pip_secret_counts_once_a_job_says_it_writes_it(real):
-    # The mirror's refresher writes the pip config Secret at run time; until one says so, sessions start without it.
+def test_a_secret_a_job_writes_counts_as_existing(real):
+    # The mirror's refresher writes the pip config Secret at run time. Sessions mount it optionally (they may start
+    # before its first run); made mandatory, it must be declared or written by a Job that says so.
     project = real("strict")
-    _, warnings = findings(project, project.graph)
-    assert any("optional Secret genomics/workbench-pip" in w for w in warnings), warnings
-    like = find(project.graph, CONFIG_MAP, "genomics-session-files")
-    writes = ",".join(f"Secret/{team.name}/workbench-pip" for team in project.spec.teams)
-    graph = added(project.graph, like, CRON_JOB, "pip-refresher", {"metadata": {"name": "pip-refresher", "namespace": "mirror", "annotations": {WRITES_ANNOTATION: writes}}})
-    violations, warnings = findings(project, graph)
-    assert violations == [] and not any("workbench-pip" in w for w in warnings), warnings
-    # Made mandatory, the same reference fails without its producer.
     release = find(project.graph, RELEASE, "jupyterhub")
 
     def mandatory(inputs):
         inputs["values"]["custom"]["workbench"]["session"]["kubespawner_override"]["volumes"]["workbench-pip"]["secret"]["optional"] = False
 
-    violations, _ = findings(project, mutate(project.graph, release, mandatory))
-    assert any("Secret genomics/workbench-pip" in v and "never starts" in v for v in violations), violations
+    graph = mutate(project.graph, release, mandatory)
+    violations, _ = findings(project, graph)
+    assert violations and all("workbench-pip" in v and "never starts" in v for v in violations), violations
+    assert {v.split("Secret ", 1)[1].split(" ", 1)[0] for v in violations} == {f"{t.name}/workbench-pip" for t in project.spec.teams}
+    like = find(project.graph, CONFIG_MAP, "genomics-session-files")
+    writes = ",".join(f"Secret/{team.name}/workbench-pip" for team in project.spec.teams)
+    produced = added(graph, like, CRON_JOB, "pip-refresher", {"metadata": {"name": "pip-refresher", "namespace": "mirror", "annotations": {WRITES_ANNOTATION: writes}}})
+    assert findings(project, produced) == ([], [])
+    only_one = added(graph, like, CRON_JOB, "pip-refresher", {"metadata": {"name": "pip-refresher", "namespace": "mirror", "annotations": {WRITES_ANNOTATION: "Secret/genomics/workbench-pip"}}})
+    violations, _ = findings(project, only_one)
+    assert violations and all("team-1/workbench-pip" in v for v in violations), "a Secret written elsewhere does not count"
 
 
 def test_a_profile_volume_naming_a_missing_secret_fires(real):

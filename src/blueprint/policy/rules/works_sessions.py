@@ -205,12 +205,8 @@ def refs_exist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
                 continue
             seen.add((where, key))
             if ref.optional:
-                yield Finding(
-                    f"{where}: optional {ref.kind} {namespace}/{ref.name} ({ref.where.lstrip('.')}) is neither declared nor "
-                    f"written by a Job ({WRITES_ANNOTATION}); the pod starts without it",
-                    urn,
-                    warning=True,
-                )
+                # Kubernetes starts the pod without an optional reference (a directory mount fills in once the object
+                # exists); whether its content is right is the concern of the rule for that content (pip's config).
                 continue
             yield Finding(
                 f"{where}: {ref.kind} {namespace}/{ref.name} ({ref.where.lstrip('.')}) does not exist in namespace {namespace!r} "
