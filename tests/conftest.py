@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from blueprint.model import BlueprintSpec, load_blueprint
+from blueprint.preview.cache import NO_CACHE_ENV
+
+# Every test previews from scratch (CLI subprocesses inherit this); tests/preview/test_cache.py turns the cache
+# on, in a directory of its own, where the cache itself is under test.
+os.environ[NO_CACHE_ENV] = "1"
 from blueprint.model.yamlio import dump_yaml
 
 

@@ -1,4 +1,4 @@
-"""Imports point downward only (DESIGN.md layers); siblings use each other's public package API only."""
+"""Imports point downward only (the layers in docs/architecture.md); siblings use each other's public package API only."""
 
 from __future__ import annotations
 

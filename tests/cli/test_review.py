@@ -186,3 +186,23 @@ def test_review_names_a_broken_base_by_its_git_path(repo):
     result = invoke("review", project, "--base", "HEAD~1", "--no-preview")
     assert result.exit_code == 2
     assert "HEAD~1:infra/blueprint.yaml: stance: unknown stance 'paranoid'" in result.output
+
+
+def test_review_of_a_head_below_the_floor_still_writes_the_comment_and_exits_1(repo):
+    """The pull request that needs a reviewer most (a floor breach) gets a "blocked" comment, not nothing."""
+    project = new_project(repo / "infra")
+    assert invoke("fork", project, "--team", "genomics").exit_code == 0
+    commit_all(repo, "strict workbench, genomics overlay")
+    overlay = project / "teams" / "genomics.yaml"
+    overlay.write_text(overlay.read_text().replace("cpu: '16'", "cpu: '64'"))
+    commit_all(repo, "genomics: more CPU, no exception")
+    target = repo.parent / "review.md"
+    result = invoke("review", project, "--base", "HEAD~1", "--output", target)
+    assert result.exit_code == 1, result.output
+    markdown = target.read_text()
+    assert markdown.startswith("<!-- workbench-blueprint:review -->")
+    assert "blueprint review: blocked" in markdown and "in `infra/teams/genomics.yaml`" in markdown, "named by its path in git"
+    assert "`quota.cpu`" in markdown and "goes below the org floor" in markdown
+    assert "  - team: genomics\n    control: compute.default_quota.cpu\n    value: '64'" in markdown, markdown
+    assert "`M` `teams/genomics.yaml`" in markdown, "what can still be compared: the files the change touches"
+    assert "blocked:" in result.output

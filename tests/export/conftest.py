@@ -19,6 +19,7 @@ from blueprint.preview.graph import Resource, ResourceGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPS_FILE = ROOT / "scan" / "checkov-skips.yaml"
+KUBERNETES_SKIPS_FILE = ROOT / "scan" / "checkov-kubernetes-skips.yaml"
 VALIDATION_DOC = ROOT / "docs" / "validation.md"
 
 
@@ -84,10 +85,11 @@ def checkov_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
-def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The whole run behind docs/validation.md, once per session."""
+def validation(stance_projects: dict[str, Path], stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The whole run behind docs/validation.md, once per session (as scan/run_checkov.py runs it)."""
     from blueprint.cli.export import preview_outputs
     from blueprint.export.validation import validate_stances
+    from blueprint.model import load_blueprint
 
     return validate_stances(
         stance_graphs,
@@ -96,4 +98,6 @@ def validation(stance_graphs: dict[str, ResourceGraph], checkov_bin: Path, tmp_p
         checkov=checkov_bin,
         skips=load_skips(SKIPS_FILE),
         outputs=preview_outputs(SCAN_REGION),
+        kubernetes_skips=load_skips(KUBERNETES_SKIPS_FILE),
+        specs={stance: load_blueprint(directory) for stance, directory in stance_projects.items()},
     )

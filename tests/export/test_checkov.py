@@ -73,3 +73,29 @@ def test_stale_entries_are_reported(tmp_path, validation):
     verdict = evaluate({"strict": validation.scans["strict"]}, load_skips(path))
     assert verdict.stale == ("CKV_AWS_999 on aws_vpc.acme-network-vpc (strict): no longer fails; remove it from the skips file",)
     assert Result("CKV_AWS_999", "aws_vpc.acme-network-vpc") not in validation.scans["strict"].failed
+
+
+# ---- checkov's kubernetes framework on every in-cluster object (ours + the chart rendered by helm) ----------
+
+
+@pytest.mark.parametrize("stance", STANCES)
+def test_checkov_scans_every_rendered_object(stance, validation):
+    figures = {f.stance: f for f in validation.rendered}[stance]
+    scan = validation.kubernetes_scans[stance]
+    assert figures.chart > 20, "the chart rendered: hub, proxy, scheduler, RBAC, policies..."
+    assert scan.passed and scan.resource_count > 0
+    workloads = {r.resource.split(".")[0] for r in (*scan.passed, *scan.failed)}
+    assert {"Deployment", "StatefulSet"} <= workloads, "checkov judged the chart's workloads, not only ours"
+
+
+def test_strict_rendered_objects_fail_nothing_unaccounted_for(validation):
+    unaccounted = [f"{r.check_id} on {r.resource}: {r.check_name}" for r in validation.kubernetes_verdict.unaccepted["strict"]]
+    assert not unaccounted, "fix the values or component, or list the failure with a reason in scan/checkov-kubernetes-skips.yaml"
+
+
+def test_every_kubernetes_skip_is_still_needed_and_explained(validation):
+    from .conftest import KUBERNETES_SKIPS_FILE
+
+    assert validation.kubernetes_verdict.stale == ()
+    for skip in load_skips(KUBERNETES_SKIPS_FILE):
+        assert len(skip.reason.split()) >= 8, f"{skip.check_id}: say why, in a sentence or two"

@@ -89,3 +89,30 @@ def test_a_directory_without_a_blueprint_is_bad_input(tmp_path):
 def test_importing_the_export_does_not_load_pulumi(module):
     code = f"import sys, {module}; sys.exit(1 if any(m == 'pulumi' or m.startswith('pulumi.') for m in sys.modules) else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_export_rendered_writes_our_objects_and_the_rendered_chart(stance_projects, tmp_path):
+    from blueprint.charts import z2jh
+
+    target = tmp_path / "rendered.yaml"
+    result = export(str(stance_projects["strict"]), "--format", "rendered", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert f"rendered by helm {z2jh.HELM_VERSION}" in text and "stand-in for the secret hub.config" in text
+    from ruamel.yaml import YAML
+
+    documents = [d for d in YAML(typ="safe", pure=True).load_all(text) if d]
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
+    assert ("Deployment", "hub") in kinds and ("Namespace", "jupyterhub") in kinds, "the chart's objects and ours"
+    hub = next(d for d in documents if (d["kind"], d["metadata"]["name"]) == ("Deployment", "hub"))
+    assert hub["metadata"]["namespace"] == "jupyterhub"
+
+
+def test_export_rendered_without_helm_says_how_to_install_and_exits_2(stance_projects, tmp_path, monkeypatch):
+    from blueprint.charts import z2jh
+
+    monkeypatch.setattr(z2jh, "find_helm", lambda: None)
+    target = tmp_path / "rendered.yaml"
+    result = export(str(stance_projects["strict"]), "--format", "rendered", "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert "make tools" in result.output and not target.exists()

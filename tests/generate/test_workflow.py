@@ -94,7 +94,19 @@ def test_actions_are_pinned_by_version(workflow):
     for job in workflow["jobs"].values():
         for step in job["steps"]:
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", step["uses"]), step["uses"]
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})", step["uses"]), step["uses"]
+
+
+def test_the_review_job_installs_helm_before_the_works_rules_run(workflow):
+    """The works rules over the rendered chart need helm; CI installs the version the tests use, pinned by commit."""
+    from blueprint.charts.z2jh import HELM_VERSION
+
+    steps = workflow["jobs"]["review"]["steps"]
+    names = [s.get("uses", s.get("run", "")) for s in steps]
+    helm = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("azure/setup-helm@"))
+    check = next(i for i, n in enumerate(names) if n == "blueprint check .")
+    assert helm < check and steps[helm]["with"]["version"] == HELM_VERSION
+    assert re.fullmatch(r"azure/setup-helm@[0-9a-f]{40}", steps[helm]["uses"])
 
 
 def test_new_project_without_a_base_still_gets_a_review(workflow):

@@ -28,13 +28,19 @@ from typer.testing import CliRunner
 from blueprint.cli import app
 from blueprint.model import load_blueprint
 from blueprint.model.yamlio import dump_yaml, read_yaml
-from blueprint.policy import BY_ID, RULES
-from blueprint.policy.pack import PACK_NAME, WARNINGS_SUFFIX, enforcement
+from blueprint.policy import BY_ID, RULES, select
+from blueprint.policy.pack import PACK_NAME, WARNINGS_SUFFIX, enforcement, in_pack
 from blueprint.preview import UNKNOWN, Resource, ResourceGraph, preview_project
 
 from .conftest import Real, added, find, hub_values, mutate, without
 
 MANDATORY, ADVISORY = proto.MANDATORY, proto.ADVISORY
+STANCE_IDS = {r.id for r in select("stance")} | {r.id + WARNINGS_SUFFIX for r in select("stance") if r.warns}
+
+
+def stance_only(found: Any) -> Any:
+    """Diagnostics of stance-family policies: the works family is judged in its own tests below."""
+    return type(found)(d for d in found if d[0] in STANCE_IDS)
 
 
 @pytest.fixture(scope="module")
@@ -146,13 +152,16 @@ def test_main_builds_one_policy_per_rule_with_floor_rules_mandatory(project, mon
     pack = load_pack(project.directory, monkeypatch)
     assert pack["name"] == PACK_NAME
     policies = {p.name: p for p in pack["policies"]}
-    assert set(policies) == {r.id for r in RULES} | {r.id + WARNINGS_SUFFIX for r in RULES if r.warns}
-    for rule in RULES:
+    packed = [r for r in RULES if in_pack(r)]
+    assert set(policies) == {r.id for r in packed} | {r.id + WARNINGS_SUFFIX for r in packed if r.warns}
+    # needs helm: `blueprint check` only
+    assert {r.id for r in RULES if not in_pack(r)} == {"works.hub.connect-url", "works.sessions.refs-exist", "works.images.pullable"}
+    for rule in packed:
         policy = policies[rule.id]
         kind = pulumi_policy.ResourceValidationPolicy if rule.scope == "resource" else pulumi_policy.StackValidationPolicy
         assert isinstance(policy, kind) and policy.description == rule.description
         assert policy.enforcement_level.value == enforcement(rule, project.spec)
-        assert policy.severity.value == rule.severity.value and rule.concern.value in policy.tags
+        assert policy.severity.value == rule.severity.value and rule.concern.value in policy.tags and rule.family in policy.tags
     assert policies["network.no-internet-gateways"].enforcement_level is pulumi_policy.EnforcementLevel.MANDATORY  # network.egress: floor
     assert policies["stability.kubernetes-version"].enforcement_level is pulumi_policy.EnforcementLevel.ADVISORY  # not a floor control
 
@@ -175,7 +184,7 @@ def test_the_real_graph_passes_every_resource_and_stack_policy(project, monkeypa
     release = find(graph, "kubernetes:helm.sh/v3:Release", "jupyterhub")
     found = [d for r in graph if r is not release for d in diagnostics(analyze(service, r))]
     found += diagnostics(analyze_stack(service, graph))
-    assert found == []
+    assert stance_only(found) == []
 
 
 def test_a_mandatory_violation_is_reported_through_report_violation(project, monkeypatch):
@@ -199,7 +208,7 @@ def test_an_advisory_violation_stays_advisory(project, monkeypatch):
 def test_stack_policies_name_the_resource_at_fault(project, monkeypatch):
     service = servicer(load_pack(project.directory, monkeypatch))
     graph = without(project.graph, find(project.graph, "aws:ec2/flowLog:FlowLog"), find(project.graph, "aws:s3/bucketPolicy:BucketPolicy", "storage-bucket-tls-only"))
-    found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in diagnostics(analyze_stack(service, graph))}
+    found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in stance_only(diagnostics(analyze_stack(service, graph)))}
     assert found == {("network.flow-logs", MANDATORY, "zeta-network-vpc"), ("storage.bucket-tls-only", MANDATORY, "zeta-storage-bucket")}
 
 
@@ -246,7 +255,7 @@ def test_expiring_exceptions_are_advisory_and_expired_ones_mandatory(project, mo
     (copy / "blueprint.yaml").write_text(dump_yaml(data))
     monkeypatch.setattr("blueprint.model.spec.today", lambda: today)
     service = servicer(load_pack(copy, monkeypatch))
-    found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in diagnostics(analyze_stack(service, project.graph))}
+    found = {(n, level, urn.rsplit("::", 1)[-1]) for n, level, urn, _ in stance_only(diagnostics(analyze_stack(service, project.graph)))}
     assert found == {
         ("governance.exceptions-current", MANDATORY, "zeta-team-pulsar-namespace"),
         ("governance.exceptions-current" + WARNINGS_SUFFIX, ADVISORY, "zeta-team-quasar-namespace"),
@@ -272,3 +281,30 @@ def test_validate_callbacks_take_the_sdks_own_argument_objects(project, monkeypa
     reported.clear()
     policies["storage.backup-plan"].validate(pulumi_policy.StackValidationArgs(resources), lambda message, urn=None: reported.append((message, urn)))
     assert reported == [("no backup selection covers this file system", find(project.graph, "aws:efs/fileSystem:FileSystem").urn)]
+
+
+# ---- the works family in the pack -----------------------------------------------------------------------
+
+
+def test_works_rules_judged_from_inputs_pass_the_fixed_graph_and_fire_mandatory_under_strict(project, monkeypatch):
+    """Strict says `stability.works_rules: mandatory`; the graph is patched to the shape the cluster and network
+    branches build (see test_works_crosscut.py), so at merge this runs on the real graph."""
+    from .test_works_crosscut import with_hub_idp_egress_fix, with_vpc_cni_network_policy_fix
+
+    service = servicer(load_pack(project.directory, monkeypatch))
+    works = {r.id for r in select("works") if in_pack(r)}
+    fixed = with_vpc_cni_network_policy_fix(Real(project.spec, with_hub_idp_egress_fix(project), project.directory))
+    assert [d for d in diagnostics(analyze_stack(service, fixed)) if d[0] in works] == []
+
+    addon = find(fixed, "aws:eks/addon:Addon", "vpc-cni")
+    broken = mutate(fixed, addon, lambda inputs: inputs.pop("configurationValues"))
+    found = [d for d in diagnostics(analyze_stack(service, broken)) if d[0] in works]
+    assert [(n, level, urn) for n, level, urn, _ in found] == [("works.policy.netpol-enforced", MANDATORY, addon.urn)]
+    assert "does not set enableNetworkPolicy" in found[0][3]
+
+
+def test_the_stance_decides_whether_works_rules_are_mandatory(real):
+    rule = BY_ID["works.policy.netpol-enforced"]
+    levels = {stance: enforcement(rule, real(stance).spec) for stance in ("strict", "balanced", "open")}
+    assert levels == {"strict": "mandatory", "balanced": "mandatory", "open": "advisory"}
+    assert {s: real(s).spec.stance.stability.works_rules for s in levels} == levels

@@ -68,7 +68,8 @@ NOT_A_CREDENTIAL_KEY = re.compile(
 )
 TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
 HEX = re.compile(r"\b[0-9a-f]{40,}\b")
-SAFE_CONTEXT = re.compile(r"(?i)(--hash=sha(?:1|256|512):|urn:pulumi:|arn:aws[a-z-]*:|thumbprint|fingerprint|digest|checksum|etag)")
+# `uses: owner/action@<commit>`: a GitHub Actions step pinned by commit SHA.
+SAFE_CONTEXT = re.compile(r"(?i)(--hash=sha(?:1|256|512):|urn:pulumi:|arn:aws[a-z-]*:|thumbprint|fingerprint|digest|checksum|etag|uses:\s*[\w.-]+/[\w./-]+@)")
 TIME_UNITS = ("seconds", "minutes", "hours", "days")
 
 

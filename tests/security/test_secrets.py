@@ -178,6 +178,7 @@ NEGATIVE = {
     "requirements.txt": "pulumi==3.200.0 --hash=sha256:0f3a9d0e6f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4\n",
     "paths.yaml": "image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-dev-workbench-jupyterhub-singleuser\n",
     "cognito.yaml": "generate_secret: true\naccess_token_validity: 8\nenable_token_revocation: true\n",
+    "pinned.yml": "      - uses: azure/setup-helm@b9e51907a09c216f16ebe8536097933489208112  # v4.3.0\n",
 }
 
 

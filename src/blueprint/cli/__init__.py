@@ -10,7 +10,12 @@ from ._app import app
 
 
 def main() -> None:
-    # One command per process: the Pulumi SDK keeps its objects alive until the run ends, so
-    # cyclic garbage collection (and the full collection Python runs at exit) only costs time.
+    # One command per process: the Pulumi SDK keeps its objects alive until the run ends, so cyclic
+    # garbage collection only costs time. gc.disable() alone does not skip the full collection the
+    # interpreter runs at shutdown; freezing every live object into the permanent generation does
+    # (the collector then has nothing to walk; issue 16 measured 0.77x CPU for a 200-team preview).
     gc.disable()
-    app()
+    try:
+        app()
+    finally:
+        gc.freeze()

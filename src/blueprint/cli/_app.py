@@ -1,33 +1,74 @@
-"""The typer app, the error boundary and the consoles every command shares."""
+"""The typer app, the error boundary and the consoles every command shares.
+
+The boundary (`handles_errors`, on every command) is the only place that turns an exception into
+an exit status: a `BlueprintError` is the user's to fix (its message, exit 2 unless it says
+otherwise); anything else is a bug in blueprint (exit 3, "internal error", traceback with --debug).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+import traceback
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
+from .. import ISSUE_TRACKER, __version__
 from ..errors import BlueprintError
 
 
 class ExitCode(IntEnum):
+    """What `blueprint` exits with; CI tells a violation (1) from bad input (2) from a crash (3)."""
+
     OK = 0
     CHECK_FAILED = 1
     BAD_INPUT = 2
+    INTERNAL_ERROR = 3
 
+
+EXIT_CODES_HELP = "Exit codes: 0 ok, 1 check failed, 2 bad input (the message names the file, field and fix), 3 internal error (a bug: please report it)."
+# Set by `--debug` (or BLUEPRINT_DEBUG=1): an internal error prints its traceback.
+DEBUG_ENV = "BLUEPRINT_DEBUG"
 
 app = typer.Typer(
     name="blueprint",
     help="Turn an organisation's security/stability/usefulness stance into a reviewed Pulumi program for a data-science workbench on AWS.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+_debug = False
+# `metavar=NO_VALUE` on every bool option: a flag takes no value, so help shows no `<bool>` placeholder after it.
+NO_VALUE = ""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"blueprint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).", metavar=NO_VALUE)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=NO_VALUE)
+    ] = False,
+) -> None:
+    """Options every command shares (the app's help text is the Typer's `help`)."""
+    global _debug
+    _debug = debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
 
 # Human output; `--json` output goes to plain stdout so nothing else is mixed in.
 out = Console(highlight=False, soft_wrap=True)
@@ -37,7 +78,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handles_errors(function: F) -> F:
-    """Print a BlueprintError on stderr without a traceback and exit with its code."""
+    """Print a BlueprintError on stderr without a traceback and exit with its code; any other exception is an
+    internal error: exit 3 with where to report it, and the traceback only with --debug."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -47,6 +89,11 @@ def handles_errors(function: F) -> F:
         except BlueprintError as exc:
             _print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # the command line's own exits and usage errors
+        except Exception as exc:  # noqa: BLE001 (the boundary: every other exception is a bug)
+            _print_internal_error(exc)
+            raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -69,3 +116,13 @@ def _print_error(exc: BlueprintError) -> None:
     err.print(f"[bold red]error:[/] {escape(lines[0])}")
     for line in lines[1:]:
         err.print(f"       {escape(line)}")
+
+
+def _print_internal_error(exc: Exception) -> None:
+    if _debug:
+        err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, end="")
+    summary = " ".join(str(exc).split()) or "(no message)"
+    err.print(f"[bold red]internal error:[/] please report this to {escape(ISSUE_TRACKER)}")
+    err.print(f"       {escape(type(exc).__name__)}: {escape(summary[:300])}")
+    if not _debug:
+        err.print("       run again with --debug (blueprint --debug COMMAND ...) to print the traceback for the report")

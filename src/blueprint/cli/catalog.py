@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._app import app, handles_errors, out
+from ._app import NO_VALUE, app, handles_errors, out
 
 
 @app.command()
@@ -29,7 +29,7 @@ def stances() -> None:
 @handles_errors
 def explain(
     stance: Annotated[str, typer.Argument(help="A built-in stance (strict, balanced, open) or a project directory.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {stance, controls: [{id, value, concern, why, floor}]}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {stance, controls: [{id, value, concern, why, floor}]}.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Show every control of a stance, its value, the concern it serves and why."""
     from ..catalog import explain as explain_stance

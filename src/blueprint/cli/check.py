@@ -1,21 +1,28 @@
-"""`blueprint check`: the stance rules over the offline preview, biggest concern first."""
+"""`blueprint check`: the stance rules and the works rules over the offline preview, each family biggest concern first."""
 
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from ._app import ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 DISCLAIMER = "offline check (Pulumi mock engine) — not `pulumi preview --policy-pack policy`, which CI runs"
+FAMILY_TITLE = {"stance": "stance rules", "works": "works rules"}
+
+
+class FamilyChoice(str, Enum):
+    stance = "stance"
+    works = "works"
 
 
 @app.command()
@@ -23,14 +30,24 @@ DISCLAIMER = "offline check (Pulumi mock engine) — not `pulumi preview --polic
 def check(
     directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON: {stance, violations: [{rule, concern, severity, urn, message}], passed, warnings, resources_checked}.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print JSON: {stance, violations: [{rule, family, concern, severity, urn, message}], passed, warnings, not_run, "
+            "rules: {id: {family, status}}, resources_checked}.",
+            metavar=NO_VALUE,
+        ),
     ] = False,
     against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,
+    family: Annotated[
+        FamilyChoice | None,
+        typer.Option("--family", help="Run one rule family: 'stance' (what the stance forbids) or 'works' (what day 1 needs). Default: both."),
+    ] = None,
 ) -> None:
-    """Check the project's offline preview against its stance's rules; exit 1 when any rule is broken."""
+    """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
     from ..errors import UsageError
     from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
-    from ..policy import RULES, evaluate
+    from ..policy import HELM_NOT_FOUND, evaluate, select
     from ..preview import preview_project
 
     if against is not None and against not in BUILTIN_STANCES:
@@ -39,11 +56,19 @@ def check(
     judge = builtin_stance(against) if against else None
     with err.status("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
-    result = evaluate(spec, graph, against=judge)
+    rules = select(family.value if family else None)
+    result = evaluate(spec, graph, against=judge, rules=rules)
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2, sort_keys=True))
     else:
-        print_result(result, total_rules=len(RULES), project_stance=spec.stance.name)
+        print_result(result, total_rules=len(rules), project_stance=spec.stance.name)
+    if result.not_run:
+        # Rules over the rendered chart need helm: never a silent pass. Asked for explicitly, an incomplete check
+        # is a usage problem (exit 2); otherwise a warning, and the verdict covers the rules that ran.
+        names = ", ".join(n.rule for n in result.not_run)
+        err.print(f"[yellow]warning:[/] {len(result.not_run)} rule(s) {escape(names)}: {escape(HELM_NOT_FOUND)}")
+        if family is not None:
+            raise typer.Exit(ExitCode.BAD_INPUT)
     if not result.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
@@ -57,22 +82,31 @@ def _where(urn: str) -> str:
 
 
 def print_result(result: CheckResult, *, total_rules: int, project_stance: str) -> None:
+    """Each family on its own (stance rules, then works rules), violations biggest concern first, then one verdict."""
     judged = f"stance {result.stance}" + (f" (project stance {project_stance})" if result.stance != project_stance else "")
     out.print(f"[yellow]{DISCLAIMER}[/]")
     out.print(f"[bold]{escape(judged)}[/]: {result.resources_checked} resources, {total_rules} rules")
-    for concern, violations in result.by_concern().items():
-        out.print(f"\n[bold]{concern.value}[/] ({len(violations)})")
-        for v in violations:
-            style = SEVERITY_STYLE[v.severity.value]
-            out.print(f"  [{style}]✗ {v.severity.value:<8}[/] {escape(v.rule)}  {escape(_where(v.urn))}")
-            out.print(f"      {escape(v.message)}")
+    present = [f for f in FAMILY_TITLE if any(family == f for _, family in result.families)]
+    for family in present:
+        part = result.in_family(family)  # type: ignore[arg-type]
+        out.print(f"\n[bold underline]{FAMILY_TITLE[family]}[/]: {len(part.passed)} passed, {len(part.violations)} violation(s)")
+        for concern, violations in part.by_concern().items():
+            out.print(f"\n[bold]{concern.value}[/] ({len(violations)})")
+            for v in violations:
+                style = SEVERITY_STYLE[v.severity.value]
+                out.print(f"  [{style}]✗ {v.severity.value:<8}[/] {escape(v.rule)}  {escape(_where(v.urn))}")
+                out.print(f"      {escape(v.message)}")
+        for n in part.not_run:
+            out.print(f"  [yellow]?[/] {escape(n.rule)}  {escape(n.reason)}")
     if result.warnings:
         out.print("\n[bold]warnings[/] (not violations yet)")
         for w in result.warnings:
             out.print(f"  [yellow]![/] {escape(w.rule)}  {escape(w.message)}")
+    counts = "; ".join(f"{FAMILY_TITLE[f]}: {len(result.in_family(f).passed)} passed" for f in present)  # type: ignore[arg-type]
     concerns = len(result.by_concern())
     verdict = "[green]no violations[/]" if result.ok else f"[red]{len(result.violations)} violation(s) in {concerns} concern(s)[/]"
+    not_run = f", {len(result.not_run)} not run" if result.not_run else ""
     out.print(
-        f"\n{verdict}; {len(result.passed)} rule(s) passed, {len(result.not_applicable)} not asked for by the stance, "
+        f"\n{verdict}; {counts}; {len(result.not_applicable)} not asked for by the stance{not_run}, "
         f"{len(result.warnings)} warning(s)"
     )

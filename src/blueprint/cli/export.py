@@ -24,6 +24,7 @@ class ExportFormat(str, Enum):
     terraform_plan = "terraform-plan"
     kubernetes = "kubernetes"
     helm_values = "helm-values"
+    rendered = "rendered"
 
 
 @app.command()
@@ -35,12 +36,14 @@ def export(
         typer.Option(
             "--format",
             help="terraform-plan: Terraform plan JSON of the AWS resources (scan it with `checkov -f FILE --framework terraform_plan`); "
-            "kubernetes: the in-cluster objects as a multi-document YAML stream; helm-values: the JupyterHub release's values.",
+            "kubernetes: the in-cluster objects as a multi-document YAML stream; helm-values: the JupyterHub release's values "
+            "(`helm template -f` takes them; the secret hub.config is a stand-in); rendered: our objects plus the chart rendered "
+            "by the real Helm engine (needs helm: `make tools`).",
         ),
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="File to write (replaced atomically), or - for stdout.")] = STDOUT,
 ) -> None:
-    """Export the offline preview as Terraform plan JSON, Kubernetes manifests or Helm values."""
+    """Export the offline preview as Terraform plan JSON, Kubernetes manifests, Helm values or the rendered chart."""
     from ..export import export_graph
     from ..model import load_blueprint
     from ..preview import preview_project

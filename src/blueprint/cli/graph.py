@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from ._app import app, handles_errors
+from ._app import NO_VALUE, app, handles_errors
 
 
 @app.command()
 @handles_errors
 def graph(
     directory: Annotated[Path, typer.Argument(help="The project directory.")],
-    every_resource: Annotated[bool, typer.Option("--every-resource", help="One node per resource instead of counts by type.")] = False,
+    every_resource: Annotated[bool, typer.Option("--every-resource", help="One node per resource instead of counts by type.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Print the project's component/resource tree (offline preview) as a Mermaid flowchart."""
     from ..diagram import mermaid

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._app import app, err, handles_errors, out
+from ._app import NO_VALUE, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..preview.graph import Resource, ResourceGraph
 
+CACHED_NOTE = "[dim](cached graph: an identical preview ran before; --no-cache runs the program again)[/]"
 DISCLAIMER = "offline preview (Pulumi mock engine) — not `pulumi preview`: nothing was contacted, computed values are placeholders"
 
 
@@ -20,13 +21,16 @@ DISCLAIMER = "offline preview (Pulumi mock engine) — not `pulumi preview`: not
 @handles_errors
 def preview(
     directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the resource graph as JSON: {resources: [{urn, type, name, parent, inputs, ...}], summary}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the resource graph as JSON: {resources: [{urn, type, name, parent, inputs, ...}], summary}.", metavar=NO_VALUE)] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical preview is cached.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Show every resource the project's program would create, without a cloud account or the Pulumi CLI."""
     from ..preview import preview_project
 
     with err.status("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory)
+        graph = preview_project(directory, use_cache=False if no_cache else None)
+    if graph.cached:
+        err.print(CACHED_NOTE)
     if as_json:
         err.print(f"[dim]{DISCLAIMER}[/]")
         typer.echo(json.dumps(graph.to_json(), indent=2))

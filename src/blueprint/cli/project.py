@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from ._app import app, err, handles_errors, out
+from ._app import NO_VALUE, app, err, handles_errors, out
 
 
 class IdpKind(str, Enum):
@@ -47,7 +47,7 @@ def new(
     alert_email: Annotated[list[str] | None, typer.Option(help="Budget alert recipient; repeat for more.")] = None,
     admin_cidr: Annotated[list[str] | None, typer.Option(help="CIDR allowed to reach a public Kubernetes API (open stance); repeat for more.")] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).", metavar=NO_VALUE)] = False,
 ) -> None:
     """Create a complete Pulumi Python project for a stance in DIRECTORY."""
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
@@ -91,7 +91,7 @@ def fork(
     directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
     team: Annotated[str, typer.Option(help="Team to fork; added to blueprint.yaml if it does not exist yet.")],
     group: Annotated[str | None, typer.Option(help="IdP group of a new team. Default: the team name.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/<team>.yaml.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/<team>.yaml.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Write teams/<team>.yaml: a team's overlay above the org floor, from its current values."""
     from ..generate.fork import fork_team

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import ExitCode, app, err, handles_errors, out
+from ._app import NO_VALUE, ExitCode, app, err, handles_errors, out
 
 if TYPE_CHECKING:
     from ..review.diff import ProjectDiff
@@ -73,13 +73,14 @@ def print_diff(diff: ProjectDiff, *, limit: int | None = None) -> None:
 def diff(
     old: Annotated[Path, typer.Argument(help="The old project directory (or its blueprint.yaml).")],
     new: Annotated[Path, typer.Argument(help="The new project directory (or its blueprint.yaml).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.")] = False,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.", metavar=NO_VALUE)] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.", metavar=NO_VALUE)] = True,
 ) -> None:
     """Show which controls got weaker or stronger and which resources change between two projects."""
     from ..review.diff import diff_projects
 
-    result = diff_projects(old, new, preview=preview)
+    with err.status("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
+        result = diff_projects(old, new, preview=preview)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
@@ -92,43 +93,63 @@ def review(
     directory: Annotated[Path, typer.Argument(help="The project directory in a git work tree.")],
     base: Annotated[str, typer.Option(help="Git ref to compare with, e.g. origin/main or HEAD~1.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the markdown here instead of stdout.")] = None,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.", metavar=NO_VALUE)] = True,
 ) -> None:
-    """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref."""
+    """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref.
+
+    When the head does not load (a floor breach, an expired exception, bad YAML) the comment is still written:
+    a "blocked" section naming each file, field and fix, then the files the change touches; exit status 1.
+    """
     from ..errors import SpecError
+    from ..review.blocked import FileChange, render_blocked
     from ..review.check import run_check, unavailable
     from ..review.diff import diff_projects
-    from ..review.git import project_at_ref, work_tree
+    from ..review.git import changed_files, project_at_ref, work_tree
     from ..review.markdown import render_review
 
+    blocked: SpecError | None = None
     with project_at_ref(directory, base) as base_dir:
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
         try:
-            result = diff_projects(base_dir, directory, preview=preview)
+            with err.status("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
+                result = diff_projects(base_dir, directory, preview=preview)
         except SpecError as exc:
             if not exc.source.startswith(str(base_dir)):
-                raise
-            # Name the file as it is in git, not by the temporary copy it was read from.
-            located = work_tree(directory)
-            prefix = located[1] if located else ""
-            raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
-    check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
-    markdown = render_review(result, check, base_label=base)
+                blocked = exc  # the head does not load: review what can be reviewed
+                located = work_tree(directory)
+                if located and Path(exc.source).resolve().is_relative_to(located[0].resolve()):
+                    relative = Path(exc.source).resolve().relative_to(located[0].resolve())
+                    blocked = SpecError(source=str(relative), problems=exc.problems)
+            else:
+                # Name the file as it is in git, not by the temporary copy it was read from.
+                located = work_tree(directory)
+                prefix = located[1] if located else ""
+                raise SpecError(source=f"{base}:{prefix}{exc.source[len(str(base_dir)) :].lstrip('/')}", problems=exc.problems) from None
+    if blocked is not None:
+        # The head did not load: `result` is unbound, and only what needs no loading is reviewed.
+        changes = tuple(FileChange(status, path) for status, path in changed_files(directory, base))
+        markdown = render_blocked(blocked, base_label=base, changes=changes)
+    else:
+        check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
+        markdown = render_review(result, check, base_label=base)
     if output is None:
         typer.echo(markdown, nl=False)
     else:
         output.write_text(markdown, encoding="utf-8")
         err.print(f"wrote {escape(str(output))} ({len(markdown)} characters)")
+    if blocked is not None:
+        err.print(f"[bold red]blocked:[/] the head does not load\n{escape(str(blocked))}")
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 @app.command()
 @handles_errors
 def upgrade(
     directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
-    force: Annotated[bool, typer.Option("--force", help="Upgrade even when the directory has uncommitted git changes.")] = False,
-    allow_conflicts: Annotated[bool, typer.Option("--allow-conflicts", help="Write conflict markers into files that both you and this version changed.")] = False,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the resources this version's program changes (needs the old version in DIR/venv).")] = True,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Upgrade even when the directory has uncommitted git changes.", metavar=NO_VALUE)] = False,
+    allow_conflicts: Annotated[bool, typer.Option("--allow-conflicts", help="Write conflict markers into files that both you and this version changed.", metavar=NO_VALUE)] = False,
+    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the resources this version's program changes (needs the old version in DIR/venv).", metavar=NO_VALUE)] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.", metavar=NO_VALUE)] = False,
 ) -> None:
     """Regenerate the project's files with this version, keeping your edits (three-way merge)."""
     from ..generate.upgrade import upgrade_project

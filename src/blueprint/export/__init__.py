@@ -1,4 +1,5 @@
-"""Exports of a preview graph for independent tools: Terraform plan JSON (checkov), Kubernetes manifests, Helm values.
+"""Exports of a preview graph for independent tools: Terraform plan JSON (checkov), Kubernetes manifests, Helm values,
+and every in-cluster object with the JupyterHub chart rendered by the real Helm engine.
 
 Importing this package stays cheap; the converters load the Pulumi SDKs (for their type information) when called.
 """
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "Export", "ExportError", "export_graph"]
 
-FORMATS = ("terraform-plan", "kubernetes", "helm-values")
+FORMATS = ("terraform-plan", "kubernetes", "helm-values", "rendered")
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,11 @@ def export_graph(graph: ResourceGraph, export_format: str, *, region: str, outpu
         values = helm_values(graph)
         summary = (f"values of Helm release {values.release} (chart {values.chart} {values.version}, namespace {values.namespace})",)
         return Export(export_format, values.to_yaml(), summary)
+    if export_format == "rendered":
+        from .rendered import rendered_objects
+
+        rendered = rendered_objects(graph)
+        unknown = tuple(str(entry) for entry in rendered.unknown)
+        summary = (f"{len(rendered.ours)} Kubernetes objects of the program and {len(rendered.chart)} rendered by helm ({rendered.chart_release})",)
+        return Export(export_format, rendered.to_yaml(), summary, unknown)
     raise ExportError(export_format=export_format, problems=[f"unknown format; choose one of {', '.join(FORMATS)}"])

@@ -112,12 +112,17 @@ def load_skips(path: Path) -> tuple[Skip, ...]:
     return tuple(skips)
 
 
-def run_checkov(plan: Path, stance: str, checkov: Path, *, timeout: float = 600) -> StanceScan:
-    """Run checkov on one plan file, offline, and read every passed, failed and errored check."""
+TERRAFORM = "terraform_plan"
+KUBERNETES = "kubernetes"
+
+
+def run_checkov(plan: Path, stance: str, checkov: Path, *, framework: str = TERRAFORM, timeout: float = 600) -> StanceScan:
+    """Run checkov on one file (a Terraform plan, or Kubernetes manifests with `framework="kubernetes"`), offline,
+    and read every passed, failed and errored check."""
     with tempfile.TemporaryDirectory(prefix="checkov-") as workdir:
         # Its own working directory: no .checkov.yaml or baseline of ours changes what it checks.
         env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore"}
-        command = [str(Path(checkov).absolute()), "--file", str(plan.resolve()), "--framework", "terraform_plan", "--output", "json", "--compact", "--skip-download"]
+        command = [str(Path(checkov).absolute()), "--file", str(plan.resolve()), "--framework", framework, "--output", "json", "--compact", "--skip-download"]
         try:
             completed = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -128,12 +133,12 @@ def run_checkov(plan: Path, stance: str, checkov: Path, *, timeout: float = 600)
         report = json.loads(completed.stdout)
     except json.JSONDecodeError as exc:
         raise ScanError(f"checkov printed no JSON report ({exc}):\n{completed.stdout[:2000]}\n{completed.stderr[-2000:]}") from exc
-    return _stance_scan(stance, report, completed.stderr)
+    return _stance_scan(stance, report, completed.stderr, framework)
 
 
-def _stance_scan(stance: str, report: Any, stderr: str) -> StanceScan:
+def _stance_scan(stance: str, report: Any, stderr: str, framework: str = TERRAFORM) -> StanceScan:
     if isinstance(report, list):  # checkov prints a list when several frameworks ran
-        report = next((r for r in report if r.get("check_type") == "terraform_plan"), {})
+        report = next((r for r in report if r.get("check_type") == framework), {})
     if not report or "summary" not in report:
         # checkov prints only a summary of zeros when it parsed no resource at all
         raise ScanError(f"checkov scanned nothing: {json.dumps(report)[:500]}")
@@ -185,6 +190,18 @@ class KubernetesFigures:
 
 
 @dataclass(frozen=True)
+class RenderedFigures:
+    """The chart rendered by the real Helm engine for one stance, validated object by object."""
+
+    stance: str
+    kubernetes_version: str
+    helm_version: str
+    ours: int
+    chart: int
+    chart_kinds: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class HelmFigures:
     """Whether one stance's JupyterHub values pass the chart's schema (merged over the chart defaults)."""
 
@@ -195,6 +212,17 @@ class HelmFigures:
     """Paths not validated because the offline preview hides them (secrets)."""
     unavailable: str = ""
     """Why the values could not be exported offline, when they could not."""
+
+
+@dataclass(frozen=True)
+class WorksFigures:
+    """The works rules (`blueprint check --family works`) on one stance's generated project: rule ids by outcome."""
+
+    stance: str
+    passed: tuple[str, ...]
+    failed: tuple[str, ...]
+    not_run: tuple[str, ...] = ()
+    not_applicable: tuple[str, ...] = ()
 
 
 def counts(scan: StanceScan, verdict: Verdict) -> dict[str, int]:
@@ -209,6 +237,10 @@ def render_validation(
     verdict: Verdict,
     kubernetes: Iterable[KubernetesFigures] = (),
     helm: Iterable[HelmFigures] = (),
+    rendered: Iterable[RenderedFigures] = (),
+    kubernetes_scans: Mapping[str, StanceScan] | None = None,
+    kubernetes_verdict: Verdict | None = None,
+    works: Iterable[WorksFigures] = (),
 ) -> str:
     """docs/validation.md: the figures, generated; the same inputs always give the same text."""
     version = next(iter(scans.values())).checkov_version if scans else "?"
@@ -293,4 +325,66 @@ def render_validation(
             lines.append(f"| {h.stance} | {h.chart_version} | {errors} | {', '.join(f'`{p}`' for p in h.hidden) or '-'} |")
         for h in helm_figures:
             lines += [f"- {h.stance}: {error}" for error in h.errors]
+    rendered_figures = list(rendered)
+    if rendered_figures:
+        helm_version = rendered_figures[0].helm_version
+        lines += [
+            "",
+            f"## The chart rendered by the real Helm engine: `--format rendered` (helm {helm_version})",
+            "",
+            "`helm template` renders the vendored chart with each stance's values (helm validates them against the",
+            "chart's `values.schema.json` first; the secret `hub.config` is a stand-in of the same shape). Every",
+            "rendered object and every object of the program is then validated by kubernetes-validate in strict mode.",
+            "",
+            "| stance | Kubernetes | objects of the program | rendered chart objects | all valid | rendered kinds |",
+            "|---|---|---:|---:|---|---|",
+        ]
+        for r in rendered_figures:
+            kinds = ", ".join(f"{kind} {count}" for kind, count in r.chart_kinds)
+            lines.append(f"| {r.stance} | {r.kubernetes_version} | {r.ours} | {r.chart} | yes | {kinds} |")
+    if kubernetes_scans and kubernetes_verdict is not None:
+        version = next(iter(kubernetes_scans.values())).checkov_version
+        lines += [
+            "",
+            f"## checkov {version} (kubernetes framework) on `--format rendered`",
+            "",
+            "Our objects and the rendered chart together. Accepted failures are listed in",
+            "`scan/checkov-kubernetes-skips.yaml`, each with its reason; the kinds mean the same as above.",
+            "",
+            "| stance | objects scanned | passed | failed | skipped | errored |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for stance, scan in kubernetes_scans.items():
+            c = counts(scan, kubernetes_verdict)
+            lines.append(f"| {stance} | {scan.resource_count} | {c['passed']} | {c['failed']} | {c['skipped']} | {c['errored']} |")
+        for stance, scan in kubernetes_scans.items():
+            accepted = kubernetes_verdict.accepted.get(stance, ())
+            unaccepted = kubernetes_verdict.unaccepted.get(stance, ())
+            if not (accepted or unaccepted):
+                continue
+            lines += ["", f"### {stance} (kubernetes)", "", "| check | objects | kind | reason |", "|---|---|---|---|"]
+            by_skip: dict[int, tuple[Skip, list[Result]]] = {}
+            for result, skip in accepted:
+                by_skip.setdefault(id(skip), (skip, []))[1].append(result)
+            for skip, results in by_skip.values():
+                objects = ", ".join(f"`{r.resource}`" for r in results)
+                lines.append(f"| {skip.check_id} | {objects} | {skip.kind} | {skip.reason} |")
+            lines += [f"| {r.check_id} | `{r.resource}` | not accepted | {r.check_name} |" for r in unaccepted]
+    works_figures = list(works)
+    if works_figures:
+        lines += [
+            "",
+            "## works rules (`blueprint check --family works`)",
+            "",
+            "What day 1 needs, judged on the same offline graph and on the chart rendered by the real `helm template`",
+            "(sessions reach the hub, the hub reaches the IdP, NetworkPolicy is enforced, ...). A failed rule is a",
+            "day-1 blocker in the generated program; not run means helm was missing (never counted as passed).",
+            "",
+            "| stance | works rules | passed | failed | not run | not asked for | failing |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for w in works_figures:
+            total = len(w.passed) + len(w.failed) + len(w.not_run) + len(w.not_applicable)
+            failing = ", ".join(f"`{rule}`" for rule in w.failed) or "-"
+            lines.append(f"| {w.stance} | {total} | {len(w.passed)} | {len(w.failed)} | {len(w.not_run)} | {len(w.not_applicable)} | {failing} |")
     return "\n".join(lines) + "\n"

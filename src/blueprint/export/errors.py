@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import BlueprintError
+from ..errors import BlueprintError, Problem
 
 
 class ExportError(BlueprintError):
@@ -12,8 +12,4 @@ class ExportError(BlueprintError):
 
     def __init__(self, *, export_format: str, problems: Iterable[str], fix: str = "") -> None:
         self.export_format = export_format
-        self.problems = tuple(problems)
-        lines = [f"{export_format} export: {problem}" for problem in self.problems]
-        if fix:
-            lines.append(f"fix: {fix}")
-        super().__init__("\n".join(lines))
+        super().__init__(source=f"{export_format} export", problems=[Problem(field="", message=p) for p in problems], fix=fix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..charts import z2jh
 from ..preview.graph import SECRET, UNKNOWN, ResourceGraph
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN, dump_documents
@@ -35,7 +36,13 @@ class HelmValues:
         )
         if self.hidden:
             header += f"# Not shown (secret or only known at deploy time): {', '.join(self.hidden)}\n"
-        return header + dump_documents([self.values]).removeprefix("---\n")
+        stand_ins = sorted(".".join(path) for path in z2jh.STAND_INS if path_value(self.values, path) in (SECRET, UNKNOWN))
+        if stand_ins:
+            header += (
+                f"# {', '.join(stand_ins)}: a stand-in object of the same shape (never the secret), so that\n"
+                f"# `helm template {self.release} <chart> -f THIS_FILE` accepts the file; the real value is a Pulumi secret.\n"
+            )
+        return header + dump_documents([z2jh.renderable(self.values)]).removeprefix("---\n")
 
 
 def helm_values(graph: ResourceGraph, chart: str = WORKBENCH_CHART) -> HelmValues:
@@ -78,3 +85,11 @@ def _hidden_paths(value: Any, path: tuple[str, ...]) -> list[str]:
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _hidden_paths(v, (*path, f"[{i}]"))]
     return []
+
+
+def path_value(values: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(values, dict) or key not in values:
+            return None
+        values = values[key]
+    return values

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..charts.z2jh import HELM_VERSION
 from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
@@ -23,6 +24,8 @@ ACTIONS = {
     "comment": "marocchino/sticky-pull-request-comment@v2",
     "aws": "aws-actions/configure-aws-credentials@v4",
     "pulumi": "pulumi/actions@v6",
+    # Pinned by commit: azure/setup-helm v4.3.0. It installs the helm release named by `version:` (HELM_VERSION).
+    "setup_helm": "azure/setup-helm@b9e51907a09c216f16ebe8536097933489208112",
 }
 PYTHON_VERSION = "3.12"
 
@@ -79,11 +82,17 @@ jobs:
             echo "New project: the base branch has no blueprint.yaml to compare with. \\`blueprint check\\` still runs." > review.md
           fi
       - uses: {upload}
+        # A head that does not load still gets its "blocked" review (blueprint review exits 1 after writing it).
+        if: always() && hashFiles('review.md') != ''
         with:
           name: blueprint-review
           path: review.md
           retention-days: 7
-      - name: blueprint check (stance policies, offline)
+      - name: Install helm (the works rules render the JupyterHub chart with it)
+        uses: {setup_helm}  # v4.3.0
+        with:
+          version: {helm_version}
+      - name: blueprint check (stance and works rules, offline)
         run: blueprint check .
 
   comment:
@@ -189,7 +198,7 @@ def render_workflow(spec: BlueprintSpec) -> str:
     """The CI workflow for a project; the region is the only project value in it, validated again here."""
     if not _REGION.match(spec.region):
         raise ValueError(f"region {spec.region!r} is not an AWS region code")
-    return _TEMPLATE.format(region=spec.region, python=PYTHON_VERSION, environment=ENVIRONMENT, **ACTIONS)
+    return _TEMPLATE.format(region=spec.region, python=PYTHON_VERSION, environment=ENVIRONMENT, helm_version=HELM_VERSION, **ACTIONS)
 
 
 def readme_section(spec: BlueprintSpec) -> str:

@@ -1,12 +1,15 @@
-"""What a control is: the concern it serves, why it exists, and which direction is weaker.
+"""What a control is: the concern it serves, why it exists, which direction is weaker, and where else it lives.
 
 This is the one place that defines "weaker" for every control; floors, diffs,
-reviews and the stance-ordering tests all ask it.
+reviews and the stance-ordering tests all ask it. Every other fact about a
+control (the team field that tunes it, whether it is capacity, whether it opens
+the workbench to the internet) is declared here too, on the field, and every
+table elsewhere is derived from the model (`model.stance`, `model.spec`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -18,7 +21,7 @@ from .units import parse_quantity
 
 
 class Concern(str, Enum):
-    """IT/admin concerns from DESIGN.md, biggest first (the enum order is the risk order)."""
+    """IT/admin concerns of the design brief's stance model (docs/architecture.md), biggest first (the enum order is the risk order)."""
 
     DATA_THEFT_OUTSIDER = "data-theft-outsider"
     DATA_THEFT_INSIDER = "data-theft-insider"
@@ -55,23 +58,59 @@ class Direction(str, Enum):
     SUBSET_IS_WEAKER = "subset-is-weaker"  # log types: dropping one loses evidence
 
 
+class Exposure(str, Enum):
+    """What kind of door a control or setting is, for the reviewer's sections (`blueprint review`)."""
+
+    PUBLIC = "public"  # opens the workbench towards the internet: endpoints, ingress, egress
+    ACCESS = "access"  # decides who gets in or who can read data: identity, IAM, encryption
+
+
 @dataclass(frozen=True)
-class ControlMeta:
-    """Metadata attached to a stance field with `Annotated[T, control(...)]`."""
+class FieldMeta:
+    """What stance controls and spec settings share: the concern, the why, and how two values compare."""
 
     concern: Concern
     why: str
     direction: Direction | None = None
     ranking: tuple[str, ...] = ()
-    team_scoped: bool = False
+    exposure: Exposure | None = None
 
     @property
     def ordered(self) -> bool:
         return self.direction is not None
 
+
+@dataclass(frozen=True)
+class ControlMeta(FieldMeta):
+    """Metadata attached to a stance field with `Annotated[T, control(...)]`.
+
+    `team_field` is the dotted path of the resolved value in `TeamSpec` when a team may tune the control
+    (team-scoped); the same path in a team overlay / `teams[]` entry, when the overlay has it, sets it.
+    `quota` marks capacity (what a team or the cluster may use): reviews list its increases apart.
+    """
+
+    team_field: str | None = None
+    quota: bool = False
+
+    @property
+    def team_scoped(self) -> bool:
+        return self.team_field is not None
+
     @property
     def in_default_floor(self) -> bool:
         return self.ordered and self.concern in FLOOR_CONCERNS
+
+
+@dataclass(frozen=True)
+class SettingMeta(FieldMeta):
+    """Metadata on a blueprint field that is not a stance control but that a reviewer must see change.
+
+    `written_as` is the field's path as a user writes it, when the resolved model names it differently;
+    `shown` turns the value into what a review compares (e.g. profiles by name).
+    """
+
+    written_as: str | None = None
+    shown: Callable[[Any], Any] | None = None
 
 
 def control(
@@ -80,11 +119,25 @@ def control(
     *,
     direction: Direction | None = None,
     ranking: Sequence[str] = (),
-    team_scoped: bool = False,
+    team_field: str | None = None,
+    quota: bool = False,
+    exposure: Exposure | None = None,
 ) -> ControlMeta:
     if ranking and direction is None:
         direction = Direction.RANKED
-    return ControlMeta(concern, why, direction, tuple(ranking), team_scoped)
+    return ControlMeta(concern, why, direction, tuple(ranking), exposure, team_field, quota)
+
+
+def setting(
+    concern: Concern,
+    why: str = "",
+    *,
+    direction: Direction | None = None,
+    exposure: Exposure | None = None,
+    written_as: str | None = None,
+    shown: Callable[[Any], Any] | None = None,
+) -> SettingMeta:
+    return SettingMeta(concern, why, direction, (), exposure, written_as, shown)
 
 
 @dataclass(frozen=True)
@@ -95,21 +148,59 @@ class ControlInfo:
     meta: ControlMeta
 
 
-def _meta_of(field_info: Any) -> ControlMeta | None:
-    return next((m for m in field_info.metadata if isinstance(m, ControlMeta)), None)
+@dataclass(frozen=True)
+class SettingInfo:
+    """A setting's id (`settings.<path>` for the org, `team.<path>` for a team), its path in the model, and its metadata."""
+
+    id: str
+    path: str
+    meta: SettingMeta
+
+
+def _meta_of(field_info: Any, kind: type[FieldMeta]) -> Any:
+    return next((m for m in field_info.metadata if isinstance(m, kind)), None)
+
+
+def _walk(model: type[BaseModel], kind: type[FieldMeta], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, field_info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        meta = _meta_of(field_info, kind)
+        if meta is not None:
+            yield path, meta
+            continue
+        annotation = field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _walk(annotation, kind, f"{path}.")
 
 
 def walk_controls(model: type[BaseModel], prefix: str = "") -> Iterator[ControlInfo]:
     """Yield every control of a model class in declaration order."""
-    for name, field_info in model.model_fields.items():
-        path = f"{prefix}{name}"
-        meta = _meta_of(field_info)
-        if meta is not None:
-            yield ControlInfo(path, meta)
-            continue
-        annotation = field_info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from walk_controls(annotation, f"{path}.")
+    for path, meta in _walk(model, ControlMeta, prefix):
+        yield ControlInfo(path, meta)
+
+
+def walk_settings(model: type[BaseModel], scope: str) -> Iterator[SettingInfo]:
+    """Yield every setting of a model class in declaration order, its id under `scope`."""
+    for path, meta in _walk(model, SettingMeta):
+        yield SettingInfo(f"{scope}.{meta.written_as or path}", path, meta)
+
+
+def read_path(holder: Any, dotted: str) -> Any:
+    """The value at a dotted attribute path (`quota.cpu`) of a model instance."""
+    for part in dotted.split("."):
+        holder = getattr(holder, part)
+    return holder
+
+
+def has_path(model: type[BaseModel], dotted: str) -> bool:
+    """Whether a model class declares the dotted field path (through nested models, optional or not)."""
+    current: Any = model
+    for part in dotted.split("."):
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return False
+        annotation = current.model_fields[part].annotation
+        current = next((a for a in (annotation, *getattr(annotation, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)), annotation)
+    return True
 
 
 def _scalar(value: Any) -> Any:
@@ -131,7 +222,7 @@ def _covers(patterns: Sequence[str], item: str) -> bool:
     return any(p == item or fnmatchcase(item, p) for p in patterns)
 
 
-def compare(meta: ControlMeta, old: Any, new: Any) -> int:
+def compare(meta: FieldMeta, old: Any, new: Any) -> int:
     """-1 if `new` is weaker than `old`, +1 if stronger, 0 if equal or not ordered.
 
     Lists that both add and drop entries count as weaker: one widened door is
@@ -161,5 +252,5 @@ def compare(meta: ControlMeta, old: Any, new: Any) -> int:
     return 1 if lower else -1
 
 
-def is_weaker(meta: ControlMeta, floor: Any, value: Any) -> bool:
+def is_weaker(meta: FieldMeta, floor: Any, value: Any) -> bool:
     return compare(meta, floor, value) < 0

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, SpecError
 from .builtin import BUILTIN_STANCES, stance_path
-from .overlay import TeamOverlay, apply_overlay, check_floor, floor_ids, overlay_files
+from .overlay import TEAM_FIELD_CONTROLS, TeamOverlay, apply_overlay, check_floor, floor_ids, overlay_files
 from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
-from .stance import Profile, Quota, Stance
+from .stance import TEAM_FIELDS, Profile, Quota, Stance, control_value
 from .units import parse_quantity
 from .validation import problems_from
 from .yamlio import read_yaml
@@ -108,6 +108,8 @@ def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str, contr
         )
     if problems:
         raise SpecError(source=source, problems=problems)
+    # Team-scoped controls that no team field carries (root): the overlay's `controls:` entry, else the stance.
+    by_id = {TEAM_FIELDS[c]: (controls or {}).get(c, control_value(stance, c)) for c in TEAM_FIELDS if c not in TEAM_FIELD_CONTROLS.values()}
     return TeamSpec(
         name=team.name,
         idp_group=team.idp_group,
@@ -117,8 +119,8 @@ def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str, contr
         python_packages=team.extra_packages.python,
         r_packages=team.extra_packages.r,
         idle_timeout_minutes=team.idle_timeout_minutes or stance.compute.sessions.idle_timeout_minutes,
-        root_allowed=(controls or {}).get("compute.sessions.root_allowed", stance.compute.sessions.root_allowed),
         budget_usd=team.budget_usd or stance.budgets.team_monthly_usd,
+        **by_id,
     )
 
 

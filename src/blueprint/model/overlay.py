@@ -16,25 +16,15 @@ from pydantic import Field, field_validator
 
 from ..errors import Problem, SpecError
 from .base import StrictModel
-from .controls import ControlMeta, compare
+from .controls import ControlMeta, compare, has_path, read_path
 from .spec import ControlException, Description, ExtraPackages, FloorSpec, QuotaOverride, TeamEntry
-from .stance import CONTROL_IDS, META, Stance, control_value, stance_controls, validate_control_value
+from .stance import CONTROL_IDS, META, TEAM_FIELDS, Stance, control_value, stance_controls, validate_control_value
 from .types import ProfileName, TeamName
 
 TEAMS_DIR = "teams"
 EXPIRY_WARNING_DAYS = 14
 
-# Team fields of an overlay and the stance control each one tunes for that team.
-TEAM_FIELD_CONTROLS = {
-    "quota.cpu": "compute.default_quota.cpu",
-    "quota.memory": "compute.default_quota.memory",
-    "quota.gpu": "compute.default_quota.gpu",
-    "quota.storage": "compute.default_quota.storage",
-    "quota.pods": "compute.default_quota.pods",
-    "idle_timeout_minutes": "compute.sessions.idle_timeout_minutes",
-    "budget_usd": "budgets.team_monthly_usd",
-}
-TEAM_SCOPED_CONTROLS = tuple(c.id for c in stance_controls() if c.meta.team_scoped)
+TEAM_SCOPED_CONTROLS = tuple(TEAM_FIELDS)
 
 
 class TeamOverlay(StrictModel):
@@ -63,6 +53,13 @@ class TeamOverlay(StrictModel):
         return {control_id: _validated(control_id, value) for control_id, value in controls.items()}
 
 
+# Team fields an overlay (and a `teams[]` entry) writes directly, and the stance control each tunes for that team:
+# the team-scoped controls whose `team_field` both files declare. The others are set under `controls:` by id.
+TEAM_FIELD_CONTROLS: dict[str, str] = {
+    field: control_id for control_id, field in TEAM_FIELDS.items() if has_path(TeamOverlay, field) and has_path(TeamEntry, field)
+}
+
+
 def _validated(control_id: str, value: Any) -> Any:
     try:
         return validate_control_value(control_id, value)
@@ -84,17 +81,11 @@ class OverlayChange:
     value: Any
 
 
-def _field(holder: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        holder = getattr(holder, part)
-    return holder
-
-
 def overlay_changes(overlay: TeamOverlay, team_floor: dict[str, Any]) -> list[OverlayChange]:
     """The controls an overlay sets, each with the value the org gave the team before the overlay."""
     changes = []
     for field, control in TEAM_FIELD_CONTROLS.items():
-        value = _field(overlay, field)
+        value = read_path(overlay, field)
         if value is not None:
             changes.append(OverlayChange(control, field, team_floor[control], value))
     for control, value in overlay.controls.items():
@@ -106,7 +97,7 @@ def team_floor_values(team: TeamEntry, stance: Stance) -> dict[str, Any]:
     """The org's value of every team-scoped control for one team (stance default, then blueprint.yaml)."""
     values = {control: control_value(stance, control) for control in TEAM_SCOPED_CONTROLS}
     for field, control in TEAM_FIELD_CONTROLS.items():
-        value = _field(team, field)
+        value = read_path(team, field)
         if value is not None:
             values[control] = value
     return values
@@ -156,7 +147,7 @@ def check_floor(
 
 def apply_overlay(team: TeamEntry, overlay: TeamOverlay) -> TeamEntry:
     """The team entry with the overlay's values on top; `controls:` entries that name a team field count as that field."""
-    fields = {field: _field(overlay, field) for field in TEAM_FIELD_CONTROLS}
+    fields = {field: read_path(overlay, field) for field in TEAM_FIELD_CONTROLS}
     by_control = {control: field for field, control in TEAM_FIELD_CONTROLS.items()}
     fields.update({by_control[c]: v for c, v in overlay.controls.items() if c in by_control})
     quota = {field.split(".")[1]: value for field, value in fields.items() if field.startswith("quota.") and value is not None}

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import StrictModel
+from .controls import Concern as C
+from .controls import Direction, Exposure, SettingInfo, setting, walk_settings
 from .idp import cognito_domain_host, guessed_endpoints, host_of, oidc_endpoints
 from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
 from .types import (
@@ -104,10 +106,15 @@ class IdentityProvider(StrictModel):
 class NetworkSpec(StrictModel):
     """Address plan; overlapping ranges break routing to on-premises networks or inside the cluster."""
 
-    vpc_cidr: Cidr = "10.40.0.0/16"
+    vpc_cidr: Annotated[Cidr, setting(C.LOST_TIME, "The VPC's address range; changing it replaces the network.")] = "10.40.0.0/16"
     service_cidr: Cidr = Field(default="172.20.0.0/16", description="Kubernetes service range inside EKS.")
-    on_premises_cidrs: tuple[Cidr, ...] = Field(default=(), description="Networks routed to the VPC; must not overlap it.")
-    admin_cidrs: tuple[Cidr, ...] = Field(default=(), description="Who may reach a public Kubernetes API endpoint (stances with a public endpoint).")
+    on_premises_cidrs: Annotated[
+        tuple[Cidr, ...], setting(C.DATA_THEFT_OUTSIDER, "Networks routed to the VPC: each one can reach the workbench.")
+    ] = Field(default=(), description="Networks routed to the VPC; must not overlap it.")
+    admin_cidrs: Annotated[
+        tuple[Cidr, ...],
+        setting(C.DATA_THEFT_OUTSIDER, "Who may reach a public Kubernetes API endpoint.", direction=Direction.SUPERSET_IS_WEAKER, exposure=Exposure.PUBLIC),
+    ] = Field(default=(), description="Who may reach a public Kubernetes API endpoint (stances with a public endpoint).")
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -178,12 +185,15 @@ class TeamEntry(StrictModel):
 
 
 class BudgetSpec(StrictModel):
-    alert_emails: tuple[Email, ...] = Field(default=(), description="Who is told when spend passes the stance's alert threshold; with none, budgets alert nobody.")
-    org_monthly_usd: Annotated[int, Field(ge=1, le=100_000_000)] = 50_000
+    alert_emails: Annotated[tuple[Email, ...], setting(C.RESOURCE_HIJACKING, "Who hears about runaway spend.")] = Field(default=(), description="Who is told when spend passes the stance's alert threshold; with none, budgets alert nobody.")
+    org_monthly_usd: Annotated[int, Field(ge=1, le=100_000_000), setting(C.RESOURCE_HIJACKING, "The org's monthly budget in USD.")] = 50_000
 
 
 class PackageSpec(StrictModel):
-    internal_prefixes: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,40}$")], ...] = Field(
+    internal_prefixes: Annotated[
+        tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,40}$")], ...],
+        setting(C.INCORRECT_WORK, "Names never fetched from public PyPI; a dropped prefix reopens dependency confusion."),
+    ] = Field(
         default=(), description="Name prefixes of the org's internal packages; never fetched from public PyPI when the stance blocks it."
     )
     r_mirror_url: HttpsUrl | None = Field(
@@ -284,16 +294,24 @@ class BlueprintFile(StrictModel):
         return teams
 
 
+def _profile_names(profiles: tuple[Profile, ...]) -> list[str]:
+    return [p.name for p in profiles]
+
+
 class TeamSpec(StrictModel):
-    """A team with every value resolved against the stance: what the program builds."""
+    """A team with every value resolved against the stance: what the program builds.
+
+    Team-scoped stance controls land in the fields their `control(team_field=...)` names; the team's
+    other values a reviewer should see are `setting(...)`s, with ids `team.<as written in the file>`.
+    """
 
     name: TeamName
-    idp_group: IdpGroup
-    description: str
+    idp_group: Annotated[IdpGroup, setting(C.DATA_THEFT_INSIDER, "The IdP group whose members get this team's namespace and data.", exposure=Exposure.ACCESS)]
+    description: Annotated[str, setting(C.USER_EXPERIENCE)]
     quota: Quota
-    profiles: tuple[Profile, ...]
-    python_packages: tuple[PackageName, ...]
-    r_packages: tuple[PackageName, ...]
+    profiles: Annotated[tuple[Profile, ...], setting(C.USER_EXPERIENCE, "Server sizes the team may start.", shown=_profile_names)]
+    python_packages: Annotated[tuple[PackageName, ...], setting(C.USER_EXPERIENCE, written_as="extra_packages.python")]
+    r_packages: Annotated[tuple[PackageName, ...], setting(C.USER_EXPERIENCE, written_as="extra_packages.r")]
     idle_timeout_minutes: int
     root_allowed: bool
     budget_usd: int
@@ -304,11 +322,11 @@ class BlueprintSpec(StrictModel):
 
     org: OrgName
     description: str
-    region: Region
+    region: Annotated[Region, setting(C.LOST_TIME, "Where everything runs; changing it builds a new workbench.")]
     stack: StackName
-    hub_hostname: Hostname
+    hub_hostname: Annotated[Hostname, setting(C.USER_EXPERIENCE, "The address users open; the IdP's callback names it.")]
     stance: Stance
-    idp: IdentityProvider
+    idp: Annotated[IdentityProvider, setting(C.DATA_THEFT_INSIDER, "Where users sign in and which groups they bring.", exposure=Exposure.ACCESS)]
     network: NetworkSpec
     budgets: BudgetSpec
     packages: PackageSpec
@@ -347,3 +365,14 @@ def today() -> dt.date:
     """The clock the model uses; tests replace it to check expiry."""
     return dt.date.today()
 
+
+
+# Org and team settings, derived from the `setting(...)` declarations above (ids `settings.<path>`, `team.<path>`).
+ORG_SETTINGS: tuple[SettingInfo, ...] = tuple(walk_settings(BlueprintSpec, "settings"))
+TEAM_SETTINGS: tuple[SettingInfo, ...] = tuple(walk_settings(TeamSpec, "team"))
+SETTING_IDS = frozenset(s.id for s in (*ORG_SETTINGS, *TEAM_SETTINGS))
+
+
+def settings_exposed(exposure: Exposure) -> frozenset[str]:
+    """The ids of the settings declared with `exposure=`."""
+    return frozenset(s.id for s in (*ORG_SETTINGS, *TEAM_SETTINGS) if s.meta.exposure is exposure)

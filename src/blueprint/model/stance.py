@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 
 from functools import cache
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from .base import StrictModel
 from .controls import Concern as C
-from .controls import ControlInfo, Direction, control, walk_controls
+from .controls import ControlInfo, Direction, control, read_path, walk_controls
+from .controls import Exposure as X
 from .types import (
     CpuQuantity,
     DomainPattern,
@@ -54,11 +55,12 @@ class NetworkControls(StrictModel):
             "Where workbench traffic may go: 'mirror' = VPC endpoints and the package mirror only, "
             "'allowlist' = also NAT to listed domains, 'open' = NAT to anywhere. Egress is how data leaves.",
             ranking=("mirror", "allowlist", "open"),
+            exposure=X.PUBLIC,
         ),
     ]
     egress_allowlist: Annotated[
         tuple[DomainPattern, ...],
-        control(C.DATA_THEFT_OUTSIDER, "Domains reachable through NAT when egress is 'allowlist'; each entry is a door out.", direction=SUPERSET),
+        control(C.DATA_THEFT_OUTSIDER, "Domains reachable through NAT when egress is 'allowlist'; each entry is a door out.", direction=SUPERSET, exposure=X.PUBLIC),
     ] = ()
     vpc_endpoints: Annotated[
         bool,
@@ -66,11 +68,11 @@ class NetworkControls(StrictModel):
     ]
     api_endpoint: Annotated[
         Literal["private", "public-and-private"],
-        control(C.DATA_THEFT_OUTSIDER, "A public Kubernetes API is an internet-facing admin door; private keeps it inside the VPC.", ranking=("private", "public-and-private")),
+        control(C.DATA_THEFT_OUTSIDER, "A public Kubernetes API is an internet-facing admin door; private keeps it inside the VPC.", ranking=("private", "public-and-private"), exposure=X.PUBLIC),
     ]
     ingress: Annotated[
         Literal["internal", "internet-sso"],
-        control(C.DATA_THEFT_OUTSIDER, "Users reach JupyterHub through an internal load balancer only, or an internet-facing one behind SSO.", ranking=("internal", "internet-sso")),
+        control(C.DATA_THEFT_OUTSIDER, "Users reach JupyterHub through an internal load balancer only, or an internet-facing one behind SSO.", ranking=("internal", "internet-sso"), exposure=X.PUBLIC),
     ]
     flow_logs: FlowLogs
     availability_zones: Annotated[
@@ -78,6 +80,14 @@ class NetworkControls(StrictModel):
         Field(ge=1, le=6),
         control(C.LOST_TIME, "Subnets and node groups across several AZs survive the loss of one.", direction=LOWER),
     ]
+
+    @field_validator("egress_allowlist")
+    @classmethod
+    def _allowlist_is_a_list(cls, allowlist: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        # The egress firewall admits what the list names; '*' would admit every domain behind the word "allowlist".
+        if info.data.get("egress") == "allowlist" and "*" in allowlist:
+            raise ValueError("'*' admits every domain, which is open egress under another name; list the domains, or set egress: open")
+        return allowlist
 
 
 class IdentityControls(StrictModel):
@@ -87,7 +97,7 @@ class IdentityControls(StrictModel):
     ] = True
     mfa: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER),
+        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER, exposure=X.ACCESS),
     ]
     session_hours: Annotated[
         int,
@@ -96,28 +106,28 @@ class IdentityControls(StrictModel):
     ]
     group_rbac: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Map IdP groups to team namespaces so people only reach their own team's data.", direction=LOWER),
+        control(C.DATA_THEFT_INSIDER, "Map IdP groups to team namespaces so people only reach their own team's data.", direction=LOWER, exposure=X.ACCESS),
     ]
 
 
 class Sessions(StrictModel):
     root_allowed: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Root or sudo in a session can escape the container's limits; least privilege says never.", direction=HIGHER, team_scoped=True),
+        control(C.DATA_THEFT_INSIDER, "Root or sudo in a session can escape the container's limits; least privilege says never.", direction=HIGHER, team_field="root_allowed"),
     ]
     idle_timeout_minutes: Annotated[
         int,
         Field(ge=10, le=10080),
-        control(C.RESOURCE_HIJACKING, "Idle servers are culled so forgotten or hijacked sessions stop costing money.", direction=HIGHER, team_scoped=True),
+        control(C.RESOURCE_HIJACKING, "Idle servers are culled so forgotten or hijacked sessions stop costing money.", direction=HIGHER, team_field="idle_timeout_minutes"),
     ]
 
 
 class Quota(StrictModel):
-    cpu: Annotated[CpuQuantity, control(C.RESOURCE_HIJACKING, "CPU a team may request in total; caps mining and runaway jobs.", direction=HIGHER, team_scoped=True)]
-    memory: Annotated[MemoryQuantity, control(C.RESOURCE_HIJACKING, "Memory a team may request in total.", direction=HIGHER, team_scoped=True)]
-    gpu: Annotated[int, Field(ge=0, le=64), control(C.RESOURCE_HIJACKING, "GPUs a team may request; GPUs are the prize for crypto mining.", direction=HIGHER, team_scoped=True)]
-    storage: Annotated[StorageQuantity, control(C.RESOURCE_HIJACKING, "Persistent storage a team may claim.", direction=HIGHER, team_scoped=True)]
-    pods: Annotated[int, Field(ge=1, le=5000), control(C.RESOURCE_HIJACKING, "Pods a team may run at once.", direction=HIGHER, team_scoped=True)]
+    cpu: Annotated[CpuQuantity, control(C.RESOURCE_HIJACKING, "CPU a team may request in total; caps mining and runaway jobs.", direction=HIGHER, team_field="quota.cpu", quota=True)]
+    memory: Annotated[MemoryQuantity, control(C.RESOURCE_HIJACKING, "Memory a team may request in total.", direction=HIGHER, team_field="quota.memory", quota=True)]
+    gpu: Annotated[int, Field(ge=0, le=64), control(C.RESOURCE_HIJACKING, "GPUs a team may request; GPUs are the prize for crypto mining.", direction=HIGHER, team_field="quota.gpu", quota=True)]
+    storage: Annotated[StorageQuantity, control(C.RESOURCE_HIJACKING, "Persistent storage a team may claim.", direction=HIGHER, team_field="quota.storage", quota=True)]
+    pods: Annotated[int, Field(ge=1, le=5000), control(C.RESOURCE_HIJACKING, "Pods a team may run at once.", direction=HIGHER, team_field="quota.pods", quota=True)]
 
 
 class Profile(StrictModel):
@@ -145,8 +155,8 @@ class Nodes(StrictModel):
         tuple[InstanceTypePattern, ...],
         control(C.USER_EXPERIENCE, "Concrete types for the tainted GPU node group, created only when a team has GPU quota."),
     ] = ()
-    max_nodes: Annotated[int, Field(ge=1, le=1000), control(C.RESOURCE_HIJACKING, "Upper bound of the CPU node group; the cluster cannot scale past it.", direction=HIGHER)]
-    max_gpu_nodes: Annotated[int, Field(ge=0, le=200), control(C.RESOURCE_HIJACKING, "Upper bound of the GPU node group.", direction=HIGHER)]
+    max_nodes: Annotated[int, Field(ge=1, le=1000), control(C.RESOURCE_HIJACKING, "Upper bound of the CPU node group; the cluster cannot scale past it.", direction=HIGHER, quota=True)]
+    max_gpu_nodes: Annotated[int, Field(ge=0, le=200), control(C.RESOURCE_HIJACKING, "Upper bound of the GPU node group.", direction=HIGHER, quota=True)]
 
     @model_validator(mode="after")
     def _concrete_types_are_allowed(self) -> Nodes:
@@ -198,6 +208,7 @@ class StorageControls(StrictModel):
             C.DATA_THEFT_OUTSIDER,
             "Encryption at rest: a customer-managed KMS key lets the org audit and revoke access; rotation limits a leaked key.",
             ranking=("kms-cmk-rotated", "kms-cmk", "provider-managed"),
+            exposure=X.ACCESS,
         ),
     ]
     versioning: Annotated[bool, control(C.DATA_LOSS, "S3 versioning turns an overwrite or delete into a recoverable event.", direction=LOWER)]
@@ -233,6 +244,16 @@ class StabilityControls(StrictModel):
         Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),
         control(C.LOST_TIME, "When automated backups and upgrades may disrupt users (ddd:hh:mm-ddd:hh:mm, UTC)."),
     ]
+    # The one stance setting the works rule family reads (policy/pack.py): how the generated CrossGuard pack
+    # enforces the works rules it can judge from resource inputs. Defaulted so custom stances need not name it.
+    works_rules: Annotated[
+        Literal["mandatory", "advisory"],
+        control(
+            C.LOST_TIME,
+            "Whether `pulumi preview --policy-pack policy` blocks on a broken works rule (a day-1 blocker) or only reports it.",
+            ranking=("mandatory", "advisory"),
+        ),
+    ] = "advisory"
 
 
 class PackageControls(StrictModel):
@@ -280,7 +301,7 @@ class BudgetControls(StrictModel):
         control(C.RESOURCE_HIJACKING, "Budgets per team spot one team's runaway spend; an org total hides it.", ranking=("per-team", "org")),
     ]
     alert_percent: Annotated[int, Field(ge=10, le=200), control(C.RESOURCE_HIJACKING, "Alert when actual spend passes this share of the budget.", direction=HIGHER)]
-    team_monthly_usd: Annotated[int, Field(ge=1, le=10_000_000), control(C.RESOURCE_HIJACKING, "Default monthly budget of one team in USD.", direction=HIGHER, team_scoped=True)]
+    team_monthly_usd: Annotated[int, Field(ge=1, le=10_000_000), control(C.RESOURCE_HIJACKING, "Default monthly budget of one team in USD.", direction=HIGHER, team_field="budget_usd", quota=True)]
 
 
 class StanceControls(StrictModel):
@@ -310,15 +331,25 @@ def stance_controls() -> tuple[ControlInfo, ...]:
 
 
 def control_value(stance: StanceControls, control_id: str) -> object:
-    value: object = stance
-    for part in control_id.split("."):
-        value = getattr(value, part)
-    return value
+    return read_path(stance, control_id)
 
 
 _CONTROLS = tuple(walk_controls(StanceControls))
 CONTROL_IDS = frozenset(c.id for c in _CONTROLS)
 META = {c.id: c.meta for c in _CONTROLS}
+
+# Tables derived from the declarations above; nothing else keeps a list of control ids.
+# Team-scoped controls by id -> the path of the team's resolved value in `TeamSpec` (declaration order).
+TEAM_FIELDS: dict[str, str] = {c.id: c.meta.team_field for c in _CONTROLS if c.meta.team_field is not None}
+# Capacity controls (quotas, node caps, budgets): reviews list their increases as their own kind.
+QUOTA_CONTROLS = frozenset(c.id for c in _CONTROLS if c.meta.quota)
+# The team's ResourceQuota fields (`Quota` field name -> control id): team fields under `quota.`.
+TEAM_QUOTA_CONTROLS: dict[str, str] = {field.removeprefix("quota."): cid for cid, field in TEAM_FIELDS.items() if field.startswith("quota.")}
+
+
+def controls_exposed(exposure: X) -> frozenset[str]:
+    """The ids of the controls declared with `exposure=`."""
+    return frozenset(c.id for c in _CONTROLS if c.meta.exposure is exposure)
 
 
 def validate_control_value(control_id: str, value: object) -> object:

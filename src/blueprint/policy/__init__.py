@@ -1,16 +1,20 @@
-"""Stance policies written once: one rule list backs `blueprint check` (offline) and the generated CrossGuard pack."""
+"""Policies written once: one rule list (two families: stance and works) backs `blueprint check` (offline) and the generated CrossGuard pack."""
 
-from .base import Context, Finding, Rule, Severity
-from .evaluate import CheckResult, Violation, Warning, context, evaluate, judged_teams
+from .base import FAMILIES, Context, Family, Finding, Rule, Severity
+from .evaluate import HELM_NOT_FOUND, CheckResult, NotRun, Violation, Warning, context, evaluate, judged_teams, select
 from .pack import render_policy_pack
 from .rules import BY_ID, RULES
 
 __all__ = [
     "BY_ID",
     "RULES",
+    "FAMILIES",
+    "HELM_NOT_FOUND",
     "CheckResult",
     "Context",
+    "Family",
     "Finding",
+    "NotRun",
     "Rule",
     "Severity",
     "Violation",
@@ -19,4 +23,5 @@ __all__ = [
     "evaluate",
     "judged_teams",
     "render_policy_pack",
+    "select",
 ]

@@ -6,12 +6,15 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model.spec import ControlException
 from ..model.stance import META
 from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
+
+if TYPE_CHECKING:
+    from ..charts.z2jh import Rendered
 
 
 class Severity(str, Enum):
@@ -103,6 +106,9 @@ class Rule:
     needs_secret_markers: bool = False
     warns: bool = False
     family: Family = "stance"
+    # Reads the JupyterHub chart rendered by the real helm binary (`rendered(graph)`): such a rule cannot run
+    # inside a CrossGuard pack (no helm there), and without helm `blueprint check` reports it "not run".
+    needs_render: bool = False
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.controls if c not in META]
@@ -112,6 +118,12 @@ class Rule:
             raise ValueError(f"rule {self.id}: needs exactly one of check_resource or check_graph")
         if self.check_resource is not None and not self.types:
             raise ValueError(f"rule {self.id}: a resource rule names the types it checks")
+        if self.family not in FAMILIES:
+            raise ValueError(f"rule {self.id}: unknown family {self.family!r} (one of {FAMILIES})")
+        if (self.family == "works") != self.id.startswith("works."):
+            raise ValueError(f"rule {self.id}: works rules, and only they, have ids `works.<area>.<what>`")
+        if self.needs_render and self.check_graph is None:
+            raise ValueError(f"rule {self.id}: a rule over the rendered chart is a graph rule")
 
     @property
     def scope(self) -> Literal["resource", "graph"]:
@@ -178,12 +190,14 @@ class RuleSet:
         needs_secret_markers: bool = False,
         warns: bool = False,
         family: Family = "stance",
+        needs_render: bool = False,
     ) -> Callable[[GraphCheck], GraphCheck]:
         def register(check: GraphCheck) -> GraphCheck:
             self.rules.append(
                 Rule(
                     id, concern, severity, controls, description, applies,
                     check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns, family=family,
+                    needs_render=needs_render,
                 )
             )
             return check
@@ -192,6 +206,17 @@ class RuleSet:
 
 
 # ---- reading inputs -----------------------------------------------------------
+
+
+def rendered(graph: ResourceGraph) -> Rendered | None:
+    """The graph's JupyterHub release rendered by the real Helm engine (cached per graph); None without a release.
+
+    Only for rules registered with `needs_render=True`. Raises `charts.z2jh.HelmUnavailable` without helm (the
+    rule is then reported "not run", never passed) and `RenderFailed` when Helm refuses the values (a violation).
+    """
+    from ..charts.z2jh import render_release
+
+    return render_release(graph)
 
 
 def dig(data: Any, *path: str | int, default: Any = None) -> Any:

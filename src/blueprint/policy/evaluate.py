@@ -11,7 +11,7 @@ from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model import spec as spec_module
 from ..preview.graph import ResourceGraph
 from . import tokens as T
-from .base import Context, Rule, Severity, dig
+from .base import FAMILIES, Context, Family, Finding, Rule, Severity, dig
 from .rules import RULES
 
 
@@ -24,9 +24,13 @@ class Violation:
     severity: Severity
     urn: str
     message: str
+    family: Family = "stance"
 
     def as_json(self) -> dict[str, str]:
-        return {"rule": self.rule, "concern": self.concern.value, "severity": self.severity.value, "urn": self.urn, "message": self.message}
+        return {
+            "rule": self.rule, "family": self.family, "concern": self.concern.value, "severity": self.severity.value,
+            "urn": self.urn, "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,34 @@ class Warning:
     concern: Concern
     urn: str
     message: str
+    family: Family = "stance"
 
     def as_json(self) -> dict[str, str]:
-        return {"rule": self.rule, "concern": self.concern.value, "urn": self.urn, "message": self.message}
+        return {"rule": self.rule, "family": self.family, "concern": self.concern.value, "urn": self.urn, "message": self.message}
+
+
+def _helm_not_found() -> str:
+    from ..charts.z2jh import HELM_ENV, HELM_VERSION
+
+    return (
+        f"not run: helm not found, install helm {HELM_VERSION} (https://helm.sh/docs/intro/install/) on PATH, "
+        f"or point {HELM_ENV} at the binary"
+    )
+
+
+HELM_NOT_FOUND = _helm_not_found()
+
+
+@dataclass(frozen=True, order=True)
+class NotRun:
+    """A rule that could not be judged here (e.g. it reads the chart rendered by helm, and helm is missing): never a pass."""
+
+    rule: str
+    family: Family
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "family": self.family, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -52,10 +81,42 @@ class CheckResult:
     warnings: tuple[Warning, ...]
     resources_checked: int
     not_applicable: tuple[str, ...] = ()
+    not_run: tuple[NotRun, ...] = ()
+    # rule id -> family, for every rule that was asked to run (passed, failed, not applicable or not run)
+    families: tuple[tuple[str, Family], ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    def in_family(self, family: Family) -> CheckResult:
+        """The same result restricted to one family's rules."""
+        keep = {rule for rule, f in self.families if f == family}
+        return CheckResult(
+            stance=self.stance,
+            violations=tuple(v for v in self.violations if v.rule in keep),
+            passed=tuple(r for r in self.passed if r in keep),
+            warnings=tuple(w for w in self.warnings if w.rule in keep),
+            resources_checked=self.resources_checked,
+            not_applicable=tuple(r for r in self.not_applicable if r in keep),
+            not_run=tuple(n for n in self.not_run if n.rule in keep),
+            families=tuple((r, f) for r, f in self.families if r in keep),
+        )
+
+    def rule_status(self) -> dict[str, str]:
+        """rule id -> passed | failed | not-applicable | not-run."""
+        failed = {v.rule for v in self.violations}
+        not_run = {n.rule for n in self.not_run}
+        na = set(self.not_applicable)
+
+        def status(rule: str) -> str:
+            if rule in failed:
+                return "failed"
+            if rule in not_run:
+                return "not-run"
+            return "not-applicable" if rule in na else "passed"
+
+        return {rule: status(rule) for rule, _ in sorted(self.families)}
 
     def by_concern(self) -> dict[Concern, list[Violation]]:
         """Violations grouped by concern, in risk order (biggest first)."""
@@ -65,12 +126,16 @@ class CheckResult:
         return {concern: grouped[concern] for concern in Concern if concern in grouped}
 
     def as_json(self) -> dict[str, Any]:
+        status = self.rule_status()
         return {
             "stance": self.stance,
             "violations": [v.as_json() for v in self.violations],
             "passed": list(self.passed),
             "warnings": [w.as_json() for w in self.warnings],
             "resources_checked": self.resources_checked,
+            "not_run": [n.as_json() for n in self.not_run],
+            # every rule asked to run, with its family and what became of it
+            "rules": {rule: {"family": family, "status": status[rule]} for rule, family in sorted(self.families)},
         }
 
 
@@ -166,24 +231,44 @@ def evaluate(
     stance: then the teams are the graph's team namespaces with that stance's defaults, and
     what only a blueprint knows (admin CIDRs, exceptions, alert addresses) is not checked.
     """
+    from ..charts.z2jh import HelmUnavailable, RenderFailed, jupyterhub_release
+
     ctx = context(subject, graph, today=today, against=against)
     violations: list[Violation] = []
     warnings: list[Warning] = []
     passed: list[str] = []
     not_applicable: list[str] = []
+    not_run: list[NotRun] = []
+    families: list[tuple[str, Family]] = []
     fallback_urn = ""
     for rule in rules:
+        families.append((rule.id, rule.family))
         if not rule.applies(ctx) or (rule.needs_secret_markers and not ctx.secrets_visible):
             not_applicable.append(rule.id)
             continue
         broken = False
-        for finding in rule.findings(graph, ctx):
+        try:
+            findings = list(rule.findings(graph, ctx))
+        except HelmUnavailable:
+            # A rule over the rendered chart without helm is "not run", never passed; the reason says how to install.
+            not_run.append(NotRun(rule.id, rule.family, HELM_NOT_FOUND))
+            continue
+        except RenderFailed as refused:
+            release = jupyterhub_release(graph)
+            findings = [
+                Finding(
+                    f"the JupyterHub chart does not render with these values, so this cannot install: {refused}; "
+                    "fix the values Helm names",
+                    release.urn if release else None,
+                )
+            ]
+        for finding in findings:
             concern = finding.concern or rule.concern
             if finding.warning:
-                warnings.append(Warning(rule.id, concern, finding.urn or fallback_urn, finding.message))
+                warnings.append(Warning(rule.id, concern, finding.urn or fallback_urn, finding.message, rule.family))
             else:
                 broken = True
-                violations.append(Violation(rule.id, concern, rule.severity, finding.urn or fallback_urn, finding.message))
+                violations.append(Violation(rule.id, concern, rule.severity, finding.urn or fallback_urn, finding.message, rule.family))
         if not broken:
             passed.append(rule.id)
     return CheckResult(
@@ -193,4 +278,13 @@ def evaluate(
         warnings=tuple(sorted(set(warnings), key=lambda w: (w.concern.rank, w.rule, w.urn, w.message))),
         resources_checked=len(graph),
         not_applicable=tuple(sorted(not_applicable)),
+        not_run=tuple(sorted(not_run)),
+        families=tuple(sorted(families)),
     )
+
+
+def select(family: Family | None, rules: Iterable[Rule] = RULES) -> tuple[Rule, ...]:
+    """The rules of one family (`stance` or `works`), or all of them for None."""
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"unknown rule family {family!r}")
+    return tuple(r for r in rules if family is None or r.family == family)

@@ -3,6 +3,11 @@
 The pack's code is fixed text: it loads `../blueprint.yaml` with `load_blueprint` and turns
 the same `RULES` that `blueprint check` runs into `pulumi_policy` policies. Nothing a user
 typed is ever pasted into it. `pulumi_policy` is imported only when the pack runs.
+
+Both families are in the pack: stance rules (mandatory when they guard a floor control) and the works rules
+that can be judged from resource inputs (mandatory when the stance sets `stability.works_rules: mandatory`).
+Works rules over the chart rendered by helm (`Rule.needs_render`) are left out: a policy pack runs inside the
+Pulumi engine with no helm binary and no rendered chart; `blueprint check` runs them (and CI, which installs helm).
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ PACK_DIR = "policy"
 PACK_NAME = "workbench-stance"
 WARNINGS_SUFFIX = ".expiring"
 
-PACK_MAIN = '''"""Pulumi CrossGuard policy pack: the stance rules of ../blueprint.yaml, the same ones `blueprint check` runs offline.
+PACK_MAIN = '''"""Pulumi CrossGuard policy pack: the stance and works rules of ../blueprint.yaml, the same ones `blueprint check` runs offline.
 
 Used by `pulumi preview --policy-pack policy`. This file is fixed code: the rules read
-blueprint.yaml (and teams/*.yaml) when the pack starts; rules guarding a floor control
-are mandatory, the others advisory.
+blueprint.yaml (and teams/*.yaml) when the pack starts; stance rules guarding a floor control
+are mandatory, works rules are mandatory when the stance says so (stability.works_rules),
+the others advisory. Works rules over the helm-rendered chart run in `blueprint check` only.
 """
 
 from pathlib import Path
@@ -52,7 +58,7 @@ def render_policy_pack(requirements: str) -> dict[str, str]:
     """
     policy_project = dump_yaml(
         {
-            "description": "Stance rules of this workbench blueprint (../blueprint.yaml), enforced at `pulumi preview`.",
+            "description": "Stance and works rules of this workbench blueprint (../blueprint.yaml), enforced at `pulumi preview`.",
             "version": __version__,
             # The project's own virtualenv: the pack needs exactly the project's pinned packages.
             "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../venv"}},
@@ -70,8 +76,16 @@ def render_policy_pack(requirements: str) -> dict[str, str]:
 
 
 def enforcement(rule: Rule, spec: BlueprintSpec) -> str:
-    """'mandatory' for a rule guarding a floor control (or a baseline with no control), else 'advisory'."""
+    """Stance rules: 'mandatory' when guarding a floor control (or a baseline with no control), else 'advisory'.
+    Works rules: what the stance's `stability.works_rules` says."""
+    if rule.family == "works":
+        return spec.stance.stability.works_rules
     return "mandatory" if rule.guards_floor(spec.floor) else "advisory"
+
+
+def in_pack(rule: Rule) -> bool:
+    """Every rule but those over the helm-rendered chart, which cannot run inside the engine (no helm there)."""
+    return not rule.needs_render
 
 
 def policies(spec: BlueprintSpec, *, today: dt.date | None = None, rules: Iterable[Rule] = RULES) -> list[Policy]:
@@ -82,12 +96,12 @@ def policies(spec: BlueprintSpec, *, today: dt.date | None = None, rules: Iterab
     # The engine hands policy packs decrypted values: "[secret]" markers are never visible here.
     ctx = context(spec, today=today, secrets_visible=False)
     made: list[Policy] = []
-    for rule in rules:
+    for rule in filter(in_pack, rules):
         common: dict[str, Any] = {
             "description": rule.description,
             "enforcement_level": EnforcementLevel(enforcement(rule, spec)),
             "severity": Severity(rule.severity.value),
-            "tags": [rule.concern.value, *rule.controls],
+            "tags": [rule.concern.value, rule.family, *rule.controls],
         }
         if rule.scope == "resource":
             made.append(ResourceValidationPolicy(name=rule.id, validate=_resource_validation(rule, ctx), **common))

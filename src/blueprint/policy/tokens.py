@@ -62,3 +62,8 @@ WORKLOADS = frozenset({POD, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, J
 
 # The label TeamSpace puts on a team's namespace (value: the team name).
 TEAM_LABEL = "workbench.io/team"
+
+# The node label that pins a pool, and the hub's pool (= components.naming.POOL_LABEL / HUB_POOL; policy may not
+# import components, tests/policy/test_works_crosscut.py checks they agree).
+POOL_LABEL = "workbench/pool"
+HUB_POOL = "hub"

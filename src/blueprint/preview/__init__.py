@@ -19,19 +19,50 @@ PROJECT_FILE = "Pulumi.yaml"
 PLACEHOLDER_SECRET = "offline-preview-placeholder"
 
 
-def preview_project(location: str | Path) -> ResourceGraph:
+def preview_project(location: str | Path, *, use_cache: bool | None = None) -> ResourceGraph:
     """Preview the project at `location` (its directory or its blueprint.yaml) offline; raise SpecError on a bad blueprint."""
     from ..model import blueprint_path, load_blueprint
 
-    return preview_spec(load_blueprint(location), blueprint_path(location).parent)
+    return preview_spec(load_blueprint(location), blueprint_path(location).parent, use_cache=use_cache)
 
 
-def preview_spec(spec: BlueprintSpec, directory: Path) -> ResourceGraph:
-    """Offline preview of a resolved spec as the project in `directory` (its project name, the spec's stack and region)."""
+def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None = None) -> ResourceGraph:
+    """Offline preview of a resolved spec as the project in `directory` (its project name, the spec's stack and region).
+
+    With the cache on (the default unless `BLUEPRINT_NO_CACHE` is set; `use_cache` decides when given), an
+    identical earlier preview is reused: see `preview.cache` for what the key covers. `graph.cached` says which.
+    """
+    import logging
+
+    from . import cache
+
+    project = project_name(directory)
+    if use_cache is None:
+        use_cache = cache.enabled()
+    if not use_cache:
+        return _run(spec, project)
+    key = cache.graph_key(spec.model_dump(), project)
+    logger = logging.getLogger(f"{__name__}.engine")
+    hit = cache.load(key)
+    if hit is not None:
+        for message in hit.warnings:
+            logger.warning(message)
+        object.__setattr__(hit.graph, "cached", True)
+        return hit.graph
+    recorder = cache.WarningRecorder()
+    logger.addHandler(recorder)
+    try:
+        graph = _run(spec, project)
+    finally:
+        logger.removeHandler(recorder)
+    cache.store(key, cache.Entry(graph, tuple(recorder.messages)))
+    return graph
+
+
+def _run(spec: BlueprintSpec, project: str) -> ResourceGraph:
     from .. import program
     from .engine import run_program
 
-    project = project_name(directory)
     secret_key = f"{project}:{spec.idp.client_secret_config}"
     return run_program(
         lambda: program.build(spec),

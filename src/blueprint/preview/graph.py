@@ -61,6 +61,8 @@ class ResourceGraph:
     """Every resource of one program run, sorted by URN so equal programs give equal graphs."""
 
     resources: tuple[Resource, ...]
+    cached: bool = field(default=False, compare=False)
+    """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
     _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False, hash=False)
     _children: dict[str | None, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
 

@@ -18,9 +18,10 @@ class CheckViolation:
     severity: str
     message: str
     resource: str | None = None
+    family: str = "stance"
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message, "resource": self.resource}
+        return {"rule": self.rule, "family": self.family, "severity": self.severity, "message": self.message, "resource": self.resource}
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def unavailable(reason: str) -> CheckOutcome:
 
 
 def run_check(spec: BlueprintSpec, graph: ResourceGraph | None) -> CheckOutcome:
-    """Evaluate the stance rules on the offline graph, as `blueprint check` does; `unavailable` without a graph or policies."""
+    """Evaluate the stance and works rules on the offline graph, as `blueprint check` does; `unavailable` without a graph
+    or policies. Works rules that need helm and could not run are named in the note, never counted as passed."""
     if graph is None:
         return unavailable("no offline preview (run without --no-preview)")
     try:
@@ -54,6 +56,8 @@ def run_check(spec: BlueprintSpec, graph: ResourceGraph | None) -> CheckOutcome:
     except ImportError:
         return unavailable("the stance policies are not part of this version")
     result = evaluate(spec, graph)
-    violations = tuple(CheckViolation(v.rule, v.severity.value, v.message, v.urn or None) for v in result.violations)
-    warnings = tuple(CheckViolation(w.rule, "warning", w.message, w.urn or None) for w in result.warnings)
-    return CheckOutcome(FAILED if violations else PASSED, violations, warnings, note=f"{len(result.passed)} rule(s) passed on {result.resources_checked} resources")
+    violations = tuple(CheckViolation(v.rule, v.severity.value, v.message, v.urn or None, v.family) for v in result.violations)
+    warnings = tuple(CheckViolation(w.rule, "warning", w.message, w.urn or None, w.family) for w in result.warnings)
+    counts = "; ".join(f"{family} rules: {len(result.in_family(family).passed)} passed" for family in ("stance", "works"))
+    not_run = f"; not run (helm not found): {', '.join(n.rule for n in result.not_run)}" if result.not_run else ""
+    return CheckOutcome(FAILED if violations else PASSED, violations, warnings, note=f"{counts} on {result.resources_checked} resources{not_run}")

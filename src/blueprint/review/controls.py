@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
 
-from ..model import BlueprintSpec, Concern, ControlMeta, Direction, TeamSpec, compare, control_value, stance_controls
+from ..model import BlueprintSpec, Concern, compare, control_value, stance_controls
+from ..model.controls import FieldMeta, SettingInfo, read_path
 from ..model.overlay import expiring
-from ..model.spec import ControlException
-from ..model.stance import META
+from ..model.spec import ORG_SETTINGS, TEAM_SETTINGS, ControlException
+from ..model.stance import META, QUOTA_CONTROLS, TEAM_FIELDS
 
 ORG = "org"
 
@@ -60,53 +60,9 @@ class ControlChange:
         }
 
 
-QUOTA_CONTROLS = frozenset(
-    {
-        "compute.default_quota.cpu",
-        "compute.default_quota.memory",
-        "compute.default_quota.gpu",
-        "compute.default_quota.storage",
-        "compute.default_quota.pods",
-        "compute.nodes.max_nodes",
-        "compute.nodes.max_gpu_nodes",
-        "budgets.team_monthly_usd",
-    }
-)
-
-# The resolved value of each team-scoped control for one team, read from the TeamSpec the program builds.
-TEAM_CONTROLS: dict[str, Callable[[TeamSpec], Any]] = {
-    "compute.default_quota.cpu": lambda t: t.quota.cpu,
-    "compute.default_quota.memory": lambda t: t.quota.memory,
-    "compute.default_quota.gpu": lambda t: t.quota.gpu,
-    "compute.default_quota.storage": lambda t: t.quota.storage,
-    "compute.default_quota.pods": lambda t: t.quota.pods,
-    "compute.sessions.idle_timeout_minutes": lambda t: t.idle_timeout_minutes,
-    "compute.sessions.root_allowed": lambda t: t.root_allowed,
-    "budgets.team_monthly_usd": lambda t: t.budget_usd,
-}
-
-# Team values that are not stance controls: offered, not limited, so they have no order.
-TEAM_SETTINGS: dict[str, Callable[[TeamSpec], Any]] = {
-    "team.idp_group": lambda t: t.idp_group,
-    "team.description": lambda t: t.description,
-    "team.profiles": lambda t: [p.name for p in t.profiles],
-    "team.extra_packages.python": lambda t: list(t.python_packages),
-    "team.extra_packages.r": lambda t: list(t.r_packages),
-}
-
-# Org settings outside the stance that a reviewer should see; admin_cidrs is who reaches a public API.
-_ADMIN_CIDRS = ControlMeta(Concern.DATA_THEFT_OUTSIDER, "Who may reach a public Kubernetes API endpoint.", Direction.SUPERSET_IS_WEAKER)
-ORG_SETTINGS: dict[str, tuple[Callable[[BlueprintSpec], Any], ControlMeta | None, Concern]] = {
-    "settings.network.admin_cidrs": (lambda s: list(s.network.admin_cidrs), _ADMIN_CIDRS, Concern.DATA_THEFT_OUTSIDER),
-    "settings.network.vpc_cidr": (lambda s: s.network.vpc_cidr, None, Concern.LOST_TIME),
-    "settings.network.on_premises_cidrs": (lambda s: list(s.network.on_premises_cidrs), None, Concern.DATA_THEFT_OUTSIDER),
-    "settings.idp": (lambda s: s.idp.model_dump(mode="json"), None, Concern.DATA_THEFT_INSIDER),
-    "settings.hub_hostname": (lambda s: s.hub_hostname, None, Concern.USER_EXPERIENCE),
-    "settings.region": (lambda s: s.region, None, Concern.LOST_TIME),
-    "settings.budgets.alert_emails": (lambda s: list(s.budgets.alert_emails), None, Concern.RESOURCE_HIJACKING),
-    "settings.budgets.org_monthly_usd": (lambda s: s.budgets.org_monthly_usd, None, Concern.RESOURCE_HIJACKING),
-    "settings.packages.internal_prefixes": (lambda s: list(s.packages.internal_prefixes), None, Concern.INCORRECT_WORK),
-}
+def _setting_value(info: SettingInfo, holder: Any) -> Any:
+    value = read_path(holder, info.path)
+    return info.meta.shown(value) if info.meta.shown else value
 
 
 def _jsonable(value: Any) -> Any:
@@ -122,7 +78,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _judged(meta: ControlMeta | None, old: Any, new: Any) -> Change:
+def _judged(meta: FieldMeta | None, old: Any, new: Any) -> Change:
     if meta is None or not meta.ordered:
         return Change.CHANGED
     try:
@@ -159,15 +115,14 @@ def team_changes(old: BlueprintSpec, new: BlueprintSpec) -> list[ControlChange]:
         if before is None:
             continue
         scope = f"team:{team.name}"
-        for control, read in TEAM_CONTROLS.items():
-            change = _control_change(scope, control, read(before), read(team))
+        for control, field in TEAM_FIELDS.items():
+            change = _control_change(scope, control, read_path(before, field), read_path(team, field))
             if change is not None:
                 changes.append(change)
-        for setting, read in TEAM_SETTINGS.items():
-            old_value, new_value = _jsonable(read(before)), _jsonable(read(team))
+        for setting in TEAM_SETTINGS:
+            old_value, new_value = _jsonable(_setting_value(setting, before)), _jsonable(_setting_value(setting, team))
             if old_value != new_value:
-                concern = Concern.USER_EXPERIENCE if setting != "team.idp_group" else Concern.DATA_THEFT_INSIDER
-                changes.append(ControlChange(scope, setting, old_value, new_value, Change.CHANGED, concern))
+                changes.append(ControlChange(scope, setting.id, old_value, new_value, _judged(setting.meta, old_value, new_value), setting.meta.concern))
     return changes
 
 
@@ -182,19 +137,17 @@ def floor_changes(old: BlueprintSpec, new: BlueprintSpec) -> list[ControlChange]
 
 def settings_changes(old: BlueprintSpec, new: BlueprintSpec) -> list[ControlChange]:
     changes = []
-    for setting, (read, meta, concern) in ORG_SETTINGS.items():
-        old_value, new_value = _jsonable(read(old)), _jsonable(read(new))
+    for setting in ORG_SETTINGS:
+        old_value, new_value = _jsonable(_setting_value(setting, old)), _jsonable(_setting_value(setting, new))
         if old_value != new_value:
-            changes.append(ControlChange(ORG, setting, old_value, new_value, _judged(meta, old_value, new_value), concern))
+            changes.append(ControlChange(ORG, setting.id, old_value, new_value, _judged(setting.meta, old_value, new_value), setting.meta.concern))
     return changes
 
 
 @cache
 def _control_order() -> dict[str, int]:
-    order = {info.id: i for i, info in enumerate(stance_controls())}
-    for i, key in enumerate([*ORG_SETTINGS, *TEAM_SETTINGS]):
-        order[key] = len(order) + i
-    return order
+    ids = [*(info.id for info in stance_controls()), *(info.id for info in (*ORG_SETTINGS, *TEAM_SETTINGS))]
+    return {control: i for i, control in enumerate(ids)}
 
 
 def risk_key(change: ControlChange) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import BlueprintError
+from ..errors import BlueprintError, Problem
 
 GIT_TIMEOUT = 60
 
@@ -20,8 +20,7 @@ class GitError(BlueprintError):
     """A git repository, ref or path could not be read as asked."""
 
     def __init__(self, *, where: str | Path, message: str, fix: str = "") -> None:
-        text = f"{where}: {message}"
-        super().__init__(f"{text} ({fix})" if fix else text)
+        super().__init__(source=where, problems=[Problem(field="", message=message, fix=fix)])
 
 
 def _git(directory: Path, args: Sequence[str], *, binary: bool = False) -> subprocess.CompletedProcess:
@@ -116,3 +115,19 @@ def uncommitted(directory: Path) -> list[str] | None:
     if status.returncode != 0:
         raise GitError(where=directory, message=f"git status failed: {_first_line(status.stderr)}")
     return sorted(line[3:] for line in status.stdout.splitlines() if line.strip())
+
+
+def changed_files(directory: Path, ref: str) -> list[tuple[str, str]]:
+    """(status letter, path inside the project) of every file under `directory` that differs from `ref`
+    (committed, staged or not, untracked included); [] outside a work tree."""
+    located = work_tree(Path(directory))
+    if located is None:
+        return []
+    commit = resolve_ref(Path(directory), ref)
+    diff = _git(Path(directory), ["diff", "--name-status", "--relative", commit, "--", "."])
+    if diff.returncode != 0:
+        raise GitError(where=directory, message=f"git diff failed: {_first_line(diff.stderr)}")
+    found = [(line.split("\t")[0][:1], line.split("\t")[-1]) for line in diff.stdout.splitlines() if "\t" in line]
+    untracked = _git(Path(directory), ["ls-files", "--others", "--exclude-standard", "--", "."])
+    found += [("A", path) for path in untracked.stdout.splitlines() if path.strip()]
+    return sorted(set(found), key=lambda item: item[1])

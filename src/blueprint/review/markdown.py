@@ -15,7 +15,9 @@ from typing import Any
 
 from .. import __version__
 from ..model import Concern
-from ..model.spec import ControlException
+from ..model.controls import Exposure
+from ..model.spec import ControlException, settings_exposed
+from ..model.stance import controls_exposed
 from .check import FAILED, PASSED, CheckOutcome
 from .controls import ORG, Change, ControlChange
 from .diff import ProjectDiff
@@ -205,7 +207,7 @@ def _public(review: ReviewInput, rows: int) -> list[str]:
     return lines
 
 
-_PUBLIC_CONTROLS = frozenset({"network.api_endpoint", "network.ingress", "network.egress", "network.egress_allowlist", "settings.network.admin_cidrs"})
+_PUBLIC_CONTROLS = controls_exposed(Exposure.PUBLIC) | settings_exposed(Exposure.PUBLIC)
 
 
 def _findings_table(found: Sequence[Finding], rows: int, *, with_kind: bool) -> list[str]:
@@ -243,7 +245,7 @@ def _iam_encryption(review: ReviewInput, rows: int) -> list[str]:
     return lines + _findings_table(found, rows, with_kind=True)
 
 
-_IAM_ENCRYPTION_CONTROLS = frozenset({"storage.encryption", "identity.group_rbac", "identity.mfa", "settings.idp", "team.idp_group"})
+_IAM_ENCRYPTION_CONTROLS = controls_exposed(Exposure.ACCESS) | settings_exposed(Exposure.ACCESS)
 
 
 def _quotas(review: ReviewInput, rows: int) -> list[str]:

@@ -1,9 +1,10 @@
-"""Every stance rule, in one list: `blueprint check` and the generated CrossGuard pack both run exactly these."""
+"""Every rule (stance and works families), in one list: `blueprint check` and the generated CrossGuard pack both run exactly these."""
 
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench, works_images, works_sessions
+from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
+from . import works_crosscut, works_images, works_sessions
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -17,6 +18,7 @@ RULES: tuple[Rule, ...] = (
     *storage.RULES,
     *packages.RULES,
     *governance.RULES,
+    *works_crosscut.RULES,
     *works_sessions.RULES,
     *works_images.RULES,
 )

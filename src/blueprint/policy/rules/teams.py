@@ -7,13 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from ...model import Concern, TeamSpec
+from ...model.stance import TEAM_QUOTA_CONTROLS
 from ...model.units import parse_quantity
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
 from ..base import Context, Finding, RuleSet, Severity, as_list, dig, k8s_name, k8s_namespace, known, stack_urn
 
 rules = RuleSet()
-QUOTA_CONTROLS = tuple(f"compute.default_quota.{f}" for f in ("cpu", "memory", "gpu", "storage", "pods"))
+# The controls a team's ResourceQuota carries, from the model (`control(team_field="quota.<field>")`).
+QUOTA_CONTROLS = tuple(TEAM_QUOTA_CONTROLS.values())
 POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
 
 # ResourceQuota `hard` keys that carry each quota field; the first one found is compared.

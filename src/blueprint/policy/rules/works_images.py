@@ -6,11 +6,11 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ...charts.z2jh import HelmUnavailable, RenderFailed, chart_defaults, image_references, merge_like_helm, render_release
+from ...charts.z2jh import chart_defaults, image_references, merge_like_helm
 from ...model import Concern
 from ...preview.graph import ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, known
+from ..base import Context, Finding, RuleSet, Severity, known, rendered
 from .images import PRIVATE_ECR
 from .workbench import is_jupyterhub
 from .works_sessions import pod_template
@@ -41,11 +41,11 @@ def _images(graph: ResourceGraph) -> Iterator[tuple[str, str, str | None]]:
 
 
 def _rendered_images(graph: ResourceGraph) -> Iterator[tuple[str, str, str | None]]:
-    rendered = render_release(graph)
-    if rendered is None:
+    chart = rendered(graph)
+    if chart is None:
         return
     release = next((r for r in graph.of_type(T.HELM_RELEASE) if is_jupyterhub(r)), None)
-    for manifest in rendered.manifests:
+    for manifest in chart.manifests:
         spec = pod_template(manifest)
         for group in ("initContainers", "containers"):
             for container in (spec or {}).get(group) or []:
@@ -58,6 +58,7 @@ def _rendered_images(graph: ResourceGraph) -> Iterator[tuple[str, str, str | Non
     severity=Severity.HIGH,
     controls=(),
     family="works",
+    needs_render=True,
     description=(
         "Every image in Helm values, the rendered chart and workloads is pullable: open egress, a cache rule of this "
         "program, or an allowlisted host."
@@ -69,11 +70,7 @@ def pullable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
         return
     caches = {str(r.inputs.get("ecrRepositoryPrefix")) for r in graph.of_type(PULL_THROUGH_RULE)}
     namespaces = {prefix.split("/", 1)[0] for prefix in caches}
-    found = list(_images(graph))
-    try:
-        found += list(_rendered_images(graph))
-    except (HelmUnavailable, RenderFailed) as error:
-        yield Finding(f"the JupyterHub chart could not be rendered, so its pods' images are unchecked: {error}", warning=True)
+    found = [*_images(graph), *_rendered_images(graph)]
     region = ctx.spec.region if ctx.spec else None
     seen: set[tuple[str, str]] = set()
     for where, image, urn in found:

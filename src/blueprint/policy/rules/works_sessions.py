@@ -6,11 +6,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...charts.z2jh import HelmUnavailable, RenderFailed, render_release
 from ...model import Concern
 from ...preview.graph import ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, known
+from ..base import Context, Finding, RuleSet, Severity, as_list, known, rendered
 from .workbench import is_jupyterhub
 
 rules = RuleSet()
@@ -166,18 +165,15 @@ def _declared(graph: ResourceGraph, manifests: tuple[dict[str, Any], ...]) -> tu
     severity=Severity.HIGH,
     controls=(),
     family="works",
+    needs_render=True,
     description=(
         "Every Secret, ConfigMap, ServiceAccount and PVC a pod (workload, chart pod or session profile) refers to exists "
         "in its namespace."
     ),
 )
 def refs_exist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
-    try:
-        rendered = render_release(graph)
-    except (HelmUnavailable, RenderFailed) as error:
-        yield Finding(f"the JupyterHub chart could not be rendered, so its pods' references are unchecked: {error}", warning=True)
-        rendered = None
-    manifests = rendered.manifests if rendered is not None else ()
+    chart = rendered(graph)
+    manifests = chart.manifests if chart is not None else ()
     declared, written = _declared(graph, manifests)
     pods: list[tuple[str, Mapping[str, Any], str, str | None]] = []
     for resource in graph:

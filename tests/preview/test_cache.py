@@ -1,0 +1,156 @@
+"""The preview cache: every input the program reads changes the key; a hit is the same graph; damage is never trusted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from blueprint.preview import cache, preview_project
+from tests.conftest import blueprint_data, write_blueprint
+
+
+@pytest.fixture
+def cache_on(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(directory))
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    return directory
+
+
+def _spec_json(tmp_path: Path, name: str, **overrides):
+    from blueprint.model import load_blueprint
+
+    stance = overrides.pop("stance", "strict")
+    return load_blueprint(write_blueprint(tmp_path / name, blueprint_data(stance, **overrides))).model_dump()
+
+
+def test_every_input_changes_the_key(tmp_path):
+    base = cache.graph_key(_spec_json(tmp_path, "a"), "acme-dsw", code="c1")
+    assert base == cache.graph_key(_spec_json(tmp_path, "b"), "acme-dsw", code="c1"), "the same inputs give the same key"
+    changed = {
+        "region": cache.graph_key(_spec_json(tmp_path, "r", region="eu-central-1"), "acme-dsw", code="c1"),
+        "stack": cache.graph_key(_spec_json(tmp_path, "s", stack="prod"), "acme-dsw", code="c1"),
+        "a team": cache.graph_key(_spec_json(tmp_path, "t", teams=3), "acme-dsw", code="c1"),
+        "a stance control": cache.graph_key(
+            _spec_json(tmp_path, "x", stance="tight", stances={"tight": {"extends": "strict", "overrides": {"audit": {"log_retention_days": 731}}}}),
+            "acme-dsw",
+            code="c1",
+        ),
+        "the project name": cache.graph_key(_spec_json(tmp_path, "p"), "other-dsw", code="c1"),
+        "the code": cache.graph_key(_spec_json(tmp_path, "c"), "acme-dsw", code="c2"),
+    }
+    assert all(key != base for key in changed.values()), [what for what, key in changed.items() if key == base]
+    assert len(set(changed.values())) == len(changed)
+
+
+def test_the_key_is_the_same_in_every_process(tmp_path):
+    """Hash randomisation reorders sets (the spec's floor) per process; the key must not move with it."""
+    import os
+    import subprocess
+    import sys
+
+    path = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict"))
+    code = (
+        "from blueprint.model import load_blueprint; from blueprint.preview import cache; "
+        f"print(cache.graph_key(load_blueprint({str(path)!r}).model_dump(), 'acme-dsw'))"
+    )
+    keys = {
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(keys) == 1, keys
+
+
+def test_the_code_digest_covers_every_package_file_and_the_sdk_versions(tmp_path, monkeypatch):
+    import blueprint
+
+    copy = tmp_path / "blueprint"
+    shutil.copytree(Path(blueprint.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache.resources, "files", lambda package: copy)
+
+    def digest() -> str:
+        cache.code_digest.cache_clear()
+        return cache.code_digest()
+
+    first = digest()
+    assert digest() == first
+    values = copy / "charts" / "jupyterhub" / "values.yaml"
+    values.write_text(values.read_text() + "\n# changed\n")
+    after_chart = digest()
+    program = copy / "program.py"
+    program.write_text(program.read_text() + "\n")
+    after_code = digest()
+    monkeypatch.setattr(cache, "_version", lambda name: "9.9.9" if name == "pulumi-aws" else "1")
+    after_sdk = digest()
+    cache.code_digest.cache_clear()
+    assert len({first, after_chart, after_code, after_sdk}) == 4, "the chart, the code and the SDK versions are all in the key"
+
+
+def test_a_hit_is_the_same_graph_and_says_so(tmp_path, cache_on, caplog):
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict", idp={"kind": "oidc", "issuer_url": "https://sso.acme.example", "client_id": "hub"})).parent
+    with caplog.at_level(logging.WARNING):
+        first = preview_project(project)
+    warned = [r.getMessage() for r in caplog.records if "unknown IdP layout" in r.getMessage()]
+    assert warned, "the program warns about an IdP layout it guesses"
+    assert not first.cached and len(list(cache_on.glob("*.json"))) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        second = preview_project(project)
+    assert second.cached and second == first
+    assert [r.getMessage() for r in caplog.records if "unknown IdP layout" in r.getMessage()] == warned, "a hit warns as a run does"
+    assert not preview_project(project, use_cache=False).cached
+
+
+def test_a_damaged_entry_is_removed_not_trusted(tmp_path, cache_on):
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict")).parent
+    graph = preview_project(project)
+    (entry,) = cache_on.glob("*.json")
+    data = json.loads(entry.read_text())
+    data["key"] = "0" * 64
+    entry.write_text(json.dumps(data))
+    again = preview_project(project)
+    assert not again.cached and again == graph
+    entry.write_text("{ not json")
+    assert not preview_project(project).cached
+
+
+def test_off_by_environment(tmp_path, cache_on, monkeypatch):
+    monkeypatch.setenv(cache.NO_CACHE_ENV, "1")
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict")).parent
+    preview_project(project)
+    assert not cache_on.exists() or not list(cache_on.glob("*.json"))
+
+
+def test_an_unwritable_cache_is_skipped(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(blocker / "cache"))
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict")).parent
+    assert len(preview_project(project)) > 0
+
+
+def test_old_entries_are_pruned(tmp_path, cache_on, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
+    graph = cache.ResourceGraph(())
+    for i in range(4):
+        cache.store(f"{i:064d}", cache.Entry(graph, ()))
+    assert len(list(cache_on.glob("*.json"))) == 2
+
+
+def test_the_cli_preview_reuses_the_graph(tmp_path, cache_on):
+    from blueprint.cli import app
+
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict")).parent
+    runner = CliRunner()
+    first = runner.invoke(app, ["preview", str(project)])
+    second = runner.invoke(app, ["preview", str(project)])
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert "(cached graph" not in first.output, first.output[:300]
+    assert "(cached graph" in second.output
+    assert first.stdout == second.stdout
