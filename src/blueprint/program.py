@@ -110,6 +110,8 @@ def build(spec: BlueprintSpec) -> None:
                 provider=addons.provider,
                 irsa_role_arn=storage.team_role_arns[team.name],
                 rbac_group_prefix=identity.rbac_group_prefix,
+                # PrivateNetwork.s3_cidrs comes with the network branch; until then sessions reach S3 by their HTTPS rule.
+                s3_cidrs=getattr(network, "s3_cidrs", None),
             ),
         )
         for team in spec.teams
@@ -132,8 +134,8 @@ def build(spec: BlueprintSpec) -> None:
             provider=addons.provider,
             hub_config=identity.authenticator,
             efs_file_system_id=storage.file_system_id,
-            pip_index_url=mirror.pip_index_url,
             r_repos_url=r_repository.url,
+            pip_index_url=mirror.pip_index_url,
             image_registries=images.registries,
             after=[*team_spaces, pip_tokens],
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from blueprint.charts import z2jh
@@ -70,3 +72,13 @@ def test_renderable_stands_in_only_for_the_secret_object():
     assert out["hub"]["config"] == z2jh.HUB_CONFIG_STAND_IN
     assert out["hub"]["extraEnv"] == {"A": "[unknown]"} and out["proxy"]["secretToken"] == "[secret]"
     assert values["hub"]["config"] == "[secret]", "the input is not changed"
+
+
+@pytest.mark.parametrize("size", [4096, 8192])
+def test_values_of_a_size_helm_would_drop_still_apply(helm, size):
+    # helm v4.1.4 ignores a values file of exactly k * 4096 bytes; render pads it, so the values still count.
+    base = {"hub": {"image": {"name": "example.org/hub"}}, "custom": {"pad": ""}}
+    base["custom"]["pad"] = "x" * (size - len(json.dumps(base) + "\n"))
+    assert len(json.dumps(base) + "\n") == size
+    rendered = z2jh.render(base)
+    assert rendered.get("Deployment", "hub")["spec"]["template"]["spec"]["containers"][0]["image"].startswith("example.org/hub:")

@@ -39,11 +39,21 @@ AUTHENTICATOR_KEYS = {
 
 
 def run_identity(run_program, args: IdentityArgs, **config):
-    """Run IdentityHooks; `run.value` is (authenticator, is_secret, team_groups, rbac prefix)."""
+    """Run IdentityHooks; `run.value` is (authenticator, paths of its secret leaves, team_groups, rbac prefix)."""
+
+    def leaves(value, path=""):
+        if isinstance(value, pulumi.Output):
+            yield path, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from leaves(item, f"{path}.{key}" if path else key)
 
     def program():
         hooks = IdentityHooks("acme-identity", args)
-        return pulumi.Output.all(hooks.authenticator, hooks.authenticator.is_secret(), hooks.team_groups, hooks.rbac_group_prefix)
+        assert isinstance(hooks.authenticator, dict), "plain data, so only its secret leaf is secret in the graph"
+        secret = pulumi.Output.all(*(pulumi.Output.all(path, output.is_secret()) for path, output in leaves(hooks.authenticator)))
+        secret_paths = secret.apply(lambda pairs: sorted(path for path, is_secret in pairs if is_secret))
+        return pulumi.Output.all(pulumi.Output.from_input(hooks.authenticator), secret_paths, hooks.team_groups, hooks.rbac_group_prefix)
 
     return run_program(program, config=config.get("config", CONFIG), secrets=config.get("secrets", SECRETS))
 
@@ -59,7 +69,7 @@ def test_oidc_authenticator_is_the_z2jh_fragment(spec_for, run_program):
     spec = spec_for("strict", idp={"kind": "oidc", "issuer_url": "https://login.acme.example/realms/dsw", "client_id": "jupyterhub", "admin_groups": ["dsw-admins"]})
     run = run_identity(run_program, args_for(spec))
     authenticator, is_secret, team_groups, prefix = run.value
-    assert is_secret, "the authenticator holds the client secret, so it must be a secret Output"
+    assert is_secret == ["GenericOAuthenticator.client_secret"], "the client secret, and only it, is a secret Output"
     assert set(authenticator) == {"JupyterHub", "GenericOAuthenticator"}
     assert authenticator["JupyterHub"] == {"authenticator_class": "generic-oauth", "cookie_max_age_days": round(8 / 24, 4)}
     oauth = authenticator["GenericOAuthenticator"]
@@ -133,7 +143,7 @@ def test_saml_is_brokered_by_cognito(spec_for, run_program):
     assert client["allowedOauthFlows"] == ["code"]
     authenticator, is_secret, _, _ = run.value
     oauth = authenticator["GenericOAuthenticator"]
-    assert is_secret and oauth["client_secret"] == "mock-cognito-client-secret"
+    assert is_secret == ["GenericOAuthenticator.client_secret"] and oauth["client_secret"] == "mock-cognito-client-secret"
     assert oauth["claim_groups_key"] == "cognito:groups" and oauth["userdata_from_id_token"] is True
     assert oauth["authorize_url"] == f"https://acme-dev-workbench.auth.{REGION}.amazoncognito.com/oauth2/authorize"
     groups = {g.inputs["name"] for g in run.of_type("aws:cognito/userGroup:UserGroup")}

@@ -76,12 +76,18 @@ def test_node_role_may_import_only_into_the_cache_prefixes(spec_for, run_program
     ]
 
 
-@pytest.mark.parametrize("stance", ["balanced", "open"])
-def test_stances_with_a_route_out_create_nothing(spec_for, run_program, stance):
-    run = run_program(lambda: build(args_for(spec_for(stance))))
+def test_open_egress_creates_nothing(spec_for, run_program):
+    run = run_program(lambda: build(args_for(spec_for("open"))))
     assert [r for r in run.resources if r.custom] == []
     assert run.value == {}
     assert run.one(COMPONENT)
+
+
+def test_balanced_pulls_through_the_caches_too(spec_for, run_program):
+    # The allowlist firewall admits no public registry: without caches its nodes could pull nothing (issue 11.5).
+    run = run_program(lambda: build(args_for(spec_for("balanced"))))
+    assert sorted(r.inputs["upstreamRegistryUrl"] for r in run.of_type(RULE)) == sorted(EXPECTED)
+    assert set(run.value) == set(EXPECTED)
 
 
 def test_without_a_cmk_aes256_and_no_creation_role(spec_for, run_program):

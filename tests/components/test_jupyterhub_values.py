@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import types
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from blueprint.components import jupyterhub_values as jv
 from blueprint.charts import z2jh
 from tests.components.conftest import image_references
+from tests.components.hub_routing import HTTPError, load_routing, offered_profiles, spawner
 
 HUB_CONFIG = {
     "JupyterHub": {"authenticator_class": "generic-oauth"},
@@ -24,7 +24,6 @@ HUB_CONFIG = {
 }
 SAMPLE = {
     "hub_config": HUB_CONFIG,
-    "pip_index_url": "https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/",
     "r_repos_url": "https://packagemanager.posit.co/cran/2026-10-01",
     "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/sample",
 }
@@ -35,8 +34,19 @@ HOSTILE_TEAMS = [
 ]
 
 
+def registries_for(spec) -> dict[str, str]:
+    """What ImageMirror hands the Workbench: a cache per upstream unless egress is open."""
+    from blueprint.components.images import UPSTREAMS, cache_namespace, cache_prefix
+    from blueprint.components.naming import ecr_registry_host
+
+    if spec.stance.network.egress == "open":
+        return {}
+    host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
+    return {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
+
+
 def values_for(spec, **overrides: Any) -> dict[str, Any]:
-    return jv.render_values(jv.HubSettings.from_spec(spec), **{**SAMPLE, **overrides})
+    return jv.render_values(jv.HubSettings.from_spec(spec), **{**SAMPLE, "image_registries": registries_for(spec), **overrides})
 
 
 def as_mock_numbers(value: Any) -> Any:
@@ -85,7 +95,7 @@ def test_strict_sessions_never_run_as_root(spec_for):
     values = values_for(spec_for("strict", teams=3))
     singleuser = values["singleuser"]
     assert (singleuser["uid"], singleuser["fsGid"], singleuser["allowPrivilegeEscalation"]) == (1000, 100, False)
-    assert not {"NB_UID", "GRANT_SUDO"} & set(singleuser["extraEnv"])
+    assert "extraEnv" not in singleuser and "extraFiles" not in singleuser, "session env and files come per profile"
     assert singleuser["cloudMetadata"]["blockWithIptables"] is False, "a privileged init container breaks 'restricted'"
     container = values["hub"]["config"]["KubeSpawner"]["container_security_context"]
     assert container["runAsNonRoot"] is True and container["capabilities"] == {"drop": ["ALL"]}
@@ -103,6 +113,9 @@ def test_open_flags_root_per_team(spec_for):
         for profile in team["profiles"]:
             override = profile["kubespawner_override"]
             assert override["uid"] == 0 and override["environment"] == {"GRANT_SUDO": "yes"}, profile["slug"]
+    for profile in offered_profiles(values):
+        environment = profile["kubespawner_override"]["environment"]
+        assert environment["GRANT_SUDO"] == "yes" and environment["PIP_CONFIG_FILE"] == jv.PIP_CONF_PATH, "root keeps the pip config"
 
 
 def test_profiles_route_to_the_team_namespace(spec_for):
@@ -137,37 +150,12 @@ def test_no_team_or_org_string_in_hub_code(spec_for):
     assert values["custom"]["workbench"]["teams"][0]["profiles"][0]["description"] == HOSTILE_TEAMS[0]["description"]
 
 
-class _HTTPError(Exception):
-    def __init__(self, status: int, message: str = "") -> None:
-        super().__init__(status, message)
-        self.status = status
-
-
 def _load_routing(values: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
-    """Run the extraConfig snippet the way the hub does, with z2jh and tornado stand-ins."""
-    custom = values["custom"]
-
-    def get_config(key: str, default: Any = None) -> Any:
-        node: Any = {"custom": custom}
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
-
-    monkeypatch.setitem(sys.modules, "z2jh", types.SimpleNamespace(get_config=get_config))
-    web = types.SimpleNamespace(HTTPError=_HTTPError)
-    monkeypatch.setitem(sys.modules, "tornado", types.SimpleNamespace(web=web))
-    monkeypatch.setitem(sys.modules, "tornado.web", web)
-    spawner_config = types.SimpleNamespace()
-    namespace = {"c": types.SimpleNamespace(KubeSpawner=spawner_config)}
-    exec(compile(values["hub"]["extraConfig"][jv.TEAM_ROUTING_KEY], "extraConfig", "exec"), namespace)
-    return spawner_config
+    return load_routing(values)
 
 
-def _spawner(*groups: str, namespace: str = "jupyterhub") -> types.SimpleNamespace:
-    user = types.SimpleNamespace(groups=[types.SimpleNamespace(name=g) for g in groups])
-    return types.SimpleNamespace(user=user, namespace=namespace)
+_spawner = spawner
+_HTTPError = HTTPError
 
 
 def test_routing_offers_only_the_users_teams(spec_for, monkeypatch):
@@ -232,14 +220,25 @@ def test_network_policies_on_for_every_pod(spec_for):
 
 def test_storage_and_package_mirror(spec_for):
     values = values_for(spec_for("strict"))
-    singleuser = values["singleuser"]
-    assert singleuser["storage"]["dynamic"]["storageClass"] == "efs-homes"
-    assert singleuser["extraEnv"]["PIP_INDEX_URL"] == SAMPLE["pip_index_url"]
-    assert SAMPLE["pip_index_url"] in singleuser["extraFiles"]["pip-conf"]["stringData"]
-    assert singleuser["extraEnv"]["WORKBENCH_CRAN_URL"] == SAMPLE["r_repos_url"]
-    assert SAMPLE["r_repos_url"] not in singleuser["extraFiles"]["rprofile"]["stringData"], "R code reads the URL from env"
-    no_r = values_for(spec_for("strict"), r_repos_url=None)["singleuser"]
-    assert "rprofile" not in no_r["extraFiles"] and "WORKBENCH_CRAN_URL" not in no_r["extraEnv"]
+    assert values["singleuser"]["storage"]["dynamic"]["storageClass"] == "efs-homes"
+    assert "extraFiles" not in values["singleuser"], "extraFiles is a Secret in the hub's namespace only"
+    profiles = offered_profiles(values)
+    assert len(profiles) == sum(len(t.profiles) for t in spec_for("strict").teams)
+    for profile in profiles:
+        if True:
+            override = profile["kubespawner_override"]
+            env = override["environment"]
+            assert "PIP_INDEX_URL" not in env, "an index URL in the environment overrides pip's config file"
+            assert env["PIP_CONFIG_FILE"] == f"{jv.PIP_CONF_DIR}/{jv.PIP_CONF_KEY}"
+            assert env["WORKBENCH_CRAN_URL"] == SAMPLE["r_repos_url"] and env["R_PROFILE"] == jv.RPROFILE_PATH
+            pip = override["volumes"][jv.PIP_CONF_SECRET]["secret"]
+            assert pip["secretName"] == jv.PIP_CONF_SECRET and "items" not in pip
+            mount = override["volume_mounts"][jv.PIP_CONF_SECRET]
+            assert mount["mountPath"] == jv.PIP_CONF_DIR and "subPath" not in mount, "a subPath mount never sees a refresh"
+            assert override["volumes"][jv.SESSION_CONFIG_MAP]["configMap"]["name"] == jv.SESSION_CONFIG_MAP
+    assert SAMPLE["r_repos_url"] not in jv.RPROFILE_CODE, "R code reads the URL from env"
+    no_r = offered_profiles(values_for(spec_for("strict"), r_repos_url=None))[0]
+    assert not {"WORKBENCH_CRAN_URL", "R_PROFILE"} & set(no_r["kubespawner_override"]["environment"])
 
 
 def test_groups_are_synced_and_dummy_auth_refused(spec_for):
@@ -291,11 +290,93 @@ def test_strict_merged_values_pull_every_image_from_the_ecr_cache(spec_for):
 
 
 def test_without_caches_the_chart_keeps_its_images(spec_for):
-    values = values_for(spec_for("balanced"))
-    assert list(image_references(values)) == [], "no egress 'mirror': the chart's own image names stay"
+    values = values_for(spec_for("open"))
+    chart = [(where, image) for where, image in image_references(values) if not where.startswith(("singleuser.", "custom."))]
+    assert chart == [], "egress open: the chart's own image names stay"
+
+
+def test_balanced_pulls_every_image_through_the_cache_too(spec_for):
+    merged = z2jh.merge_like_helm(z2jh.chart_defaults(), values_for(spec_for("balanced")))
+    images = dict(image_references(merged))
+    assert images and all(image.startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/") for image in images.values()), images
+
+
+def _choices(profile):
+    return profile.get("profile_options", {}).get("image", {}).get("choices", {})
+
+
+@pytest.mark.parametrize("stance_name", ["strict", "balanced", "open"])
+def test_profiles_offer_real_data_science_images(spec_for, stance_name):
+    spec = spec_for(stance_name)
+    values = values_for(spec)
+    policy = spec.stance.stability.versions
+    sources = [p for team in spec.teams for p in team.profiles]
+    for profile, source in zip(offered_profiles(values), sources, strict=True):
+        if True:
+            override = profile["kubespawner_override"]
+            if source.gpu:
+                assert "profile_options" not in profile
+                assert override["image"].endswith(f"jupyter/pytorch-notebook:{jv.GPU_IMAGE.reference(policy).split(':')[1]}")
+                assert ":cuda12-" in override["image"]
+                continue
+            choices = _choices(profile)
+            assert {"python", "r"} <= set(choices), profile["slug"]
+            assert choices["python"]["default"] is True
+            assert "jupyter/scipy-notebook:" in choices["python"]["kubespawner_override"]["image"]
+            assert "jupyter/r-notebook:" in choices["r"]["kubespawner_override"]["image"]
+            # RStudio comes from ghcr.io, which ECR caches only with a credential: offered where egress is open.
+            assert ("rstudio" in choices) == (spec.stance.network.egress == "open")
+            if "rstudio" in choices:
+                rstudio = choices["rstudio"]["kubespawner_override"]
+                assert rstudio["image"].startswith("ghcr.io/rocker-org/binder:") and rstudio["default_url"] == "/rstudio"
+                home = z2jh.chart_defaults()["singleuser"]["storage"]["dynamic"]["volumeNameTemplate"]
+                assert rstudio["volume_mounts"] == {home: {"mountPath": "/home/rstudio"}}, "the home volume moves to rocker's user"
+    moving = spec.stance.stability.versions == "latest"
+    named = [image for image in dict(image_references(values)).values() if "/jupyter/" in image and ":" in image.rsplit("/", 1)[-1]]
+    tags = {image.rsplit(":", 1)[-1] for image in named} | {values["singleuser"]["image"]["tag"]}
+    assert all(("latest" in tag) == moving for tag in tags), tags
+    assert all(tag.endswith("2025-07-07") for tag in tags) or moving, "exact and minor pin the dated tag"
+
+
+def test_hub_reaches_sessions_and_keeps_off_the_metadata_server(spec_for):
+    values = values_for(spec_for("strict"))
+    assert values["hub"]["config"]["JupyterHub"]["hub_connect_url"] == "http://hub.jupyterhub.svc.cluster.local:8081"
+    for rules in (values["hub"]["networkPolicy"]["egressAllowRules"], values["proxy"]["chp"]["networkPolicy"]["egressAllowRules"]):
+        assert rules["cloudMetadataServer"] is False and rules["dnsPortsCloudMetadataServer"] is False
+    assert values["hub"]["db"]["pvc"]["storageClassName"] == jv.EBS_STORAGE_CLASS
+    for resources in (values["hub"]["resources"], values["proxy"]["chp"]["resources"], values["scheduling"]["userScheduler"]["resources"]):
+        assert {"cpu", "memory"} <= set(resources["requests"])
+
+
+@pytest.mark.parametrize("stance_name", ["strict", "balanced", "open"])
+def test_hub_on_its_pool_exactly_when_it_egresses_through_the_firewall(spec_for, stance_name):
+    spec = spec_for(stance_name)
+    hub = values_for(spec)["hub"]
+    if spec.hub_egress == "firewall":
+        assert hub["nodeSelector"] == {"workbench/pool": "hub"}
+        assert hub["tolerations"] == [{"key": "workbench/hub", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    else:
+        assert "nodeSelector" not in hub and "tolerations" not in hub
 
 
 def test_an_image_no_cache_serves_is_an_error(spec_for):
     registries = {k: v for k, v in REGISTRIES.items() if k != "registry.k8s.io"}
     with pytest.raises(ValueError, match=r"scheduling\.userScheduler\.image\.name: registry\.k8s\.io/kube-scheduler is on registry\.k8s\.io"):
         values_for(spec_for("strict"), image_registries=registries)
+
+
+def test_shared_session_settings_are_stored_once(spec_for):
+    """200 teams must fit the chart's one values Secret (1 MiB): files and images are stored once, not per profile."""
+    values = values_for(spec_for("balanced", teams=200))
+    for team in values["custom"]["workbench"]["teams"]:
+        for profile in team["profiles"]:
+            assert not {"volumes", "volume_mounts", "environment", "image"} & set(profile["kubespawner_override"])
+            assert "profile_options" not in profile
+    import base64
+
+    from ruamel.yaml import YAML
+    import io
+
+    text = io.StringIO()
+    YAML(typ="safe", pure=True).dump(values, text)
+    assert len(base64.b64encode(text.getvalue().encode())) < 1024 * 1024 * 0.6, "the hub Secret holds every value, base64"

@@ -170,3 +170,43 @@ def test_manifests_are_valid_kubernetes(spec_for, run_program):
             kubernetes_validate.validate(dict(resource.inputs), spec.stance.stability.kubernetes_version, strict=True)
             checked += 1
     assert checked >= 10, f"only {checked} manifests checked"
+
+
+def test_nfs_only_to_the_efs_mount_target_subnets(spec_for, run_program):
+    from blueprint.components.network import subnet_plan
+
+    spec = spec_for("balanced", teams=1)
+    run = run_program(lambda: build_all(spec))
+    egress = _policies(run, "genomics")["allow-session-egress"]["egress"]
+    [nfs] = [rule for rule in egress if rule["ports"][0]["port"] == 2049]
+    private = subnet_plan(spec.network.vpc_cidr, spec.stance.network.availability_zones).private
+    assert nfs["to"] == [{"ipBlock": {"cidr": cidr}} for cidr in private], "the private subnets hold the mount targets"
+
+
+def test_s3_gateway_cidrs_on_443_when_the_network_provides_them(spec_for, run_program):
+    import pulumi
+
+    spec = spec_for("strict", teams=1)
+    s3 = ["52.218.0.0/17", "3.5.64.0/21"]
+
+    def program():
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        team = spec.teams[0].name
+        TeamSpace(f"acme-team-{team}", TeamSpaceArgs.from_spec(spec, team, provider=provider, irsa_role_arn=ROLE_ARN, s3_cidrs=pulumi.Output.from_input(s3)))
+
+    egress = _policies(run_program(program), "genomics")["allow-session-egress"]["egress"]
+    assert {"to": [{"ipBlock": {"cidr": c}} for c in s3], "ports": [{"port": 443, "protocol": "TCP"}]} in egress
+    plain = TeamSpace.network_policies(TeamSpaceArgs.from_spec(spec, spec.teams[0].name, provider=None, irsa_role_arn=ROLE_ARN))
+    assert not any(rule["to"] == [{"ipBlock": {"cidr": c}} for c in s3] for rule in plain["allow-session-egress"]["egress"])
+
+
+def test_session_files_config_map_per_team(spec_for, run_program):
+    from blueprint.components import jupyterhub_values as jv
+
+    spec = spec_for("strict", teams=2)
+    run = run_program(lambda: build_all(spec))
+    for team in spec.teams:
+        [files] = in_namespace(run, "kubernetes:core/v1:ConfigMap", team.name)
+        assert files.inputs["metadata"]["name"] == jv.SESSION_CONFIG_MAP
+        assert files.inputs["data"] == {jv.RPROFILE_KEY: jv.RPROFILE_CODE}
+    assert not run.of_type("kubernetes:core/v1:Secret"), "the pip config Secret is the mirror refresher's, never declared here"

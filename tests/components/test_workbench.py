@@ -17,9 +17,9 @@ from tests.components.conftest import image_references
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 CERTIFICATE = "aws:acm/certificate:Certificate"
 EFS_ID = "fs-0123456789abcdef0"
-PIP = "https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/"
 CACHE = f"{runner.ACCOUNT}.dkr.ecr.{runner.REGION}.amazonaws.com/acme-dev"
 REGISTRIES = {"quay.io": f"{CACHE}/quay", "registry.k8s.io": f"{CACHE}/k8s", "public.ecr.aws": f"{CACHE}/ecr-public"}
 HUB_CONFIG = {
@@ -29,6 +29,15 @@ HUB_CONFIG = {
 
 
 GIVEN_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555"
+
+
+def hub_config():
+    """What IdentityHooks hands over: plain data whose one secret is the client secret leaf."""
+    return {**HUB_CONFIG, "GenericOAuthenticator": {**HUB_CONFIG["GenericOAuthenticator"], "client_secret": pulumi.Output.secret("sample-secret")}}
+
+
+def caches_for(spec):
+    return {upstream: pulumi.Output.from_input(url) for upstream, url in REGISTRIES.items()} if spec.stance.network.egress != "open" else None
 
 
 def build(spec, *, certificate_arn=GIVEN_CERTIFICATE, with_teams: bool = False, r_repos_url=None, image_registries=None):
@@ -47,12 +56,11 @@ def build(spec, *, certificate_arn=GIVEN_CERTIFICATE, with_teams: bool = False, 
         WorkbenchArgs.from_spec(
             spec,
             provider=provider,
-            hub_config=pulumi.Output.secret(HUB_CONFIG),
+            hub_config=hub_config(),
             efs_file_system_id=pulumi.Output.from_input(EFS_ID),
-            pip_index_url=pulumi.Output.from_input(PIP),
             r_repos_url=r_repos_url,
             certificate_arn=certificate_arn,
-            image_registries=image_registries,
+            image_registries=image_registries if image_registries is not None else caches_for(spec),
             after=spaces,
         ),
     )
@@ -81,8 +89,8 @@ def test_recorded_values_validate_against_the_chart(spec_for, run_program, stanc
     assert release.secret_inputs, f"{release}: the IdP client secret must stay secret"
 
 
-def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_program):
-    """Policy checks read the values; only `hub.config` (the client secret) may be opaque.
+def test_only_the_client_secret_of_hub_config_is_secret_the_rest_is_plain_data(spec_for, run_program):
+    """Policy checks and the rendered chart read the values; only the client secret leaf may be opaque.
 
     Under the real engine (output values) the secret marker stays on that leaf; this
     test's mock monitor hoists it to `values`, so the structure is checked here instead.
@@ -103,9 +111,8 @@ def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_progr
         args = WorkbenchArgs.from_spec(
             spec_for("strict"),
             provider=provider,
-            hub_config=pulumi.Output.secret(HUB_CONFIG),
+            hub_config=hub_config(),
             efs_file_system_id=EFS_ID,
-            pip_index_url=pulumi.Output.from_input(PIP),
             certificate_arn=GIVEN_CERTIFICATE,
             r_repos_url="https://cran.acme.internal",
             image_registries={upstream: pulumi.Output.from_input(url) for upstream, url in REGISTRIES.items()},
@@ -113,9 +120,10 @@ def test_only_hub_config_is_an_output_the_rest_is_plain_data(spec_for, run_progr
         return outputs_in(_values(args, pulumi.Output.from_input("arn:aws:acm:eu-west-1:123456789012:certificate/x")))
 
     paths = run_program(program).value
-    assert "hub.config" in paths
+    assert "hub.config.GenericOAuthenticator.client_secret" in paths and "hub.config" not in paths
     assert all(
-        p == "hub.config" or p.startswith(("singleuser.extra", "proxy.service.annotations")) or p.endswith(".image.name") for p in paths
+        p == "hub.config.GenericOAuthenticator.client_secret" or p.startswith("proxy.service.annotations") or p.endswith((".image.name", ".image"))
+        for p in paths
     ), paths
 
 
@@ -178,7 +186,7 @@ def test_manifests_are_valid_kubernetes(spec_for, run_program):
     spec = spec_for("strict")
     run = run_program(lambda: build(spec))
     manifests = [r for r in run.resources if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE]
-    assert {r.type for r in manifests} == {STORAGE_CLASS, "kubernetes:core/v1:Namespace"}
+    assert {r.type for r in manifests} == {STORAGE_CLASS, "kubernetes:core/v1:Namespace", NETWORK_POLICY}
     for resource in manifests:
         kubernetes_validate.validate(dict(resource.inputs), spec.stance.stability.kubernetes_version, strict=True)
 
@@ -187,9 +195,7 @@ def test_output_leaves_are_bound_into_plain_values(spec_for, run_program):
     cran = "https://packagemanager.posit.co/cran/2026-10-01"
     run = run_program(lambda: build(spec_for("open"), r_repos_url=pulumi.Output.from_input(cran)))
     values = run.one(RELEASE).inputs["values"]
-    singleuser = values["singleuser"]
-    assert singleuser["extraEnv"]["PIP_INDEX_URL"] == PIP and singleuser["extraEnv"]["WORKBENCH_CRAN_URL"] == cran
-    assert singleuser["extraFiles"]["pip-conf"]["stringData"] == f"[global]\nindex-url = {PIP}\n"
+    assert values["custom"]["workbench"]["session"]["kubespawner_override"]["environment"]["WORKBENCH_CRAN_URL"] == cran
     assert "@@" not in json.dumps(values), "a stand-in token leaked into the values"
     assert values["hub"]["config"]["GenericOAuthenticator"]["client_secret"] == "sample-secret"
     assert values["hub"]["config"]["KubeSpawner"]["container_security_context"]["runAsNonRoot"] is True
@@ -208,3 +214,19 @@ def test_strict_release_pulls_every_image_through_the_cache(spec_for, run_progra
     outside = {path: image for path, image in images.items() if not image.startswith(f"{CACHE}/")}
     assert not outside, f"{release}: images the nodes could not pull with egress 'mirror': {outside}"
     assert z2jh.schema_errors(values) == [], f"{release}: values rejected by the z2jh schema"
+
+
+def test_hub_namespace_denies_by_default_and_admits_the_api_clients(spec_for, run_program):
+    spec = spec_for("strict")
+    run = run_program(lambda: build(spec))
+    policies = {p.inputs["metadata"]["name"]: p.inputs for p in run.of_type(NETWORK_POLICY)}
+    assert all(p["metadata"]["namespace"] == "jupyterhub" for p in policies.values())
+    assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    api = policies["allow-kube-api"]["spec"]
+    assert api["podSelector"]["matchExpressions"][0]["values"] == ["user-scheduler", "image-puller"]
+    assert api["egress"] == [
+        {
+            "to": [{"ipBlock": {"cidr": spec.network.vpc_cidr}}, {"ipBlock": {"cidr": spec.network.service_cidr}}],
+            "ports": [{"port": 443.0, "protocol": "TCP"}],
+        }
+    ]

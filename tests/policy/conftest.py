@@ -119,7 +119,7 @@ def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
     from blueprint.components.naming import ecr_registry_host
 
     registries = {}
-    if spec.stance.network.egress == "mirror":  # what ImageMirror hands the Workbench
+    if spec.stance.network.egress != "open":  # what ImageMirror hands the Workbench
         host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
         registries = {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
     hub_config = {
@@ -129,7 +129,6 @@ def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
     return render_values(
         HubSettings.from_spec(spec),
         hub_config=hub_config,
-        pip_index_url="https://acme-dev-123456789012.d.codeartifact.eu-west-1.amazonaws.com/pypi/workbench/simple/",
         r_repos_url=None,
         certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/offline",
         image_registries=registries,

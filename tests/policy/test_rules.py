@@ -197,7 +197,7 @@ CASES = [
     Case("budgets.team-budgets", "strict", put(BUDGET, "team-team-1", "notifications.0.threshold", 95), "no notification at or below 80 %"),
     # ---- the hub --------------------------------------------------------------------------
     Case("sessions.no-root", "strict", values("singleuser.uid", 0), "singleuser.uid is 0"),
-    Case("sessions.no-root", "strict", values("singleuser.extraEnv.GRANT_SUDO", "yes"), "GRANT_SUDO grants sudo"),
+    Case("sessions.no-root", "strict", values("singleuser.extraEnv", {"GRANT_SUDO": "yes"}), "GRANT_SUDO grants sudo"),
     Case("sessions.no-root", "strict", values("custom.workbench.teams.1.profiles.0.kubespawner_override.uid", 0), "teams[1].profiles[0].kubespawner_override.uid is 0"),
     Case("sessions.no-root", "strict", values("hub.config", {"KubeSpawner": {"allow_privilege_escalation": True}}), "KubeSpawner.allow_privilege_escalation is true"),
     # Values that arrive as one opaque secret cannot be checked: fail closed.

@@ -241,7 +241,12 @@ def render(
     with tempfile.TemporaryDirectory(prefix="blueprint-helm-") as tmp:
         values_file = Path(tmp) / "values.json"
         # Not ASCII-escaped: Helm reads the file as YAML, which refuses JSON's surrogate-pair escapes (\ud83d...).
-        values_file.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
+        text = json.dumps(values, ensure_ascii=False) + "\n"
+        if len(text.encode("utf-8")) % 4096 == 0:
+            # helm v4.1.4 silently ignores a values file whose size is an exact multiple of 4096 bytes (found with a
+            # 12288-byte one: every value fell back to the chart default); whitespace is insignificant in JSON.
+            text += "\n"
+        values_file.write_text(text, encoding="utf-8")
         env = {**os.environ, "HELM_CACHE_HOME": tmp, "HELM_CONFIG_HOME": tmp, "HELM_DATA_HOME": tmp}
         command = [str(helm), "template", release, str(chart_dir()), "--namespace", namespace, "--kube-version", version, "-f", str(values_file)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)

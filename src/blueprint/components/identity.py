@@ -102,9 +102,11 @@ class _Client:
 class IdentityHooks(pulumi.ComponentResource):
     """SSO wiring: the JupyterHub authenticator config, the team -> IdP group map, and OIDC for kubectl."""
 
-    authenticator: pulumi.Output[dict[str, object]]
-    """Secret. Exactly the z2jh `hub.config` fragment for GenericOAuthenticator: `JupyterHub` (authenticator class,
-    cookie lifetime from the stance's session hours) and `GenericOAuthenticator` (client, endpoints, groups)."""
+    authenticator: dict[str, object]
+    """Exactly the z2jh `hub.config` fragment for GenericOAuthenticator: `JupyterHub` (authenticator class,
+    cookie lifetime from the stance's session hours) and `GenericOAuthenticator` (client, endpoints, groups).
+    A plain dict whose only secret is the `GenericOAuthenticator.client_secret` leaf (a secret Output), so the
+    rest of the hub's configuration stays readable in reviews, policy checks and the rendered chart."""
     team_groups: dict[str, str]
     """Team name -> IdP group whose members belong to the team."""
     rbac_group_prefix: str
@@ -118,7 +120,7 @@ class IdentityHooks(pulumi.ComponentResource):
         self.team_groups = dict(args.team_groups)
         self.rbac_group_prefix = RBAC_GROUP_PREFIX
         self.issuer_url = pulumi.Output.from_input(client.issuer)
-        self.authenticator = pulumi.Output.secret(pulumi.Output.from_input(self._hub_config(client)))
+        self.authenticator = self._hub_config(client)
         if args.group_rbac and args.cluster_name is not None:
             aws.eks.IdentityProviderConfig(
                 child(name, "eks"),

@@ -1,4 +1,4 @@
-"""ImageMirror: ECR pull-through caches for the public registries the workbench's images come from (egress 'mirror')."""
+"""ImageMirror: ECR pull-through caches for the public registries the workbench's images come from (egress not 'open')."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def cache_prefix(namespace: str, upstream: Upstream) -> str:
 
 @dataclass(frozen=True)
 class ImageMirrorArgs:
-    """Inputs of ImageMirror; build with `from_spec`. `upstreams` is empty unless the stance's egress is 'mirror'."""
+    """Inputs of ImageMirror; build with `from_spec`. `upstreams` is empty when the stance's egress is 'open'."""
 
     region: str
     namespace: str
@@ -73,7 +73,9 @@ class ImageMirrorArgs:
         return cls(
             region=spec.region,
             namespace=cache_namespace(spec.org, spec.stack),
-            upstreams=UPSTREAMS if spec.stance.network.egress == "mirror" else (),
+            # Every stance whose egress is not open pulls through the caches: the allowlist stance's firewall admits
+            # none of the public registries, and a cache keeps image pulls inside the VPC (ECR endpoints) anyway.
+            upstreams=UPSTREAMS if spec.stance.network.egress != "open" else (),
             version_policy=spec.stance.stability.versions,
             node_role_name=node_role_name,
             kms_key_arn=kms_key_arn,
@@ -87,7 +89,8 @@ class ImageMirrorArgs:
 class ImageMirror(pulumi.ComponentResource):
     """ECR pull-through caches (a managed AWS service) so nodes with no internet route can pull public images.
 
-    With egress 'mirror' the VPC reaches ECR only through its endpoints. For each upstream in `UPSTREAMS`:
+    With egress 'mirror' the VPC reaches ECR only through its endpoints; with 'allowlist' the firewall admits no
+    public registry. For each upstream in `UPSTREAMS`:
     - a pull-through cache rule: `<account>.dkr.ecr.<region>.amazonaws.com/<namespace>/<short>/<repo>:<tag>`
       serves `<upstream>/<repo>:<tag>`; ECR fetches it from the upstream on first pull (from AWS's side,
       not through the VPC) and creates the repository `<namespace>/<short>/<repo>` then;
@@ -106,7 +109,7 @@ class ImageMirror(pulumi.ComponentResource):
 
     registries: dict[str, pulumi.Output[str]]
     """Upstream registry -> ECR prefix URL (`<account>.dkr.ecr.<region>.amazonaws.com/<prefix>`); empty unless
-    egress is 'mirror'. A plain dict so consumers know the upstreams at plan time; each URL resolves once its
+    egress is not 'open'. A plain dict so consumers know the upstreams at plan time; each URL resolves once its
     rule, creation template and the node role's import rights exist, so whatever pulls through it waits for them."""
 
     def __init__(self, name: str, args: ImageMirrorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -160,7 +163,7 @@ class ImageMirror(pulumi.ComponentResource):
                 child(name, upstream.prefix, "template"),
                 prefix=prefix,
                 applied_fors=["PULL_THROUGH_CACHE"],
-                description=f"Cache of {upstream.registry} for this workbench (egress 'mirror').",
+                description=f"Cache of {upstream.registry} for this workbench (egress not open).",
                 encryption_configurations=[
                     {"encryption_type": "KMS", "kms_key": args.kms_key_arn}
                     if args.kms_key_arn is not None

@@ -5,13 +5,25 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
-from ..charts.z2jh import CHART_NAME, CHART_REPO, CHART_VERSION, chart_images
+from ..charts.z2jh import CHART_NAME, CHART_REPO, CHART_VERSION, chart_defaults, chart_images
 from ..model import BlueprintSpec
 from ..model.stance import Profile
 from ..model.units import parse_quantity
-from .naming import EBS_STORAGE_CLASS, mirrored_image, split_image, team_namespace, team_service_account
+from .naming import (
+    EBS_STORAGE_CLASS,
+    HUB_POOL,
+    HUB_TAINT,
+    PIP_CONF_KEY,
+    PIP_CONF_SECRET,
+    POOL_LABEL,
+    mirrored_image,
+    split_image,
+    team_namespace,
+    team_service_account,
+)
 
 # The chart (version, files, defaults, schema) is `blueprint.charts.z2jh`.
 __all__ = ["CHART_NAME", "CHART_REPO"]
@@ -24,12 +36,61 @@ SINGLEUSER_PORT = 8888
 SINGLEUSER_COMPONENT = "singleuser-server"
 USER_UID = 1000
 USERS_GID = 100
+HUB_SERVICE = "hub"
+# z2jh points hub_connect_url at `http://hub:8081`, which resolves only inside the hub's namespace; sessions in team
+# namespaces need the Service's FQDN to reach the hub API (z2jh#1916). Set in hub.config.JupyterHub, which the
+# chart's jupyterhub_config.py loads after its own default, so ours wins.
+HUB_CONNECT_URL = f"http://{HUB_SERVICE}.{JUPYTERHUB_NAMESPACE}.svc.cluster.local:{HUB_API_PORT}"
 EFS_STORAGE_CLASS = "efs-homes"
 GPU_RESOURCE = "nvidia.com/gpu"
-PIP_CONF_PATH = "/etc/workbench/pip.conf"
-RPROFILE_PATH = "/etc/workbench/Rprofile.site"
+# Files a session mounts come from objects in its own (team) namespace, never `singleuser.extraFiles` (a Secret in
+# the hub's namespace only). Both are mounted as directories, not subPath: kubelet then updates the files in
+# running pods when the object changes (a subPath mount never sees an update).
+PIP_CONF_DIR = "/etc/workbench/pip"
+PIP_CONF_PATH = f"{PIP_CONF_DIR}/{PIP_CONF_KEY}"
+SESSION_CONFIG_MAP = "workbench-session"
+SESSION_CONFIG_DIR = "/etc/workbench/session"
+RPROFILE_KEY = "Rprofile.site"
+RPROFILE_PATH = f"{SESSION_CONFIG_DIR}/{RPROFILE_KEY}"
 CUSTOM_KEY = "workbench"
 TEAM_ROUTING_KEY = "workbench-teams"
+# Requests for the chart's long-running pods, so the scheduler places them on nodes with room and they are not the
+# first evicted (the chart requests nothing by default). Sized from the chart's guidance for a small hub.
+HUB_RESOURCES = {"requests": {"cpu": "200m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+PROXY_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+SCHEDULER_RESOURCES = {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+
+
+@dataclass(frozen=True)
+class SessionImage:
+    """A data-science image a profile offers: its upstream repository, a dated tag (stances that pin versions) and
+    the moving tag (version policy 'latest'), and the URL the server opens."""
+
+    key: str
+    display_name: str
+    repository: str
+    dated_tag: str
+    moving_tag: str
+    default_url: str | None = None
+    home: str = "/home/jovyan"
+
+    def reference(self, version_policy: str) -> str:
+        return f"{self.repository}:{self.moving_tag if version_policy == 'latest' else self.dated_tag}"
+
+
+# Jupyter Docker Stacks (quay.io/jupyter, built together on the same date, so one dated tag pins a consistent set;
+# https://jupyter-docker-stacks.readthedocs.io/en/latest/using/selecting.html) and Rocker's binder image. The dated
+# tags are ones upstream material shows; no digest could be verified offline, so none is invented (docs/build-vs-buy.md).
+SCIPY_IMAGE = SessionImage("python", "Python (SciPy stack)", "quay.io/jupyter/scipy-notebook", "2025-07-07", "latest")
+R_IMAGE = SessionImage("r", "R (JupyterLab, IRkernel)", "quay.io/jupyter/r-notebook", "2025-07-07", "latest")
+# docker-stacks ships no RStudio; rocker/binder ships RStudio Server with jupyter-rsession-proxy (RStudio at /rstudio)
+# and runs as user `rstudio` (uid 1000). It is on ghcr.io and Docker Hub, which ECR caches only with a registry
+# credential, so it is offered only where nodes can pull it directly (see `_pullable`).
+RSTUDIO_IMAGE = SessionImage(
+    "rstudio", "R with RStudio", "ghcr.io/rocker-org/binder", "4.4.2", "latest", default_url="/rstudio", home="/home/rstudio"
+)
+GPU_IMAGE = SessionImage("pytorch", "PyTorch (CUDA 12)", "quay.io/jupyter/pytorch-notebook", "cuda12-2025-07-07", "cuda12-latest")
+CPU_IMAGES = (SCIPY_IMAGE, R_IMAGE, RSTUDIO_IMAGE)
 
 _VERSION_CONSTRAINT = {"exact": "{v}", "minor": "~{v}", "latest": "^{v}"}
 
@@ -47,10 +108,13 @@ def chart_version(policy: str) -> str:
 TEAM_ROUTING_CODE = '''\
 # workbench-blueprint: offer each user only the profiles of the teams whose IdP
 # group they are in, and start their server in that team's namespace.
+import copy
+
 from tornado import web
 from z2jh import get_config
 
 _workbench_teams = get_config("custom.workbench.teams", [])
+_workbench_session = get_config("custom.workbench.session", {})
 
 
 def _workbench_user_teams(spawner):
@@ -58,10 +122,33 @@ def _workbench_user_teams(spawner):
     return [team for team in _workbench_teams if team["idp_group"] in groups]
 
 
+def _workbench_merged(shared, own):
+    # Dicts merge one level deep (environment, volumes, volume_mounts), as KubeSpawner merges dict overrides.
+    merged = copy.deepcopy(shared)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _workbench_profile(profile):
+    """A team's profile with what every session shares: files, and the images of its size (CUDA for GPU sizes)."""
+    profile = copy.deepcopy(profile)
+    override = _workbench_merged(_workbench_session.get("kubespawner_override", {}), profile["kubespawner_override"])
+    if "nvidia.com/gpu" in override.get("extra_resource_limits", {}):
+        override = _workbench_merged(override, _workbench_session.get("gpu_override", {}))
+    elif _workbench_session.get("cpu_profile_options"):
+        profile["profile_options"] = copy.deepcopy(_workbench_session["cpu_profile_options"])
+    profile["kubespawner_override"] = override
+    return profile
+
+
 def _workbench_profiles(spawner):
     profiles = []
     for team in _workbench_user_teams(spawner):
-        profiles.extend(team["profiles"])
+        profiles.extend(_workbench_profile(profile) for profile in team["profiles"])
     return profiles
 
 
@@ -82,7 +169,7 @@ c.KubeSpawner.pre_spawn_hook = _workbench_require_team
 c.KubeSpawner.modify_pod_hook = _workbench_check_namespace
 '''
 
-# Static R code: the repository URL arrives in an environment variable.
+# Static R code (TeamSpace puts it in SESSION_CONFIG_MAP): the repository URL arrives in an environment variable.
 RPROFILE_CODE = 'local({\n  options(repos = c(CRAN = Sys.getenv("WORKBENCH_CRAN_URL")))\n})\n'
 
 # Pod Security "restricted" needs these on every user container.
@@ -125,6 +212,10 @@ class HubSettings:
     idle_timeout_minutes: int
     internal_source_ranges: tuple[str, ...]
     teams: tuple[TeamHub, ...]
+    egress: str = "open"
+    egress_allowlist: tuple[str, ...] = ()
+    version_policy: str = "exact"
+    hub_egress: str = "open"
 
     @classmethod
     def from_spec(cls, spec: BlueprintSpec) -> HubSettings:
@@ -150,11 +241,83 @@ class HubSettings:
             ),
             internal_source_ranges=(spec.network.vpc_cidr, *spec.network.on_premises_cidrs),
             teams=teams,
+            egress=spec.stance.network.egress,
+            egress_allowlist=spec.stance.network.egress_allowlist,
+            version_policy=spec.stance.stability.versions,
+            hub_egress=spec.hub_egress,
         )
 
 
+def pullable_image(image: str, settings: HubSettings, registries: Mapping[str, str] | None) -> str | None:
+    """`image` as nodes can pull it under the stance's egress: through its registry's private cache when one serves
+    it, else from upstream when egress is open or the registry's host is on the egress allowlist; None otherwise."""
+    if registries:
+        mirrored = mirrored_image(image, registries)
+        if mirrored is not None:
+            return mirrored
+    host = split_image(image)[0]
+    if settings.egress == "open" or (settings.egress == "allowlist" and any(fnmatchcase(host, p) for p in settings.egress_allowlist)):
+        return image
+    return None
+
+
+def session_images(settings: HubSettings, registries: Mapping[str, str] | None) -> dict[str, str]:
+    """Image key -> pullable reference of every session image this stance can offer (see `SessionImage`)."""
+    found = {}
+    for image in (*CPU_IMAGES, GPU_IMAGE):
+        reference = pullable_image(image.reference(settings.version_policy), settings, registries)
+        if reference is not None:
+            found[image.key] = reference
+    for required in (SCIPY_IMAGE, GPU_IMAGE):
+        if required.key not in found:
+            raise ValueError(f"session image {required.repository} is not pullable under egress {settings.egress!r}: no cache serves it")
+    return found
+
+
+def _home_volume() -> str:
+    # z2jh names the home volume (and its mount) after singleuser.storage.dynamic.volumeNameTemplate.
+    return str(chart_defaults()["singleuser"]["storage"]["dynamic"]["volumeNameTemplate"])
+
+
+def session_files(r_repos: bool) -> dict[str, Any]:
+    """KubeSpawner overrides that mount a session's files from objects in its own namespace, and point pip and R at them.
+
+    Volumes and mounts are dicts: KubeSpawner merges a dict override into the chart's dict (home volume kept).
+    - `PIP_CONF_SECRET` (key `PIP_CONF_KEY`), written and refreshed in every team namespace by the package mirror's
+      token refresher; `optional` because a session may start before the refresher's first run, and a directory
+      mount makes the kubelet fill in the file once the Secret exists and on every refresh. Only PIP_CONFIG_FILE is
+      set: PIP_INDEX_URL would override whatever the config file says.
+    - `SESSION_CONFIG_MAP` (TeamSpace), holding the static Rprofile.site that reads WORKBENCH_CRAN_URL.
+    """
+    environment: dict[str, Any] = {"PIP_CONFIG_FILE": PIP_CONF_PATH}
+    volumes: dict[str, Any] = {
+        PIP_CONF_SECRET: {"name": PIP_CONF_SECRET, "secret": {"secretName": PIP_CONF_SECRET, "optional": True}},
+        SESSION_CONFIG_MAP: {"name": SESSION_CONFIG_MAP, "configMap": {"name": SESSION_CONFIG_MAP}},
+    }
+    mounts: dict[str, Any] = {
+        PIP_CONF_SECRET: {"name": PIP_CONF_SECRET, "mountPath": PIP_CONF_DIR, "readOnly": True},
+        SESSION_CONFIG_MAP: {"name": SESSION_CONFIG_MAP, "mountPath": SESSION_CONFIG_DIR, "readOnly": True},
+    }
+    if r_repos:
+        environment["R_PROFILE"] = RPROFILE_PATH
+    return {"environment": environment, "volumes": volumes, "volume_mounts": mounts}
+
+
+def _image_choice(image: SessionImage, reference: str, default: bool) -> dict[str, Any]:
+    override: dict[str, Any] = {"image": reference}
+    if image.default_url:
+        override["default_url"] = image.default_url
+    if image.home != "/home/jovyan":
+        override["volume_mounts"] = {_home_volume(): {"mountPath": image.home}}
+        override["working_dir"] = image.home
+    return {"display_name": image.display_name, "default": default, "kubespawner_override": override}
+
+
 def team_profiles(team: TeamHub) -> list[dict[str, Any]]:
-    """KubeSpawner profile_list entries for one team: its sizes, its namespace, its ServiceAccount."""
+    """KubeSpawner profile_list entries for one team: its sizes, its namespace, its ServiceAccount (and root, when
+    allowed). What every session shares (files, images) is stored once in `session_settings`; TEAM_ROUTING_CODE
+    merges it into each profile's kubespawner_override at spawn time, so the hub's values stay small at 200 teams
+    (the chart keeps all values in one Secret, at most 1 MiB)."""
     profiles = []
     for index, profile in enumerate(team.profiles):
         cpu = float(parse_quantity(profile.cpu))
@@ -187,6 +350,26 @@ def team_profiles(team: TeamHub) -> list[dict[str, Any]]:
     return profiles
 
 
+def session_settings(images: Mapping[str, str], r_repos_url: str | None) -> dict[str, Any]:
+    """What every session shares, once (`custom.workbench.session`), merged into each profile by TEAM_ROUTING_CODE:
+    `kubespawner_override` (the files of `session_files`, the CRAN URL), the image `profile_options` of CPU sizes
+    (every CPU image this stance can pull; `images` from `session_images`) and the override of GPU sizes (CUDA)."""
+    files = session_files(r_repos_url is not None)
+    if r_repos_url is not None:
+        files["environment"]["WORKBENCH_CRAN_URL"] = r_repos_url
+    offered = [image for image in CPU_IMAGES if image.key in images]
+    return {
+        "kubespawner_override": files,
+        "cpu_profile_options": {
+            "image": {
+                "display_name": "Environment",
+                "choices": {image.key: _image_choice(image, images[image.key], default=i == 0) for i, image in enumerate(offered)},
+            }
+        },
+        "gpu_override": {"image": images[GPU_IMAGE.key]},
+    }
+
+
 def _team_data(team: TeamHub) -> dict[str, Any]:
     return {
         "name": team.name,
@@ -216,8 +399,9 @@ def _load_balancer_annotations(settings: HubSettings, certificate_arn: str) -> d
     return annotations
 
 
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    result = copy.deepcopy(base)
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`extra` merged over `base`; maps are copied, leaves of `base` are kept as they are (they may be Outputs)."""
+    result = {k: _merge(v, {}) if isinstance(v, Mapping) else v for k, v in base.items()}
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(result.get(key), dict):
             result[key] = _merge(result[key], value)
@@ -227,7 +411,8 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def hub_config_values(hub_config: Mapping[str, Any]) -> dict[str, Any]:
-    """`hub.config`: the identity component's fragment plus the session security contexts."""
+    """`hub.config`: the identity component's fragment (its leaves may be Outputs, the client secret a secret one) plus
+    the hub's connect URL and the session security contexts."""
     authenticator = (hub_config.get("JupyterHub") or {}).get("authenticator_class")
     if not authenticator or authenticator in ("dummy", "null"):
         raise ValueError(
@@ -235,6 +420,7 @@ def hub_config_values(hub_config: Mapping[str, Any]) -> dict[str, Any]:
             f"got {authenticator!r}, which would let anyone in"
         )
     ours: dict[str, Any] = {
+        "JupyterHub": {"hub_connect_url": HUB_CONNECT_URL},
         "KubeSpawner": {
             "container_security_context": copy.deepcopy(_RESTRICTED_CONTAINER),
             "pod_security_context": copy.deepcopy(_RESTRICTED_POD),
@@ -261,25 +447,19 @@ def render_values(
     settings: HubSettings,
     *,
     hub_config: Mapping[str, Any],
-    pip_index_url: str,
     r_repos_url: str | None,
     certificate_arn: str,
     image_registries: Mapping[str, str] | None = None,
+    pip_index_url: str | None = None,
 ) -> dict[str, Any]:
     """The chart values (only what differs from the chart's defaults).
 
-    `image_registries` (upstream registry -> ECR pull-through prefix URL, empty without egress 'mirror')
-    points every image the chart can run at its cache; see `mirrored_images`.
+    `image_registries` (upstream registry -> ECR pull-through prefix URL, empty when egress is open) points every
+    image the chart can run, and every session image, at its cache; see `mirrored_images` and `session_images`.
+    pip's index reaches sessions through the pip config Secret in their namespace (`session_files`), not the values;
+    `pip_index_url` is recorded as data under `custom.workbench` (nothing reads it at run time) so reviews and the
+    package rules see which repository sessions install from, and the release depends on it.
     """
-    extra_env: dict[str, str] = {"PIP_INDEX_URL": pip_index_url, "PIP_CONFIG_FILE": PIP_CONF_PATH}
-    extra_files: dict[str, Any] = {
-        "pip-conf": {"mountPath": PIP_CONF_PATH, "stringData": f"[global]\nindex-url = {pip_index_url}\n"},
-    }
-    if r_repos_url:
-        extra_env["WORKBENCH_CRAN_URL"] = r_repos_url
-        extra_env["R_PROFILE"] = RPROFILE_PATH
-        extra_files["rprofile"] = {"mountPath": RPROFILE_PATH, "stringData": RPROFILE_CODE}
-
     service: dict[str, Any] = {
         "type": "LoadBalancer",
         "annotations": _load_balancer_annotations(settings, certificate_arn),
@@ -288,25 +468,41 @@ def render_values(
     }
     if settings.ingress == "internal":
         service["loadBalancerSourceRanges"] = list(settings.internal_source_ranges)
+    images = session_images(settings, image_registries)
+    # The chart lets hub and proxy reach the cloud metadata server (169.254.169.254) by default, and its DNS there;
+    # neither needs it (no IRSA-less AWS call, DNS is kube-dns): templates/_helpers-netpol.tpl.
+    no_metadata = {"cloudMetadataServer": False, "dnsPortsCloudMetadataServer": False}
+
+    hub: dict[str, Any] = {
+        "config": hub_config_values(hub_config),
+        "extraConfig": {TEAM_ROUTING_KEY: TEAM_ROUTING_CODE},
+        "networkPolicy": {
+            "enabled": True,
+            # Sessions in team namespaces report activity to the hub API.
+            "ingress": [{"from": [_from_team_namespaces(settings)], "ports": [{"port": HUB_API_PORT, "protocol": "TCP"}]}],
+            "egressAllowRules": dict(no_metadata),
+        },
+        "resources": copy.deepcopy(HUB_RESOURCES),
+        # The chart's PVC has no class and EKS >= 1.30 marks none default: bind to the encrypted gp3 class.
+        "db": {"pvc": {"storageClassName": EBS_STORAGE_CLASS}},
+    }
+    if settings.hub_egress == "firewall":
+        # The hub alone runs on the `hub` pool, whose subnets reach the IdP through the egress firewall.
+        hub["nodeSelector"] = {POOL_LABEL: HUB_POOL}
+        hub["tolerations"] = [{"key": HUB_TAINT["key"], "operator": "Equal", "value": HUB_TAINT["value"], "effect": "NoSchedule"}]
 
     values: dict[str, Any] = {
-        "hub": {
-            "config": hub_config_values(hub_config),
-            # EKS >= 1.30 has no default StorageClass: the hub's database claims the encrypted gp3 class (ClusterAddons).
-            "db": {"pvc": {"storageClassName": EBS_STORAGE_CLASS}},
-            "extraConfig": {TEAM_ROUTING_KEY: TEAM_ROUTING_CODE},
-            "networkPolicy": {
-                "enabled": True,
-                # Sessions in team namespaces report activity to the hub API.
-                "ingress": [{"from": [_from_team_namespaces(settings)], "ports": [{"port": HUB_API_PORT, "protocol": "TCP"}]}],
-            },
-        },
+        "hub": hub,
         "proxy": {
             "service": service,
             "https": {"enabled": True, "type": "offload", "hosts": [settings.hostname]},
-            "chp": {"networkPolicy": {"enabled": True}},
-            "traefik": {"networkPolicy": {"enabled": True}},
+            "chp": {
+                "networkPolicy": {"enabled": True, "egressAllowRules": dict(no_metadata)},
+                "resources": copy.deepcopy(PROXY_RESOURCES),
+            },
+            "traefik": {"networkPolicy": {"enabled": True, "egressAllowRules": dict(no_metadata)}},
         },
+        "scheduling": {"userScheduler": {"resources": copy.deepcopy(SCHEDULER_RESOURCES)}},
         "singleuser": {
             "uid": USER_UID,
             "fsGid": USERS_GID,
@@ -319,21 +515,28 @@ def render_values(
                 "type": "dynamic",
                 "dynamic": {"storageClass": EFS_STORAGE_CLASS, "storageAccessModes": ["ReadWriteMany"]},
             },
-            "extraEnv": extra_env,
-            "extraFiles": extra_files,
+            # The default server image is the SciPy stack; profiles choose per size (see team_profiles).
+            "image": dict(zip(("name", "tag"), images[SCIPY_IMAGE.key].rsplit(":", 1), strict=True)),
             # Profiles are per team and come from TEAM_ROUTING_CODE.
             "profileList": [],
         },
         "cull": {"enabled": True, "users": False, "timeout": settings.idle_timeout_minutes * 60},
-        "custom": {CUSTOM_KEY: {"teams": [_team_data(t) for t in settings.teams]}},
+        "custom": {
+            CUSTOM_KEY: {
+                "teams": [_team_data(t) for t in settings.teams],
+                "session": session_settings(images, r_repos_url),
+                **({"pip_index_url": pip_index_url} if pip_index_url is not None else {}),
+            }
+        },
     }
-    return _merge(values, mirrored_images(image_registries)) if image_registries else values
+    # Ours win over the cached chart defaults (the session image above is already pullable).
+    return _merge(mirrored_images(image_registries), values) if image_registries else values
 
 
 def mirrored_images(registries: Mapping[str, str]) -> dict[str, Any]:
     """`<path>.image.name` for every image in `chart_images`, pulled through its registry's cache (tags stay the chart's).
 
-    An image whose registry no cache serves is an error: with egress 'mirror' its pod could never start.
+    An image whose registry no cache serves is an error: without open egress its pod could never start.
     """
     overrides: dict[str, Any] = {}
     for path, name in chart_images().items():
@@ -341,10 +544,35 @@ def mirrored_images(registries: Mapping[str, str]) -> dict[str, Any]:
         if mirrored is None:
             raise ValueError(
                 f"{'.'.join(path)}.name: {name} is on {split_image(name)[0]}, which no pull-through cache serves; "
-                "with egress 'mirror' nodes could not pull it"
+                "without open egress nodes could not pull it"
             )
         node = overrides
         for key in path:
             node = node.setdefault(key, {})
         node["name"] = mirrored
     return overrides
+
+
+# Chart pods with no NetworkPolicy of the chart's own that call the Kubernetes API: the user scheduler (watches pods,
+# binds them) and the pre-puller's image awaiter Job (reads the hook DaemonSet); their `component` labels.
+KUBE_API_CLIENTS = ("user-scheduler", "image-puller")
+KUBE_API_PORT = 443
+
+
+def hub_namespace_policies(vpc_cidr: str, service_cidr: str) -> dict[str, dict[str, Any]]:
+    """NetworkPolicy specs for the hub's namespace, by name: deny everything by default (the chart's policies then
+    admit what hub, proxy and sessions need), and let the chart's API clients reach the Kubernetes API: its Service
+    IP (in `service_cidr`) and the control plane's ENIs in the cluster subnets (in `vpc_cidr`), TCP 443."""
+    return {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-kube-api": {
+            "podSelector": {"matchExpressions": [{"key": "component", "operator": "In", "values": list(KUBE_API_CLIENTS)}]},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": vpc_cidr}}, {"ipBlock": {"cidr": service_cidr}}],
+                    "ports": [{"port": KUBE_API_PORT, "protocol": "TCP"}],
+                }
+            ],
+        },
+    }

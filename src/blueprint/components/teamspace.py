@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -15,14 +16,20 @@ from .jupyterhub_values import (
     HUB_API_PORT,
     HUB_SERVICE_ACCOUNT,
     JUPYTERHUB_NAMESPACE,
+    RPROFILE_CODE,
+    RPROFILE_KEY,
+    SESSION_CONFIG_MAP,
     SINGLEUSER_COMPONENT,
     SINGLEUSER_PORT,
 )
 from .mirror_jobs import MIRROR_NAMESPACE
+from .network import subnet_plan
 from .naming import child, team_namespace, team_service_account, type_token
 
 TEAM_LABEL = "workbench.io/team"
 IMDS_CIDR = "169.254.169.254/32"
+NFS_PORT = 2049
+HTTPS_PORT = 443
 # Namespaces the platform itself uses; a team named like one would take it over.
 # The model refuses these team names at the boundary; this guard only catches a
 # platform namespace added to a component but not to the model's list.
@@ -41,6 +48,8 @@ class TeamSpaceArgs:
     rbac_group: str
     provider: k8s.Provider
     irsa_role_arn: pulumi.Input[str]
+    efs_cidrs: tuple[str, ...] = ()
+    s3_cidrs: pulumi.Input[Sequence[str]] | None = None
 
     @classmethod
     def from_spec(
@@ -51,7 +60,10 @@ class TeamSpaceArgs:
         provider: k8s.Provider,
         irsa_role_arn: pulumi.Input[str],
         rbac_group_prefix: str = "",
+        s3_cidrs: pulumi.Input[Sequence[str]] | None = None,
     ) -> TeamSpaceArgs:
+        """`s3_cidrs`: the CIDRs of the S3 gateway endpoint's prefix list (`PrivateNetwork.s3_cidrs`), which sessions
+        reach S3 through; None until the network provides them (then only the HTTPS rule covers S3)."""
         resolved = spec.team(team)
         if team_namespace(resolved.name) in RESERVED_NAMESPACES:
             raise SpecError.single(
@@ -71,6 +83,9 @@ class TeamSpaceArgs:
             rbac_group=f"{rbac_group_prefix}{resolved.idp_group}",
             provider=provider,
             irsa_role_arn=irsa_role_arn,
+            # EFS mount targets sit in the private subnets (one per zone; DataStore), so NFS goes only there.
+            efs_cidrs=subnet_plan(spec.network.vpc_cidr, spec.stance.network.availability_zones).private,
+            s3_cidrs=s3_cidrs,
         )
 
     @property
@@ -97,13 +112,16 @@ class TeamSpace(pulumi.ComponentResource):
       no container may exceed the largest profile.
     - NetworkPolicies: default deny both ways; sessions accept the hub and proxy
       on 8888; may reach kube-dns, the hub API (8081), HTTPS (only inside the VPC
-      when egress is `mirror`; never the instance metadata IP) and NFS to the VPC.
+      when egress is `mirror`; never the instance metadata IP), HTTPS to the S3
+      gateway endpoint's CIDRs, and NFS to the EFS mount targets' subnets.
       Domain-level egress allowlists are enforced by the network, not here.
     - RBAC: the team's IdP group may read and exec into pods in this namespace
       (RBAC cannot narrow that to a user's own pod: teammates can see each
       other's sessions); the JupyterHub hub ServiceAccount manages pods, PVCs and
       events here through a namespaced Role, never a ClusterRole.
     - ServiceAccount `<team>-workbench` annotated with the team's IRSA role.
+    - ConfigMap `workbench-session` with the files sessions mount (Rprofile.site); the
+      pip config Secret (`naming.PIP_CONF_SECRET`) comes from the mirror's refresher.
     """
 
     namespace: pulumi.Output[str]
@@ -157,8 +175,16 @@ class TeamSpace(pulumi.ComponentResource):
             },
             opts=opts_in,
         )
-        for policy, spec in self.network_policies(args).items():
+        if args.s3_cidrs is None:
+            policies: dict[str, pulumi.Input[dict]] = dict(self.network_policies(args))
+        else:
+            specs = pulumi.Output.from_input(args.s3_cidrs).apply(lambda cidrs: self.network_policies(args, s3_cidrs=cidrs))
+            policies = {policy: specs.apply(lambda all_specs, p=policy: all_specs[p]) for policy in self.network_policies(args)}
+        for policy, spec in policies.items():
             k8s.networking.v1.NetworkPolicy(child(name, policy), metadata=meta(policy), spec=spec, opts=opts_in)
+        # Files every session of the team mounts (jupyterhub_values.session_files): static, so plain data here. The pip
+        # config Secret next to it is written by the package mirror's token refresher, never by this program.
+        k8s.core.v1.ConfigMap(child(name, "session-files"), metadata=meta(SESSION_CONFIG_MAP), data={RPROFILE_KEY: RPROFILE_CODE}, opts=opts_in)
 
         user_role = k8s.rbac.v1.Role(
             child(name, "members-role"),
@@ -224,8 +250,13 @@ class TeamSpace(pulumi.ComponentResource):
         }
 
     @staticmethod
-    def network_policies(args: TeamSpaceArgs) -> dict[str, dict]:
-        """NetworkPolicy specs by object name: default deny plus the explicit allows."""
+    def network_policies(args: TeamSpaceArgs, s3_cidrs: Sequence[str] = ()) -> dict[str, dict]:
+        """NetworkPolicy specs by object name: default deny plus the explicit allows.
+
+        Sessions may reach: kube-dns, the hub API, HTTPS (inside the VPC with egress 'mirror': the interface
+        endpoints and the mirror; else anywhere but the metadata IP), the S3 gateway endpoint's CIDRs (`s3_cidrs`;
+        S3 traffic through a gateway endpoint goes to S3's public addresses, not into the VPC), and NFS to the EFS
+        mount targets' subnets. Nothing else."""
         sessions = {"matchLabels": {"component": SINGLEUSER_COMPONENT}}
         in_hub_ns = {"kubernetes.io/metadata.name": JUPYTERHUB_NAMESPACE}
         https_to = (
@@ -267,10 +298,18 @@ class TeamSpace(pulumi.ComponentResource):
                         "to": [{"namespaceSelector": {"matchLabels": in_hub_ns}, "podSelector": {"matchLabels": {"component": "hub"}}}],
                         "ports": [{"port": HUB_API_PORT, "protocol": "TCP"}],
                     },
-                    {"to": https_to, "ports": [{"port": 443, "protocol": "TCP"}]},
+                    {"to": https_to, "ports": [{"port": HTTPS_PORT, "protocol": "TCP"}]},
+                    *(
+                        [{"to": [{"ipBlock": {"cidr": c}} for c in s3_cidrs], "ports": [{"port": HTTPS_PORT, "protocol": "TCP"}]}]
+                        if s3_cidrs
+                        else []
+                    ),
                     # EFS homes are mounted by the CSI node plugin in the node's network
                     # namespace; this rule covers sessions that mount NFS themselves.
-                    {"to": [{"ipBlock": {"cidr": args.vpc_cidr}}], "ports": [{"port": 2049, "protocol": "TCP"}]},
+                    {
+                        "to": [{"ipBlock": {"cidr": c}} for c in (args.efs_cidrs or (args.vpc_cidr,))],
+                        "ports": [{"port": NFS_PORT, "protocol": "TCP"}],
+                    },
                 ],
             },
         }

@@ -20,6 +20,7 @@ from .jupyterhub_values import (
     HubSettings,
     chart_version,
     hub_config_values,
+    hub_namespace_policies,
     render_values,
 )
 from .naming import child, type_token
@@ -37,11 +38,13 @@ class WorkbenchArgs:
     pod_security_version: str
     retain_homes: bool
     provider: k8s.Provider
-    hub_config: pulumi.Input[Mapping[str, Any]]
+    hub_config: Mapping[str, Any]
     efs_file_system_id: pulumi.Input[str]
-    pip_index_url: pulumi.Input[str]
     certificate_arn: pulumi.Input[str]
+    vpc_cidr: str = "10.0.0.0/16"
+    service_cidr: str = "172.20.0.0/16"
     r_repos_url: pulumi.Input[str] | None = None
+    pip_index_url: pulumi.Input[str] | None = None
     image_registries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = field(default=())
 
@@ -51,17 +54,18 @@ class WorkbenchArgs:
         spec: BlueprintSpec,
         *,
         provider: k8s.Provider,
-        hub_config: pulumi.Input[Mapping[str, Any]],
+        hub_config: Mapping[str, Any],
         efs_file_system_id: pulumi.Input[str],
-        pip_index_url: pulumi.Input[str],
         certificate_arn: pulumi.Input[str],
         r_repos_url: pulumi.Input[str] | None = None,
+        pip_index_url: pulumi.Input[str] | None = None,
         image_registries: Mapping[str, pulumi.Input[str]] | None = None,
         after: Sequence[pulumi.Resource] = (),
     ) -> WorkbenchArgs:
-        """`hub_config` is the `hub.config` fragment from the identity component (secret);
+        """`hub_config` is the `hub.config` fragment from the identity component (plain, its client secret a secret leaf);
         `certificate_arn` is the hub's certificate (`HubEndpoint.certificate_arn`, issued when it resolves);
         `r_repos_url` is None when there is no R repository (`PackageMirror.r_repository`);
+        `pip_index_url` is the index sessions install from (recorded as data; the pip config Secret carries it);
         `image_registries` maps upstream registries to ECR pull-through caches (`ImageMirror.registries`;
         empty: the chart's images come from their public registries);
         `after` are resources (the TeamSpaces) that must exist before the hub spawns into them."""
@@ -76,8 +80,10 @@ class WorkbenchArgs:
             provider=provider,
             hub_config=hub_config,
             efs_file_system_id=efs_file_system_id,
-            pip_index_url=pip_index_url,
+            vpc_cidr=spec.network.vpc_cidr,
+            service_cidr=spec.network.service_cidr,
             r_repos_url=r_repos_url,
+            pip_index_url=pip_index_url,
             certificate_arn=certificate_arn,
             image_registries=dict(image_registries or {}),
             after=tuple(after),
@@ -95,13 +101,16 @@ class Workbench(pulumi.ComponentResource):
     - Idle culling: the chart runs one culler for the whole hub, so its timeout is
       the shortest of the stance's and every team's `idle_timeout_minutes`.
     - Values stay plain data except their Output leaves, so reviews and policy
-      checks read them; only `hub.config` (it holds the IdP client secret) is secret.
+      checks read them; only the IdP client secret leaf of `hub.config` is secret.
+    - The `jupyterhub` namespace denies all traffic by default; the chart's own
+      NetworkPolicies open what hub and proxy need (without the metadata server),
+      and `allow-kube-api` lets the user scheduler and the image awaiter reach the API.
     - Homes on EFS through the `efs-homes` StorageClass (EFS CSI access points,
       uid 1000 / gid 100); `Retain` when the stance protects stateful resources.
     - TLS ends at an NLB (internal when the stance's ingress is `internal`) with
       the ACM certificate `certificate_arn` from `HubEndpoint`, which also points
       `hub_hostname` at the NLB (read back through `deployed_namespace`).
-    - Images: with `image_registries` (egress 'mirror') every image the chart can
+    - Images: with `image_registries` (egress not 'open') every image the chart can
       run is pulled through its registry's ECR pull-through cache (`ImageMirror`).
     - Not created here: the certificate and DNS record (`HubEndpoint`), the EFS
       CSI driver (a cluster add-on).
@@ -150,7 +159,17 @@ class Workbench(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
-        waits_for: list[pulumi.Resource] = [namespace, storage_class, *args.after]
+        policies = [
+            k8s.networking.v1.NetworkPolicy(
+                child(name, policy),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy, namespace=JUPYTERHUB_NAMESPACE),
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[namespace]),
+            )
+            for policy, spec in hub_namespace_policies(args.vpc_cidr, args.service_cidr).items()
+        ]
+
+        waits_for: list[pulumi.Resource] = [namespace, storage_class, *policies, *args.after]
         values = _values(args, args.certificate_arn)
         release = k8s.helm.v3.Release(
             child(name, "jupyterhub"),
@@ -179,29 +198,32 @@ class Workbench(pulumi.ComponentResource):
 
 # Stand-ins for values only known at deployment; `render_values` stays pure and
 # the Outputs are bound into its result leaf by leaf.
-_PIP_TOKEN = "@@workbench:pip-index-url@@"
 _R_TOKEN = "@@workbench:r-repos-url@@"
+_PIP_TOKEN = "@@workbench:pip-index-url@@"
 _CERT_TOKEN = "@@workbench:certificate-arn@@"
 _REGISTRY_TOKEN = "@@workbench:image-registry:{registry}@@"
 _AUTH_STANDIN = {"JupyterHub": {"authenticator_class": "@@workbench:authenticator@@"}}
 
 
 def _values(args: WorkbenchArgs, certificate_arn: pulumi.Input[str]) -> dict[str, Any]:
-    bindings: dict[str, pulumi.Input[str]] = {_PIP_TOKEN: args.pip_index_url, _CERT_TOKEN: certificate_arn}
+    bindings: dict[str, pulumi.Input[str]] = {_CERT_TOKEN: certificate_arn}
     if args.r_repos_url is not None:
         bindings[_R_TOKEN] = args.r_repos_url
+    if args.pip_index_url is not None:
+        bindings[_PIP_TOKEN] = args.pip_index_url
     registry_tokens = {registry: _REGISTRY_TOKEN.format(registry=registry) for registry in args.image_registries}
     bindings.update({token: args.image_registries[registry] for registry, token in registry_tokens.items()})
     template = render_values(
         args.settings,
         hub_config=_AUTH_STANDIN,
-        pip_index_url=_PIP_TOKEN,
         r_repos_url=_R_TOKEN if args.r_repos_url is not None else None,
+        pip_index_url=_PIP_TOKEN if args.pip_index_url is not None else None,
         certificate_arn=_CERT_TOKEN,
         image_registries=registry_tokens,
     )
     values = _bind(template, bindings)
-    values["hub"]["config"] = pulumi.Output.from_input(args.hub_config).apply(hub_config_values)
+    # Plain data with Output leaves (only the client secret is secret), so reviews and the rendered chart read it.
+    values["hub"]["config"] = hub_config_values(args.hub_config)
     return values
 
 

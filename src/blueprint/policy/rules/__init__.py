@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
-from . import works_ci, works_cluster, works_crosscut, works_ingress, works_packages, works_tls
+from . import works_ci, works_cluster, works_crosscut, works_images, works_ingress, works_packages, works_sessions, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -24,6 +24,8 @@ RULES: tuple[Rule, ...] = (
     *works_ingress.RULES,
     *works_ci.RULES,
     *works_packages.RULES,
+    *works_sessions.RULES,
+    *works_images.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
