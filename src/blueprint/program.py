@@ -17,6 +17,11 @@ from blueprint.components.workbench import Workbench, WorkbenchArgs
 from blueprint.errors import SpecError
 from blueprint.model import BlueprintSpec
 
+# Everything the program installs that calls AWS APIs from inside the VPC, by its facts.aws_apis.API_CALLERS id:
+# the node groups, the add-ons WorkbenchCluster installs, the sessions and the package mirror's curator jobs. The
+# network's VPC endpoints follow this list; works.network.aws-apis-reachable checks it against the graph.
+AWS_API_CALLERS = ("node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler", "workload:hub", "workload:session", "workload:curator")
+
 
 def build(spec: BlueprintSpec) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`."""
@@ -25,7 +30,7 @@ def build(spec: BlueprintSpec) -> None:
 
     # ---- AWS foundation ---------------------------------------------------------------------------
     keys = EncryptionKeys(f"{org}-keys", KeysArgs.from_spec(spec))
-    network = PrivateNetwork(f"{org}-network", NetworkArgs.from_spec(spec, kms_key_arn=keys.key_arn))
+    network = PrivateNetwork(f"{org}-network", NetworkArgs.from_spec(spec, api_callers=AWS_API_CALLERS, kms_key_arn=keys.key_arn))
     cluster = WorkbenchCluster(
         f"{org}-cluster",
         ClusterArgs.from_spec(spec, vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids, kms_key_arn=keys.key_arn),
