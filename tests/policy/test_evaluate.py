@@ -18,7 +18,8 @@ OPEN_FAILS_STRICT = {
     "network.flow-logs",
     "network.hub-ingress-internal",
     "network.images-from-private-registry",
-    "network.no-internet-gateways",
+    "network.firewall-allowlist",
+    "network.sessions-no-route-out",
     "network.vpc-endpoints",
     "packages.no-public-upstream",
     "sessions.idle-culling",
@@ -36,7 +37,7 @@ OPEN_FAILS_STRICT = {
 def test_rules_are_well_formed():
     assert len(RULES) >= 30
     for rule in RULES:
-        assert rule.id.count(".") == 1 and rule.id == rule.id.lower(), rule.id
+        assert rule.id.count(".") == (2 if rule.family == "works" else 1) and rule.id == rule.id.lower(), rule.id  # works.<area>.<what>
         assert isinstance(rule.concern, Concern) and isinstance(rule.severity, Severity)
         assert rule.description.endswith(".") and len(rule.description) < 160, rule.id
     # Rules without a stance control are baselines every stance needs; keep them few and deliberate.

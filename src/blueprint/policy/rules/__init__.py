@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
+from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench, works_network
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -17,6 +17,7 @@ RULES: tuple[Rule, ...] = (
     *storage.RULES,
     *packages.RULES,
     *governance.RULES,
+    *works_network.RULES,
 )
 
 _ids = [rule.id for rule in RULES]
