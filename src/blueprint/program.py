@@ -108,6 +108,9 @@ def build(spec: BlueprintSpec) -> None:
     pulumi.export("mirrorEndpoints", mirror_endpoints)
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("teamNamespaces", team_namespaces)
+    # The hub's own subnets (their only way out: the egress firewall admitting the IdP), for the hub's node pool;
+    # None unless spec.hub_egress is "firewall". Exported until WorkbenchCluster takes them (ClusterArgs.hub_subnet_ids).
+    pulumi.export("hubSubnetIds", pulumi.Output.all(*network.hub_subnet_ids) if network.hub_subnet_ids is not None else None)
 
 
 def _check_region(spec: BlueprintSpec) -> None:
