@@ -20,6 +20,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+EKS_ADDON = "aws:eks/addon:Addon"
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
@@ -67,7 +68,6 @@ WORKLOADS = frozenset({POD, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, J
 
 # The tag PrivateNetwork puts on every subnet: its tier (private, hub, public, nat, firewall; components.subnets).
 TIER_TAG = "tier"
-EKS_ADDON = "aws:eks/addon:Addon"
 
 # The label TeamSpace puts on a team's namespace (value: the team name).
 TEAM_LABEL = "workbench.io/team"
