@@ -326,3 +326,10 @@ def test_outputs_and_parents(stance_name, spec_for, run_program):
             assert resource.parent in {component.urn, *(f.urn for f in firewalls)}, resource
             if resource.parent != component.urn:
                 assert resource.type.startswith(("aws:networkfirewall/", "aws:cloudwatch/")), resource
+
+
+def test_the_firewall_its_policy_and_rule_groups_are_encrypted_with_the_cmk(spec_for, run_program):
+    run = run_stance(spec_for, run_program, "balanced")
+    encrypted = [*run.of_type(FIREWALL), *run.of_type(RULE_GROUP), *run.of_type("aws:networkfirewall/firewallPolicy:FirewallPolicy")]
+    assert len(encrypted) == 4
+    assert all(r.inputs["encryptionConfiguration"] == {"type": "CUSTOMER_KMS", "keyId": KMS} for r in encrypted), encrypted

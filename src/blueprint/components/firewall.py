@@ -77,6 +77,7 @@ class EgressFirewall(pulumi.ComponentResource):
                 "stateful_default_actions": ["aws:drop_established", "aws:alert_established"],
                 "stateful_rule_group_references": references,
             },
+            encryption_configuration=self._encryption(),
             tags=args.tags,
             opts=self._opts(old_name="egress-policy"),
         )
@@ -85,6 +86,7 @@ class EgressFirewall(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             firewall_policy_arn=policy.arn,
             subnet_mappings=[{"subnet_id": s} for s in args.subnet_ids],
+            encryption_configuration=self._encryption(),
             tags=args.tags,
             opts=self._opts(old_name=""),
         )
@@ -104,6 +106,12 @@ class EgressFirewall(pulumi.ComponentResource):
             aliases = [pulumi.Alias(name=child(network, old_name) if old_name else self._name, parent=self._args.aliases_parent)]
         return pulumi.ResourceOptions(parent=self, aliases=aliases)
 
+    def _encryption(self) -> dict[str, object] | None:
+        """The firewall, its policy and rule groups encrypted at rest with the stance's CMK (AWS-owned key without one)."""
+        if self._args.kms_key_arn is None:
+            return None
+        return {"type": "CUSTOMER_KMS", "key_id": self._args.kms_key_arn}
+
     def _rule_group(self, allowlist: DomainAllowlist) -> aws.networkfirewall.RuleGroup:
         rule_group: dict[str, object] = {
             "rules_source": {
@@ -119,6 +127,7 @@ class EgressFirewall(pulumi.ComponentResource):
             # Capacity is fixed at creation: one rule per domain and protocol, with room to grow the list in place.
             capacity=max(100, 4 * len(allowlist.domains)),
             rule_group=rule_group,
+            encryption_configuration=self._encryption(),
             tags={**self._args.tags, "workbench:egress-tier": allowlist.label},
             opts=self._opts(old_name="egress-allowlist" if allowlist.label == "sessions" else None),
         )
