@@ -18,9 +18,13 @@ from blueprint.errors import SpecError
 from blueprint.model import BlueprintSpec
 
 # Everything the program installs that calls AWS APIs from inside the VPC, by its facts.aws_apis.API_CALLERS id:
-# the node groups, the add-ons WorkbenchCluster installs, the sessions and the package mirror's curator jobs. The
-# network's VPC endpoints follow this list; works.network.aws-apis-reachable checks it against the graph.
-AWS_API_CALLERS = ("node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler", "workload:hub", "workload:session", "workload:curator")
+# the node groups, the add-ons WorkbenchCluster installs, the hub and sessions, the package mirror's curator jobs and the
+# CI runner in the private subnets. The network's VPC endpoints follow this list; works.network.aws-apis-reachable
+# checks it against the graph.
+AWS_API_CALLERS = (
+    "node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler",
+    "workload:hub", "workload:session", "workload:curator", "workload:ci-runner",
+)  # fmt: skip
 
 
 def build(spec: BlueprintSpec) -> None:
@@ -108,9 +112,6 @@ def build(spec: BlueprintSpec) -> None:
     pulumi.export("mirrorEndpoints", mirror_endpoints)
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("teamNamespaces", team_namespaces)
-    # The hub's own subnets (their only way out: the egress firewall admitting the IdP), for the hub's node pool;
-    # None unless spec.hub_egress is "firewall". Exported until WorkbenchCluster takes them (ClusterArgs.hub_subnet_ids).
-    pulumi.export("hubSubnetIds", pulumi.Output.all(*network.hub_subnet_ids) if network.hub_subnet_ids is not None else None)
 
 
 def _check_region(spec: BlueprintSpec) -> None:

@@ -59,7 +59,7 @@ INTERFACE_ENDPOINTS = interface_services(CALLERS)
 def test_the_installed_callers_need_these_interface_endpoints():
     """Derived from facts.aws_apis; EFS's API is there for the EFS CSI controller (issue 11.6)."""
     assert set(INTERFACE_ENDPOINTS) == {
-        "autoscaling", "codeartifact.api", "codeartifact.repositories", "ec2", "ecr.api", "ecr.dkr", "eks", "elasticfilesystem", "sts",
+        "autoscaling", "codeartifact.api", "codeartifact.repositories", "ec2", "ecr.api", "ecr.dkr", "eks", "elasticfilesystem", "logs", "sts",
     }
     assert interface_services(["node"]) == ("ec2", "ecr.api", "ecr.dkr"), "a managed node calls neither EKS nor STS"
 

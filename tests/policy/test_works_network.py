@@ -98,3 +98,15 @@ def test_an_add_on_the_facts_table_does_not_know_is_a_finding(real):
     assert found == [
         "acme-cluster-observability: amazon-cloudwatch-observability is installed, but facts.aws_apis.API_CALLERS does not say which AWS APIs it calls; add it there"
     ]
+
+
+def test_a_ci_runner_in_the_vpc_needs_the_logs_endpoint(real):
+    project = real("strict")
+    graph = project.graph
+    like = find(graph, "aws:ec2/vpc:Vpc", "vpc")
+    inputs = {"name": "acme-dev-ci", "vpcConfig": {"vpcId": "acme-network-vpc-id", "subnets": ["acme-network-private-0-id"], "securityGroupIds": ["sg"]}}
+    with_runner = added(graph, like, "aws:codebuild/project:Project", "acme-ci-runner", inputs)
+    assert "workload:ci-runner" in installed_callers(with_runner)
+    assert judge(project, with_runner) == []
+    found = judge(project, without(with_runner, find(with_runner, ENDPOINT, "network-logs")))
+    assert found and all(f.startswith("acme-ci-runner: workload:ci-runner calls logs") for f in found), found

@@ -66,6 +66,11 @@ API_CALLERS: Mapping[str, frozenset[str]] = {
     "workload:session": frozenset({"sts", "s3", "codeartifact.api", "codeartifact.repositories"}),
     # The curator jobs fill the package mirror from the allowlist.
     "workload:curator": frozenset({"sts", "s3", "codeartifact.api", "codeartifact.repositories"}),
+    # The CI runner (a CodeBuild project in the private subnets): CodeBuild ships the build's logs to CloudWatch Logs
+    # and its artifacts/caches to S3 from inside the VPC (CodeBuild user guide, "Use AWS CodeBuild with Amazon VPC":
+    # a VPC build reaches AWS through NAT or VPC endpoints); the jobs assume their OIDC roles (sts) and write a
+    # kubeconfig (eks:DescribeCluster). Pulumi's own calls to every other API are the runner's egress, not endpoints.
+    "workload:ci-runner": frozenset({"logs", "s3", "sts", "eks"}),
 }
 
 

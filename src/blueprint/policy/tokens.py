@@ -50,6 +50,7 @@ GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_POLICIES = frozenset({ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY})
 
 CODEARTIFACT_REPOSITORY = "aws:codeartifact/repository:Repository"
+CODEBUILD_PROJECT = "aws:codebuild/project:Project"
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"

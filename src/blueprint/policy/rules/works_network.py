@@ -26,7 +26,8 @@ def _mentions_autoscaler(resource: Resource) -> bool:
 
 def installed_callers(graph: ResourceGraph) -> dict[str, Resource]:
     """facts.aws_apis caller id -> the resource that shows the graph installs it (node groups, EKS add-ons by
-    addon_name, the Cluster Autoscaler Deployment or chart, JupyterHub's hub and sessions, the curator jobs)."""
+    addon_name, the Cluster Autoscaler Deployment or chart, JupyterHub's hub and sessions, the curator jobs, a
+    CodeBuild project inside the VPC)."""
     found: dict[str, Resource] = {}
     for group in graph.of_type(T.NODE_GROUP):
         found.setdefault("node", group)
@@ -42,6 +43,9 @@ def installed_callers(graph: ResourceGraph) -> dict[str, Resource]:
     for job in (*graph.of_type(T.CRON_JOB), *graph.of_type(T.JOB)):
         if (k8s_name(job) or "").startswith(CURATOR_PREFIX):
             found.setdefault("workload:curator", job)
+    for project in graph.of_type(T.CODEBUILD_PROJECT):
+        if project.inputs.get("vpcConfig"):  # a build inside the VPC (the CI runner); one outside reaches AWS itself
+            found.setdefault("workload:ci-runner", project)
     return found
 
 
