@@ -62,15 +62,22 @@ def test_every_stance_builds_and_exports(stance_name, built):
     assert run.exports["clusterName"] == "acme-dev"
     assert run.exports["teamNamespaces"] == [team.name for team in spec.teams]
     assert isinstance(run.exports["mirrorEndpoints"], dict)
+    hub_subnets = [s for s in run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == "hub"]
+    assert len(hub_subnets) == (spec.stance.network.availability_zones if spec.hub_egress == "firewall" else 0)
     for component in (r for r in run.resources if r.type in COMPONENTS):
         assert component.name.startswith(f"{spec.org}-"), f"{component}: names derive from the org"
 
 
 def test_strict_is_private_and_audited(built):
-    _, run = built("strict")
-    for token in ("aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"):
-        assert run.of_type(token) == [], token
-    assert not [s for s in run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] != "private"]
+    spec, run = built("strict")
+    # The only way out is the hub's sign-in path: hub subnets -> firewall admitting the IdP -> NAT (spec.hub_egress).
+    assert spec.hub_egress == "firewall"
+    tiers = {s.inputs["tags"]["tier"] for s in run.of_type("aws:ec2/subnet:Subnet")}
+    assert tiers == {"private", "hub", "firewall", "nat"}
+    private_tables = {f"{t.name}-id" for t in run.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in t.name}
+    assert not [r for r in run.of_type("aws:ec2/route:Route") if r.inputs["routeTableId"] in private_tables], "sessions have no route out"
+    [rules] = run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")
+    assert rules.inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"] == list(spec.idp_hosts)
     vpc_config = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is False and vpc_config["endpointPrivateAccess"] is True
     assert run.one("aws:ec2/flowLog:FlowLog").inputs["trafficType"] == "ALL"
@@ -131,7 +138,7 @@ def test_stack_region_must_match_the_blueprint(spec_for):
 
 def test_components_are_wired_to_each_other(built):
     _, run = built("strict")
-    private_subnets = sorted(s.id for s in run.of_type("aws:ec2/subnet:Subnet"))
+    private_subnets = sorted(s.id for s in run.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == "private")
     assert sorted(run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]["subnetIds"]) == private_subnets
     assert sorted(t.inputs["subnetId"] for t in run.of_type("aws:efs/mountTarget:MountTarget")) == private_subnets
     issuer = OIDC_ISSUER.removeprefix("https://")

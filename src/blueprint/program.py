@@ -24,6 +24,15 @@ from blueprint.components.workbench import Workbench, WorkbenchArgs
 from blueprint.errors import SpecError
 from blueprint.model import BlueprintSpec
 
+# Everything the program installs that calls AWS APIs from inside the VPC, by its facts.aws_apis.API_CALLERS id:
+# the node groups, the add-ons WorkbenchCluster installs, the hub and sessions, the package mirror's curator jobs and the
+# CI runner in the private subnets. The network's VPC endpoints follow this list; works.network.aws-apis-reachable
+# checks it against the graph.
+AWS_API_CALLERS = (
+    "node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler",
+    "workload:hub", "workload:session", "workload:curator", "workload:pip-token", "workload:ci-runner",
+)  # fmt: skip
+
 
 def build(spec: BlueprintSpec) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
@@ -33,7 +42,7 @@ def build(spec: BlueprintSpec) -> None:
 
     # ---- AWS foundation ---------------------------------------------------------------------------
     keys = EncryptionKeys(f"{org}-keys", KeysArgs.from_spec(spec))
-    network = PrivateNetwork(f"{org}-network", NetworkArgs.from_spec(spec, kms_key_arn=keys.key_arn))
+    network = PrivateNetwork(f"{org}-network", NetworkArgs.from_spec(spec, api_callers=AWS_API_CALLERS, kms_key_arn=keys.key_arn))
     cluster = WorkbenchCluster(
         f"{org}-cluster",
         ClusterArgs.from_spec(
@@ -42,7 +51,7 @@ def build(spec: BlueprintSpec) -> None:
             private_subnet_ids=network.private_subnet_ids,
             kms_key_arn=keys.key_arn,
             # The hub's own subnets (None unless spec.hub_egress is 'firewall'); older networks have no such attribute.
-            hub_subnet_ids=getattr(network, "hub_subnet_ids", None),
+            hub_subnet_ids=network.hub_subnet_ids,
         ),
     )
     # Who reaches the API, from where: the blueprint's admin and CI roles, and the CI runner's path into the VPC.
@@ -111,7 +120,7 @@ def build(spec: BlueprintSpec) -> None:
                 irsa_role_arn=storage.team_role_arns[team.name],
                 rbac_group_prefix=identity.rbac_group_prefix,
                 # PrivateNetwork.s3_cidrs comes with the network branch; until then sessions reach S3 by their HTTPS rule.
-                s3_cidrs=getattr(network, "s3_cidrs", None),
+                s3_cidrs=network.s3_cidrs,
             ),
         )
         for team in spec.teams

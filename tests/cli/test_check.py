@@ -129,7 +129,7 @@ def test_human_output_groups_violations_by_concern_biggest_first(projects):
     text = result.stdout
     headers = [c.value for c in Concern if f"\n{c.value} (" in text]
     assert headers[0] == "data-theft-outsider" and [text.index(f"\n{h} (") for h in headers] == sorted(text.index(f"\n{h} (") for h in headers)
-    assert "network.no-internet-gateways  acme-network-natgw-0 (aws:ec2/natGateway:NatGateway)" in text
+    assert "network.sessions-no-route-out  acme-network-private-0-egress (aws:ec2/route:Route)" in text
     assert "stance strict (project stance open)" in text
     assert "violation(s) in" in text.splitlines()[-1]
 

@@ -48,6 +48,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from blueprint.preview import mocks as preview_mocks
+from blueprint.preview.mocks import Call, managed_prefix_list
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -93,6 +94,8 @@ INVOKES: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "aws:index/getPartition:getPartition": lambda a: {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"},
     "aws:index/getRegion:getRegion": lambda a: {"id": REGION, "name": REGION, "region": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com", "description": REGION},
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+    # The S3 gateway endpoint's prefix list: the real region's S3 ranges, as the offline preview answers it.
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": lambda a: managed_prefix_list(Call(a, REGION, ACCOUNT)),
 }
 
 # The hub's NLB: the offline preview's answers (its ELB hosted-zone table, the Service the chart's controller fills).

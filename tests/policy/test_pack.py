@@ -190,11 +190,12 @@ def test_the_real_graph_passes_every_resource_and_stack_policy(project, monkeypa
 def test_a_mandatory_violation_is_reported_through_report_violation(project, monkeypatch):
     service = servicer(load_pack(project.directory, monkeypatch))
     vpc = find(project.graph, "aws:ec2/vpc:Vpc")
-    graph = added(project.graph, vpc, "aws:ec2/natGateway:NatGateway", "sneaky-nat")
-    nat = find(graph, "aws:ec2/natGateway:NatGateway")
-    ((name, level, urn, message),) = diagnostics(analyze(service, nat))
-    assert (name, level, urn) == ("network.no-internet-gateways", MANDATORY, nat.urn)
-    assert message.startswith(BY_ID[name].description) and "a NAT gateway opens a path to the internet" in message
+    # (strict's NAT gateways are the hub's sign-in path; an egress-only gateway has no such use)
+    graph = added(project.graph, vpc, "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway", "sneaky-eigw")
+    gateway = find(graph, "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway")
+    ((name, level, urn, message),) = diagnostics(analyze(service, gateway))
+    assert (name, level, urn) == ("network.no-internet-gateways", MANDATORY, gateway.urn)
+    assert message.startswith(BY_ID[name].description) and "an egress-only internet gateway opens a path to the internet" in message
 
 
 def test_an_advisory_violation_stays_advisory(project, monkeypatch):

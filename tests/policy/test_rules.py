@@ -48,6 +48,11 @@ REPOSITORY = "aws:codeartifact/repository:Repository"
 CRONJOB = "kubernetes:batch/v1:CronJob"
 ECR = "123456789012.dkr.ecr.{region}.amazonaws.com/acme-dev"
 
+EIGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+
 Mutation = Callable[[Real, ResourceGraph], ResourceGraph]
 
 
@@ -95,6 +100,21 @@ def wildcard(statement: dict[str, Any]) -> Callable[[dict[str, Any]], object]:
     return lambda document: document["Statement"].append(statement)
 
 
+def default_route(table: str, **target: str) -> Mutation:
+    """One more route to 0.0.0.0/0 in route table `table`, depending on it as a real one would."""
+
+    def change(real: Real, graph: ResourceGraph) -> ResourceGraph:
+        rt = find(graph, ROUTE_TABLE, table)
+        inputs = {"destinationCidrBlock": "0.0.0.0/0", "routeTableId": f"{rt.name}-id", **target}
+        return added(graph, rt, ROUTE, f"{rt.name}-sneaky", inputs, dependencies=(rt.urn,))
+
+    return change
+
+
+def targets(inputs: dict[str, Any]) -> list[str]:
+    return inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"]
+
+
 def values(dotted: str, value: Any) -> Mutation:
     return put(RELEASE, "jupyterhub", f"values.{dotted}", value)
 
@@ -115,8 +135,20 @@ CASES = [
     # internet-sso: HTTPS to the SSO door may face the world; nothing else may.
     Case("network.no-world-ingress", "balanced", put(SG, "endpoints", "ingress.0.cidrBlocks", ["0.0.0.0/0"]), ""),
     Case("network.no-world-ingress", "balanced", edit(SG, "homes-nfs", lambda i: setpath(i, "ingress.0.cidrBlocks", ["0.0.0.0/0"])), "tcp 2049-2049"),
-    Case("network.no-internet-gateways", "strict", add("aws:ec2/natGateway:NatGateway", "sneaky-nat", (VPC, "vpc")), "a NAT gateway", "sneaky-nat"),
-    Case("network.no-internet-gateways", "strict", add("aws:ec2/internetGateway:InternetGateway", "sneaky-igw", (VPC, "vpc")), "an internet gateway"),
+    # The hub signs in at an IdP on the internet, so strict has NAT and an internet gateway on that path (the
+    # routes are network.sessions-no-route-out's); with an on-premises IdP, tests/policy/test_sign_in_path.py.
+    Case("network.no-internet-gateways", "strict", add("aws:ec2/natGateway:NatGateway", "sneaky-nat", (VPC, "vpc")), ""),
+    Case("network.no-internet-gateways", "strict", add(EIGW, "sneaky-eigw", (VPC, "vpc")), "an egress-only internet gateway", "sneaky-eigw"),
+    Case("network.sessions-no-route-out", "strict", default_route("private-0-rt", natGatewayId="acme-network-natgw-0-id"), "acme-network-private-0 (private) has a default route", "sneaky"),
+    Case("network.sessions-no-route-out", "strict", edit(ROUTE, "hub-1-egress", lambda i: i.update(natGatewayId=i.pop("vpcEndpointId"))), "the hub tier's default route goes to natGatewayId", "hub-1-egress"),
+    Case("network.sessions-no-route-out", "strict", edit(ROUTE_TABLE, "private-2-rt", lambda i: i.update(routes=[{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw"}])), "acme-network-private-2 (private)"),
+    Case("network.firewall-allowlist", "balanced", edit(RULE_GROUP, "firewall-sessions", lambda i: targets(i).append("pastebin.com")), "admits pastebin.com from the session subnets", "sessions"),
+    Case("network.firewall-allowlist", "balanced", edit(RULE_GROUP, "firewall-sessions", lambda i: targets(i).remove("github.com")), "names github.com, but no firewall rule admits it"),
+    Case("network.firewall-allowlist", "balanced", edit(RULE_GROUP, "firewall-sessions", lambda i: i["ruleGroup"].pop("ruleVariables")), "from the hub tier, which only signs users in at login.acme.example"),
+    Case("network.firewall-allowlist", "balanced", edit(ROUTE, "private-0-egress", lambda i: i.update(natGatewayId=i.pop("vpcEndpointId"))), "bypasses the egress firewall", "private-0-egress"),
+    Case("network.firewall-allowlist", "strict", edit(RULE_GROUP, "firewall-hub", lambda i: targets(i).append(".amazonaws.com")), "admits *.amazonaws.com from the hub tier", "firewall-hub"),
+    Case("network.firewall-allowlist", "strict", edit(RULE_GROUP, "firewall-hub", lambda i: targets(i).clear()), "cannot reach the IdP host(s) login.acme.example"),
+    Case("network.firewall-allowlist", "strict", drop(RULE_GROUP, "firewall-hub"), "nobody can sign in"),
     Case("network.vpc-endpoints", "strict", drop(ENDPOINT, "network-sts"), "no VPC endpoint for sts", "vpc"),
     Case("network.vpc-endpoints", "strict", put(ENDPOINT, "ecr-api", "privateDnsEnabled", False), "privateDnsEnabled off", "ecr-api"),
     Case("network.flow-logs", "strict", put(FLOW_LOG, "flow-logs", "trafficType", "REJECT"), "records 'REJECT' traffic; the stance wants 'ALL'"),

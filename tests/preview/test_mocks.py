@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from blueprint.preview import ResourceGraph, run_program
+from blueprint.preview import mocks
 from blueprint.preview.mocks import INVOKES, RESOURCE_OUTPUTS, PreviewMocks, autoname
 
 SITE_PACKAGES = Path(aws.__file__).parents[1]
@@ -170,3 +171,21 @@ def _sdk_declares(token: str) -> bool:
 @pytest.mark.parametrize("token", sorted([*RESOURCE_OUTPUTS, *INVOKES]))
 def test_table_tokens_exist_in_the_installed_sdks(token):
     assert _sdk_declares(token), f"{token} is not a resource or function of the installed SDKs"
+
+
+def test_the_s3_prefix_list_holds_the_regions_s3_ranges_from_aws_ip_ranges():
+    def program() -> None:
+        for region in ("eu-west-1", "us-east-1"):
+            found = aws.ec2.get_managed_prefix_list(name=f"com.amazonaws.{region}.s3")
+            aws.s3.Bucket(f"ranges-{region}", tags={"id": found.id, "cidrs": " ".join(e.cidr for e in found.entries)})
+
+    graph = preview(program)
+    source = json.loads((Path(mocks.__file__).parent / "s3_ranges.json").read_text())
+    assert source["source"] == "https://ip-ranges.amazonaws.com/ip-ranges.json" and source["syncToken"].isdigit()
+    for region in ("eu-west-1", "us-east-1"):
+        tags = inputs_of(graph, f"ranges-{region}")["tags"]
+        cidrs = tags["cidrs"].split()
+        assert cidrs == list(mocks.s3_ranges()[region]) and len(cidrs) > 5, region
+        assert tags["id"].startswith("pl-")
+    assert "52.218.0.0/17" in inputs_of(graph, "ranges-eu-west-1")["tags"]["cidrs"].split()  # S3 in eu-west-1 for years
+    assert "52.216.0.0/15" in inputs_of(graph, "ranges-us-east-1")["tags"]["cidrs"].split()

@@ -1,8 +1,8 @@
-"""PrivateNetwork: the VPC, its private subnets, the egress path the stance allows, VPC endpoints and flow logs."""
+"""PrivateNetwork: the VPC, its subnets (components.subnets), the egress path the stance allows (through the
+EgressFirewall of components.firewall where egress is restricted), the hub's sign-in path, VPC endpoints and flow logs."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,66 +11,24 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from blueprint.errors import SpecError
+from blueprint.facts.aws_apis import GATEWAY_SERVICES, apis_for, interface_services
 from blueprint.model import BlueprintSpec
 
+from .firewall import TLS_SNI, DomainAllowlist, EgressFirewall, EgressFirewallArgs, firewall_domains
 from .naming import POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
+from .subnets import SubnetPlan, subnet_plan
 
 EgressMode = Literal["mirror", "allowlist", "open"]
-
-# Interface endpoints EKS nodes need to run with no internet (image pulls, IRSA, logs, node join, autoscaling,
-# the CodeArtifact package mirror); S3 is a gateway endpoint because ECR layers are served from S3.
-INTERFACE_ENDPOINTS = (
-    "ecr.api",
-    "ecr.dkr",
-    "sts",
-    "logs",
-    "ec2",
-    "elasticloadbalancing",
-    "autoscaling",
-    "codeartifact.api",
-    "codeartifact.repositories",
-    "eks",
-    "eks-auth",
-)
+HubEgress = Literal["open", "firewall", "on-premises"]
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
-class SubnetPlan:
-    """CIDRs per AZ, at fixed positions so adding an AZ never moves an existing subnet.
-
-    The VPC is cut in eighths: the first six hold the private subnets (pods take VPC addresses, so they get
-    the room); the last two are cut into small blocks for the public (load balancer), NAT and Network
-    Firewall tiers, six blocks each.
-    """
-
-    private: tuple[str, ...]
-    public: tuple[str, ...]
-    nat: tuple[str, ...]
-    firewall: tuple[str, ...]
-
-
-def subnet_plan(vpc_cidr: str, zones: int) -> SubnetPlan:
-    vpc = ipaddress.ip_network(vpc_cidr)
-    eighths = list(vpc.subnets(prefixlen_diff=3))
-    small_prefix = min(vpc.prefixlen + 7, 28)  # /28 is the smallest subnet AWS allows
-    pool = [block for eighth in eighths[6:] for block in eighth.subnets(new_prefix=small_prefix)]
-
-    def tier(offset: int) -> tuple[str, ...]:
-        return tuple(str(b) for b in pool[offset : offset + zones])  # a /22 has room for only four firewall subnets
-
-    return SubnetPlan(private=tuple(str(s) for s in eighths[:zones]), public=tier(0), nat=tier(6), firewall=tier(12))
-
-
-def firewall_domains(allowlist: Sequence[str]) -> list[str]:
-    """Stance domain patterns in Network Firewall's syntax: `*.example.com` becomes `.example.com` (any subdomain)."""
-    return sorted({d[1:] if d.startswith("*.") else d for d in allowlist})
-
-
-@dataclass(frozen=True)
 class NetworkArgs:
-    """Address plan from the spec; egress, endpoints and flow logs from the stance."""
+    """Address plan from the spec; egress, endpoints and flow logs from the stance; the hub's sign-in path from the
+    IdP; the AWS API callers (facts.aws_apis ids) the program installs, whose APIs get interface endpoints."""
 
     vpc_cidr: str
     zones: int
@@ -81,60 +39,110 @@ class NetworkArgs:
     vpc_endpoints: bool
     flow_log_traffic: Literal["ALL", "REJECT", "NONE"]
     flow_log_retention_days: int
+    api_callers: tuple[str, ...] = ()
+    hub_egress: HubEgress = "open"
+    idp_hosts: tuple[str, ...] = ()
     kms_key_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_spec(cls, spec: BlueprintSpec, *, kms_key_arn: pulumi.Input[str] | None = None) -> NetworkArgs:
+    def from_spec(
+        cls, spec: BlueprintSpec, *, api_callers: Sequence[str] = (), kms_key_arn: pulumi.Input[str] | None = None
+    ) -> NetworkArgs:
         network = spec.stance.network
         if network.egress == "allowlist" and "*" in network.egress_allowlist:
             raise ValueError("network.egress 'allowlist' with '*' in egress_allowlist is open egress; use egress: open")
-        return cls(
+        args = cls(
             vpc_cidr=spec.network.vpc_cidr,
             zones=network.availability_zones,
             egress=network.egress,
             egress_allowlist=network.egress_allowlist,
             public_ingress=network.ingress == "internet-sso",
+            # One NAT gateway per AZ when nodes span AZs (stability.multi_az_nodes), so losing an AZ loses no egress.
             nat_per_zone=spec.stance.stability.multi_az_nodes,
             vpc_endpoints=network.vpc_endpoints,
             flow_log_traffic=network.flow_logs.traffic,
             flow_log_retention_days=network.flow_logs.retention_days,
+            api_callers=tuple(api_callers),
+            hub_egress=spec.hub_egress,
+            idp_hosts=spec.idp_hosts,
             kms_key_arn=kms_key_arn,
             tags=tags(spec.org, spec.stack),
         )
+        plan = subnet_plan(args.vpc_cidr, args.zones)
+        for tier in args.small_tiers:
+            if not plan.fits(tier, args.zones):
+                raise SpecError.single(
+                    source="blueprint.yaml",
+                    field="network.vpc_cidr",
+                    message=f"{args.vpc_cidr} has room for {plan.room} {tier} subnets, but the stance spreads over {args.zones} availability zones",
+                    fix=f"use a /21 or larger VPC, or a stance with at most {plan.room} availability_zones",
+                )
+        return args
+
+    @property
+    def hub_tier(self) -> bool:
+        """The hub gets its own subnets whose only way out is the firewall admitting the IdP (spec.hub_egress)."""
+        return self.hub_egress == "firewall"
+
+    @property
+    def sessions_through_firewall(self) -> bool:
+        return self.egress == "allowlist"
+
+    @property
+    def firewall(self) -> bool:
+        return self.sessions_through_firewall or self.hub_tier
 
     @property
     def nat(self) -> bool:
-        return self.egress != "mirror"
+        return self.egress == "open" or self.firewall
 
     @property
     def internet_gateway(self) -> bool:
         return self.nat or self.public_ingress
 
+    @property
+    def small_tiers(self) -> tuple[str, ...]:
+        """The small tiers this network creates (each needs a subnet per AZ, except NAT without nat_per_zone)."""
+        wanted = {"public": self.public_ingress, "nat": self.nat and self.nat_per_zone, "firewall": self.firewall, "hub": self.hub_tier}
+        return tuple(tier for tier, on in wanted.items() if on)
+
 
 class PrivateNetwork(pulumi.ComponentResource):
     """A VPC whose workloads run in private subnets only; the way out is what the stance's egress mode allows:
-    `mirror` (VPC endpoints only), `allowlist` (NAT behind an AWS Network Firewall domain allowlist) or `open` (NAT).
-    The VPC's default security group is adopted with no rules; flow logs and the firewall's logs follow `network.flow_logs`."""
+    `mirror` (VPC endpoints only), `allowlist` (NAT behind the EgressFirewall's domain allowlist) or `open` (NAT).
+    When the hub signs users in over the internet from a restricted stance (`hub_egress: firewall`), the hub gets
+    its own subnets whose only default route goes through the firewall, admitting exactly the IdP hosts; session
+    subnets under `mirror` keep no internet route at all. The VPC's default security group is adopted with no rules;
+    flow logs and the firewall's logs follow `network.flow_logs`."""
 
     vpc_id: pulumi.Output[str]
     vpc_cidr: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
     """One per AZ, in AZ order; a Python list so consumers know the count at plan time."""
+    private_subnet_cidrs: list[str]
+    """The private subnets' CIDRs (known at plan time), e.g. for NetworkPolicies to the EFS mount targets in them."""
+    hub_subnet_ids: list[pulumi.Output[str]] | None
+    """The hub tier, one per AZ, for the hub's node pool; None unless `hub_egress` is "firewall"."""
+    hub_subnet_cidrs: list[str] | None
     public_subnet_ids: list[pulumi.Output[str]]
     """Subnets for internet-facing load balancers; empty unless the stance has internet-facing SSO ingress."""
     availability_zones: pulumi.Output[list[str]]
     endpoint_security_group_id: pulumi.Output[str] | None
     """Security group of the interface endpoints (HTTPS from the VPC only); `None` without VPC endpoints."""
+    s3_cidrs: pulumi.Output[list[str]]
+    """The region's S3 address ranges (the S3 gateway endpoint's managed prefix list, com.amazonaws.<region>.s3):
+    NetworkPolicies take ipBlocks, not prefix lists, so a session's egress policy admits S3 through these."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("network", "PrivateNetwork"), name, None, opts)
         self._name, self._args = name, args
         plan = subnet_plan(args.vpc_cidr, args.zones)
-        if args.egress == "allowlist" and len(plan.firewall) < args.zones:
-            raise ValueError(f"vpc_cidr {args.vpc_cidr} has no room for {args.zones} firewall subnets; use a /21 or larger")
-        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self)).names
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        zones = aws.get_availability_zones_output(state="available", opts=invoke).names
         self.availability_zones = zones.apply(lambda names: _first(names, args.zones))
+        self._region = aws.get_region_output(opts=invoke).region
+        self._prefix = aws.get_partition_output(opts=invoke).reverse_dns_prefix
 
         vpc = aws.ec2.Vpc(
             child(name, "vpc"),
@@ -151,7 +159,13 @@ class PrivateNetwork(pulumi.ComponentResource):
         private = [self._subnet(vpc, "private", i, cidr, lb_role="internal-elb") for i, cidr in enumerate(plan.private)]
         private_tables = [self._route_table(vpc, child("private", str(i)), [subnet]) for i, subnet in enumerate(private)]
         public = [self._subnet(vpc, "public", i, cidr, lb_role="elb") for i, cidr in enumerate(plan.public)] if args.public_ingress else []
+        # No load-balancer role tag: nothing but the hub's nodes belongs in the hub tier.
+        hub = [self._subnet(vpc, "hub", i, cidr) for i, cidr in enumerate(plan.hub)] if args.hub_tier else []
+        hub_tables = [self._route_table(vpc, child("hub", str(i)), [subnet]) for i, subnet in enumerate(hub)]
         self.private_subnet_ids = [s.id for s in private]
+        self.private_subnet_cidrs = list(plan.private)
+        self.hub_subnet_ids = [s.id for s in hub] if args.hub_tier else None
+        self.hub_subnet_cidrs = list(plan.hub) if args.hub_tier else None
         self.public_subnet_ids = [s.id for s in public]
 
         if args.internet_gateway:
@@ -159,19 +173,25 @@ class PrivateNetwork(pulumi.ComponentResource):
             if public:
                 self._to_internet(vpc, "public", public, igw)
             if args.nat:
-                self._egress(vpc, plan, igw, private_tables)
-        self.endpoint_security_group_id = self._endpoints(vpc, private, private_tables) if args.vpc_endpoints else None
+                self._egress(vpc, plan, igw, private_tables, hub_tables)
+        # Nodes in every tier pull image layers from S3 (ECR serves them from there): the gateway endpoint is on the
+        # hub's route tables too, or those pulls would take the hub's default route and be dropped by the firewall.
+        self.endpoint_security_group_id = self._endpoints(vpc, private, [*private_tables, *hub_tables]) if args.vpc_endpoints else None
         if args.flow_log_traffic != "NONE":
             self._flow_logs(vpc)
+        s3_list = aws.ec2.get_managed_prefix_list_output(name=self._service("s3"), opts=invoke)
+        self.s3_cidrs = s3_list.entries.apply(lambda entries: sorted(e.cidr for e in entries or ()))
 
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
                 "vpc_cidr": self.vpc_cidr,
                 "private_subnet_ids": self.private_subnet_ids,
+                "hub_subnet_ids": self.hub_subnet_ids,
                 "public_subnet_ids": self.public_subnet_ids,
                 "availability_zones": self.availability_zones,
                 "endpoint_security_group_id": self.endpoint_security_group_id,
+                "s3_cidrs": self.s3_cidrs,
             }
         )
 
@@ -180,6 +200,10 @@ class PrivateNetwork(pulumi.ComponentResource):
 
     def _tags(self, resource: str, **extra: str) -> dict[str, str]:
         return {**self._args.tags, "Name": resource, **extra}
+
+    def _service(self, suffix: str) -> pulumi.Output[str]:
+        """`com.amazonaws.<region>.<suffix>`, the name of an AWS service's endpoint or prefix list."""
+        return pulumi.Output.concat(self._prefix, ".", self._region, ".", suffix)
 
     def _subnet(self, vpc: aws.ec2.Vpc, tier: str, index: int, cidr: str, *, lb_role: str | None = None) -> aws.ec2.Subnet:
         name = child(self._name, tier, str(index))
@@ -207,13 +231,20 @@ class PrivateNetwork(pulumi.ComponentResource):
         aws.ec2.Route(child(self._name, tier, "default"), route_table_id=table.id, destination_cidr_block=ANYWHERE, gateway_id=igw.id, opts=self._opts())
         return table
 
-    def _egress(self, vpc: aws.ec2.Vpc, plan: SubnetPlan, igw: aws.ec2.InternetGateway, private_tables: Sequence[aws.ec2.RouteTable]) -> None:
-        """NAT gateways in their own subnets (one per AZ when nodes span AZs, else one); for `allowlist` the firewall sits
-        between the private subnets and NAT.
+    def _egress(
+        self,
+        vpc: aws.ec2.Vpc,
+        plan: SubnetPlan,
+        igw: aws.ec2.InternetGateway,
+        private_tables: Sequence[aws.ec2.RouteTable],
+        hub_tables: Sequence[aws.ec2.RouteTable],
+    ) -> None:
+        """NAT gateways in their own subnets (one per AZ when nodes span AZs, else one); where egress is restricted the
+        EgressFirewall sits between the subnets it guards (sessions under `allowlist`, the hub tier) and NAT.
 
-        Path out: private subnet -> firewall endpoint of its AZ -> NAT -> IGW. Replies come back through the same
-        endpoint (routes in the NAT tier), so the firewall sees both directions. Load balancers live in the separate
-        public tier, so their traffic to pods stays on the VPC's local route and never crosses the firewall.
+        Path out: subnet -> firewall endpoint of its AZ -> NAT -> IGW. Replies come back through the same endpoint
+        (routes in the NAT tier), so the firewall sees both directions. Load balancers live in the separate public
+        tier, so their traffic to pods stays on the VPC's local route and never crosses the firewall.
         """
         name, args = self._name, self._args
         nat_count = args.zones if args.nat_per_zone else 1
@@ -224,11 +255,17 @@ class PrivateNetwork(pulumi.ComponentResource):
         if args.egress == "open":
             for i, table in enumerate(private_tables):
                 aws.ec2.Route(child(name, "private", str(i), "egress"), route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat_of_zone[i].id, opts=self._opts())
+        if not args.firewall:
             return
         endpoints = self._firewall(vpc, plan, nat_of_zone)
-        for i, table in enumerate(private_tables):
-            aws.ec2.Route(child(name, "private", str(i), "egress"), route_table_id=table.id, destination_cidr_block=ANYWHERE, vpc_endpoint_id=endpoints[i], opts=self._opts())
-            aws.ec2.Route(child(name, "nat", "return", str(i)), route_table_id=nat_table.id, destination_cidr_block=plan.private[i], vpc_endpoint_id=endpoints[i], opts=self._opts())
+        guarded = [("hub", plan.hub, hub_tables)]
+        if args.sessions_through_firewall:
+            guarded.insert(0, ("private", plan.private, private_tables))
+        for tier, cidrs, tables in guarded:
+            for i, table in enumerate(tables):
+                aws.ec2.Route(child(name, tier, str(i), "egress"), route_table_id=table.id, destination_cidr_block=ANYWHERE, vpc_endpoint_id=endpoints[i], opts=self._opts())
+                return_route = child(name, "nat", "return", str(i)) if tier == "private" else child(name, "nat", "return", tier, str(i))
+                aws.ec2.Route(return_route, route_table_id=nat_table.id, destination_cidr_block=cidrs[i], vpc_endpoint_id=endpoints[i], opts=self._opts())
 
     def _nat(self, index: int, subnet: aws.ec2.Subnet, igw: aws.ec2.InternetGateway) -> aws.ec2.NatGateway:
         name = child(self._name, "natgw", str(index))
@@ -236,76 +273,41 @@ class PrivateNetwork(pulumi.ComponentResource):
         return aws.ec2.NatGateway(name, allocation_id=eip.id, subnet_id=subnet.id, tags=self._tags(name), opts=self._opts(depends_on=[igw]))
 
     def _firewall(self, vpc: aws.ec2.Vpc, plan: SubnetPlan, nat_of_zone: Sequence[aws.ec2.NatGateway]) -> list[pulumi.Output[str]]:
-        """AWS Network Firewall with one stateful domain allowlist (TLS SNI and HTTP Host); everything else is dropped.
+        """The firewall tier (one subnet per AZ, its default route to that AZ's NAT) and the EgressFirewall in it.
 
-        Strict rule order with `aws:drop_established` as default: traffic that is not HTTP(S) to a listed domain
-        never gets past the TCP handshake. Returns the firewall endpoint id of each AZ.
+        Its allowlists: the sessions' (the stance's `egress_allowlist`, HTTP and TLS) from the private subnets under
+        `allowlist`; the hub's (exactly `idp_hosts`, TLS SNI only: the hub calls the IdP's token and userinfo
+        endpoints over HTTPS) from the hub tier. Returns the firewall endpoint of each AZ.
         """
-        name = self._name
-        domains = firewall_domains(self._args.egress_allowlist)
-        rules = aws.networkfirewall.RuleGroup(
-            child(name, "egress-allowlist"),
-            type="STATEFUL",
-            capacity=max(100, 4 * len(domains)),
-            rule_group={
-                "rules_source": {"rules_source_list": {"generated_rules_type": "ALLOWLIST", "target_types": ["TLS_SNI", "HTTP_HOST"], "targets": domains}},
-                "stateful_rule_options": {"rule_order": "STRICT_ORDER"},
-            },
-            tags=self._args.tags,
-            opts=self._opts(),
-        )
-        policy = aws.networkfirewall.FirewallPolicy(
-            child(name, "egress-policy"),
-            firewall_policy={
-                "stateless_default_actions": ["aws:forward_to_sfe"],
-                "stateless_fragment_default_actions": ["aws:forward_to_sfe"],
-                "stateful_engine_options": {"rule_order": "STRICT_ORDER"},
-                "stateful_default_actions": ["aws:drop_established", "aws:alert_established"],
-                "stateful_rule_group_references": [{"resource_arn": rules.arn, "priority": 1}],
-            },
-            tags=self._args.tags,
-            opts=self._opts(),
-        )
+        name, args = self._name, self._args
         subnets = [self._subnet(vpc, "firewall", i, cidr) for i, cidr in enumerate(plan.firewall)]
-        firewall = aws.networkfirewall.Firewall(
-            child(name, "firewall"),
-            vpc_id=vpc.id,
-            firewall_policy_arn=policy.arn,
-            subnet_mappings=[{"subnet_id": s.id} for s in subnets],
-            tags=self._args.tags,
-            opts=self._opts(),
-        )
-        if self._args.flow_log_traffic != "NONE":
-            self._firewall_logs(firewall)
         for i, subnet in enumerate(subnets):
             table = self._route_table(vpc, child("firewall", str(i)), [subnet])
             aws.ec2.Route(child(name, "firewall", str(i), "nat"), route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat_of_zone[i].id, opts=self._opts())
-        by_subnet = firewall.firewall_statuses.apply(_endpoints_by_subnet)
-        return [pulumi.Output.all(by_subnet, s.id).apply(lambda v: _endpoint_in(*v)) for s in subnets]
-
-    def _firewall_logs(self, firewall: aws.networkfirewall.Firewall) -> None:
-        """The firewall's own logs in CloudWatch Logs, on the flow-log stance: alerts (the dropped connections) always,
-        and every flow through the stateful engine too when flow logs record ALL traffic."""
-        name, args = child(self._name, "firewall"), self._args
-        log_types = ("ALERT", "FLOW") if args.flow_log_traffic == "ALL" else ("ALERT",)
-        destinations = []
-        for log_type in log_types:
-            kind = log_type.lower()
-            # Under /aws/vendedlogs/ AWS grants log delivery one wildcard resource policy instead of one per group.
-            group = aws.cloudwatch.LogGroup(
-                child(name, kind),
-                name=firewall.name.apply(lambda firewall_name, kind=kind: f"/aws/vendedlogs/network-firewall/{firewall_name}/{kind}"),
-                retention_in_days=log_retention_days(args.flow_log_retention_days),
-                kms_key_id=args.kms_key_arn,
+        allowlists = []
+        if args.sessions_through_firewall:
+            allowlists.append(DomainAllowlist("sessions", firewall_domains(args.egress_allowlist), tuple(plan.private)))
+        if args.hub_tier:
+            allowlists.append(DomainAllowlist("hub", tuple(sorted(args.idp_hosts)), tuple(plan.hub), target_types=(TLS_SNI,)))
+        firewall = EgressFirewall(
+            child(name, "firewall"),
+            EgressFirewallArgs(
+                vpc_id=vpc.id,
+                subnet_ids=[s.id for s in subnets],
+                allowlists=tuple(allowlists),
+                log_traffic=args.flow_log_traffic,
+                log_retention_days=args.flow_log_retention_days,
+                kms_key_arn=args.kms_key_arn,
                 tags=args.tags,
-                opts=self._opts(),
-            )
-            destinations.append({"log_type": log_type, "log_destination_type": "CloudWatchLogs", "log_destination": {"logGroup": group.name}})
-        aws.networkfirewall.LoggingConfiguration(
-            child(name, "logs"), firewall_arn=firewall.arn, logging_configuration={"log_destination_configs": destinations}, opts=self._opts()
+                aliases_parent=self,
+            ),
+            opts=self._opts(),
         )
+        return firewall.endpoint_ids
 
-    def _endpoints(self, vpc: aws.ec2.Vpc, private: Sequence[aws.ec2.Subnet], private_tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[str]:
+    def _endpoints(self, vpc: aws.ec2.Vpc, private: Sequence[aws.ec2.Subnet], gateway_tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[str]:
+        """The S3 gateway endpoint on `gateway_tables`, and an interface endpoint (private DNS, in the private subnets,
+        HTTPS from the VPC) for every other AWS API the installed callers need (facts.aws_apis)."""
         name = self._name
         group = aws.ec2.SecurityGroup(
             child(name, "endpoints"),
@@ -315,27 +317,23 @@ class PrivateNetwork(pulumi.ComponentResource):
             tags=self._tags(child(name, "endpoints")),
             opts=self._opts(),
         )
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        prefix = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).reverse_dns_prefix
-
-        def service(suffix: str) -> pulumi.Output[str]:
-            return pulumi.Output.concat(prefix, ".", region, ".", suffix)
-
-        aws.ec2.VpcEndpoint(
-            child(name, "s3"),
-            vpc_id=vpc.id,
-            service_name=service("s3"),
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[t.id for t in private_tables],
-            tags=self._tags(child(name, "s3")),
-            opts=self._opts(),
-        )
-        for suffix in INTERFACE_ENDPOINTS:
+        # S3 always: ECR serves image layers from it, whoever the callers are.
+        for gateway in sorted({"s3"} | (apis_for(self._args.api_callers) & GATEWAY_SERVICES)):
+            aws.ec2.VpcEndpoint(
+                child(name, gateway),
+                vpc_id=vpc.id,
+                service_name=self._service(gateway),
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[t.id for t in gateway_tables],
+                tags=self._tags(child(name, gateway)),
+                opts=self._opts(),
+            )
+        for suffix in interface_services(self._args.api_callers):
             endpoint = child(name, suffix.replace(".", "-"))
             aws.ec2.VpcEndpoint(
                 endpoint,
                 vpc_id=vpc.id,
-                service_name=service(suffix),
+                service_name=self._service(suffix),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[s.id for s in private],
@@ -402,18 +400,3 @@ def _first(names: Sequence[str], count: int) -> list[str]:
     if len(names) < count:
         raise ValueError(f"the region has {len(names)} availability zones; network.availability_zones asks for {count}")
     return list(names[:count])
-
-
-def _endpoints_by_subnet(statuses: Sequence[aws.networkfirewall.outputs.FirewallFirewallStatus] | None) -> dict[str, str] | None:
-    """Firewall endpoint id per subnet id; None while the statuses are unknown (offline preview)."""
-    if not statuses:
-        return None
-    return {a.subnet_id: a.endpoint_id for state in statuses[0].sync_states or () for a in state.attachments or ()}
-
-
-def _endpoint_in(by_subnet: dict[str, str] | None, subnet_id: str) -> str | None:
-    if by_subnet is None:
-        return None
-    if subnet_id not in by_subnet:
-        raise ValueError(f"Network Firewall has no endpoint in subnet {subnet_id}")
-    return by_subnet[subnet_id]

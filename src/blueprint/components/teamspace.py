@@ -23,7 +23,7 @@ from .jupyterhub_values import (
     SINGLEUSER_PORT,
 )
 from .mirror_jobs import MIRROR_NAMESPACE
-from .network import subnet_plan
+from .subnets import subnet_plan
 from .naming import child, team_namespace, team_service_account, type_token
 
 TEAM_LABEL = "workbench.io/team"

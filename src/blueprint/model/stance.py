@@ -239,7 +239,7 @@ class StabilityControls(StrictModel):
         control(C.LOST_TIME, "Version policy for the chart and images: exact pins never move under you; 'latest' takes every minor.", ranking=("exact", "minor", "latest")),
     ]
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
-    multi_az_nodes: Annotated[bool, control(C.LOST_TIME, "Spread node groups across all the VPC's AZs.", direction=LOWER)]
+    multi_az_nodes: Annotated[bool, control(C.LOST_TIME, "Spread node groups across all the VPC's AZs, and give each AZ its own NAT gateway where there is NAT, so losing one AZ loses neither nodes nor egress.", direction=LOWER)]
     maintenance_window: Annotated[
         str,
         Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),

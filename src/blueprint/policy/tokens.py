@@ -9,12 +9,18 @@ INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 EGRESS_ONLY_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 VPC = "aws:ec2/vpc:Vpc"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+FIREWALL = "aws:networkfirewall/firewall:Firewall"
+FIREWALL_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 FIREWALL_LOGGING = "aws:networkfirewall/loggingConfiguration:LoggingConfiguration"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+EKS_ADDON = "aws:eks/addon:Addon"
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
@@ -44,6 +50,7 @@ GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_POLICIES = frozenset({ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY})
 
 CODEARTIFACT_REPOSITORY = "aws:codeartifact/repository:Repository"
+CODEBUILD_PROJECT = "aws:codebuild/project:Project"
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
@@ -59,6 +66,9 @@ REPLICA_SET = "kubernetes:apps/v1:ReplicaSet"
 JOB = "kubernetes:batch/v1:Job"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 WORKLOADS = frozenset({POD, DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON_JOB})
+
+# The tag PrivateNetwork puts on every subnet: its tier (private, hub, public, nat, firewall; components.subnets).
+TIER_TAG = "tier"
 
 # The label TeamSpace puts on a team's namespace (value: the team name).
 TEAM_LABEL = "workbench.io/team"

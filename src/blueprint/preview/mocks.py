@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+from importlib import resources
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -132,7 +134,36 @@ def _codeartifact_endpoint(call: Call) -> dict[str, Any]:
     return {"id": endpoint, "repositoryEndpoint": endpoint, "domain": domain, "domainOwner": owner, "format": fmt, "repository": repository}
 
 
+@functools.cache
+def s3_ranges() -> dict[str, tuple[str, ...]]:
+    """The S3 IPv4 ranges of each region, from AWS's ip-ranges.json (service "S3"; see s3_ranges.json for the
+    syncToken and date): what the S3 gateway endpoint's managed prefix list holds in that region."""
+    data = json.loads(resources.files(__package__).joinpath("s3_ranges.json").read_text(encoding="utf-8"))
+    return {region: tuple(cidrs) for region, cidrs in data["regions"].items()}
+
+
+def managed_prefix_list(call: Call) -> dict[str, Any]:
+    """`aws.ec2.getmanaged_prefix_list(name="com.amazonaws.<region>.<service>")`: AWS-managed lists by name. Only S3's
+    entries are known offline (a region missing from the table answers none)."""
+    name = str(call.args.get("name") or f"com.amazonaws.{call.region}.s3")
+    region, _, service = name.removeprefix("com.amazonaws.").partition(".")
+    cidrs = s3_ranges().get(region, ()) if service == "s3" else ()
+    list_id = f"pl-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return {
+        "id": list_id,
+        "name": name,
+        "arn": f"arn:aws:ec2:{region}:aws:prefix-list/{list_id}",
+        "addressFamily": "IPv4",
+        "ownerId": "AWS",
+        "maxEntries": len(cidrs),
+        "version": 1,
+        "entries": [{"cidr": cidr, "description": ""} for cidr in cidrs],
+        "tags": {},
+    }
+
+
 INVOKES: dict[str, Callable[[Call], dict[str, Any]]] = {
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": managed_prefix_list,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..base import Rule
 from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
-from . import works_ci, works_cluster, works_crosscut, works_images, works_ingress, works_packages, works_sessions, works_tls
+from . import works_ci, works_cluster, works_crosscut, works_images, works_ingress, works_network, works_packages, works_sessions, works_tls
 
 RULES: tuple[Rule, ...] = (
     *network.RULES,
@@ -20,6 +20,7 @@ RULES: tuple[Rule, ...] = (
     *governance.RULES,
     *works_crosscut.RULES,
     *works_cluster.RULES,
+    *works_network.RULES,
     *works_tls.RULES,
     *works_ingress.RULES,
     *works_ci.RULES,

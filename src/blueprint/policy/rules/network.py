@@ -9,7 +9,7 @@ from typing import Any
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, known, linked
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, known, linked
 
 rules = RuleSet()
 OUTSIDER = Concern.DATA_THEFT_OUTSIDER
@@ -75,6 +75,13 @@ def no_world_ingress(resource: Resource, ctx: Context) -> Iterator[str]:
         yield from _world_ingress(resource.inputs, ctx, "the rule")
 
 
+def hub_signs_in_over_the_internet(ctx: Context) -> bool:
+    """The hub needs an internet path to the IdP (its hosts: spec.idp_hosts): true unless the blueprint says the IdP is
+    reached over the organisation's network. Without a blueprint it cannot be known, so the sign-in path is allowed
+    and `network.sessions-no-route-out` still proves nothing but the hub tier uses it."""
+    return ctx.spec is None or ctx.spec.idp.reachable_via == "internet"
+
+
 @rules.resource(
     "network.no-internet-gateways",
     concern=OUTSIDER,
@@ -82,17 +89,155 @@ def no_world_ingress(resource: Resource, ctx: Context) -> Iterator[str]:
     controls=("network.egress",),
     types={T.NAT_GATEWAY, T.INTERNET_GATEWAY, T.EGRESS_ONLY_GATEWAY},
     applies=lambda ctx: ctx.stance.network.egress == "mirror",
-    description="With egress 'mirror' there is no NAT or internet gateway: traffic leaves only through VPC endpoints and the mirror.",
+    description="With egress 'mirror' there is no NAT or internet gateway, except on the hub's sign-in path to an IdP on the internet or for SSO ingress.",
 )
 def no_internet_gateways(resource: Resource, ctx: Context) -> Iterator[str]:
     if resource.type == T.INTERNET_GATEWAY and ctx.stance.network.ingress == "internet-sso":
         return  # the internet-facing SSO load balancer needs one; NAT is what would let sessions out
+    if resource.type in (T.NAT_GATEWAY, T.INTERNET_GATEWAY) and hub_signs_in_over_the_internet(ctx):
+        return  # the hub's path to the IdP; network.sessions-no-route-out proves only the hub tier reaches it
     kind = {T.NAT_GATEWAY: "a NAT gateway", T.INTERNET_GATEWAY: "an internet gateway"}.get(resource.type, "an egress-only internet gateway")
-    yield f"{kind} opens a path to the internet, but egress is 'mirror' (VPC endpoints and the package mirror only)"
+    why = " and the IdP is reached over the organisation's network (idp.reachable_via: on-premises)" if ctx.spec and resource.type != T.EGRESS_ONLY_GATEWAY else ""
+    yield f"{kind} opens a path to the internet, but egress is 'mirror' (VPC endpoints and the package mirror only){why}"
 
 
-# Interface/gateway endpoints a private cluster needs to reach AWS without the internet.
-REQUIRED_ENDPOINTS = ("s3", "sts", "ecr.api", "ecr.dkr", "logs")
+# Under egress 'mirror', which tier's route tables may hold a default route, and to what (the hub's sign-in path:
+# hub -> firewall endpoint -> NAT -> internet gateway; plus the SSO load balancers' public tier).
+_DEFAULT_ROUTE_TARGETS = {"hub": "vpcEndpointId", "firewall": "natGatewayId", "nat": "gatewayId", "public": "gatewayId"}
+_WORLD = ("destinationCidrBlock", "destinationIpv6CidrBlock")
+
+
+def default_routes(graph: ResourceGraph) -> Iterator[tuple[Resource, Mapping[str, Any], Resource]]:
+    """(route table, route, the resource that declares it) for every route to 0.0.0.0/0 or ::/0."""
+    for route in graph.of_type(T.ROUTE):
+        if any(is_world(route.inputs.get(key)) for key in _WORLD):
+            for table in linked(graph, route, T.ROUTE_TABLE):
+                yield table, route.inputs, route
+    for table in graph.of_type(T.ROUTE_TABLE):
+        for inline in as_list(table.inputs.get("routes")):
+            if isinstance(inline, Mapping) and any(is_world(inline.get(key)) for key in ("cidrBlock", "ipv6CidrBlock")):
+                yield table, inline, table
+
+
+def table_subnets(graph: ResourceGraph, table: Resource) -> list[Resource]:
+    """The subnets associated with a route table (through its RouteTableAssociations)."""
+    return [
+        subnet
+        for association in graph.of_type(T.ROUTE_TABLE_ASSOCIATION)
+        if table in linked(graph, association, T.ROUTE_TABLE)
+        for subnet in linked(graph, association, T.SUBNET)
+    ]
+
+
+def tier_of(subnet: Resource) -> str:
+    """The tier PrivateNetwork tags a subnet with (`tier`); an untagged subnet counts as a private (session) one."""
+    return str(dig(subnet.inputs, "tags", T.TIER_TAG) or "private")
+
+
+@rules.graph(
+    "network.sessions-no-route-out",
+    concern=OUTSIDER,
+    severity=Severity.CRITICAL,
+    controls=("network.egress",),
+    applies=lambda ctx: ctx.stance.network.egress == "mirror",
+    description="With egress 'mirror' no session subnet has a default route; only the hub tier's goes out, through the egress firewall.",
+)
+def sessions_no_route_out(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
+    for table, route, declared in default_routes(graph):
+        subnets = table_subnets(graph, table)
+        for subnet in subnets:
+            tier = tier_of(subnet)
+            wanted = _DEFAULT_ROUTE_TARGETS.get(tier)
+            if wanted is None:
+                yield Finding(f"subnet {subnet.name} ({tier}) has a default route out of the VPC, but egress is 'mirror': sessions have no way out", declared.urn)
+            elif wanted not in route:
+                target = next((key for key in ("vpcEndpointId", "natGatewayId", "gatewayId", "transitGatewayId", "networkInterfaceId") if key in route), "a target")
+                yield Finding(f"the {tier} tier's default route goes to {target}; under egress 'mirror' it may only go to {wanted}", declared.urn)
+
+
+def stance_pattern(target: str) -> str:
+    """A Network Firewall domain target in the stance's syntax: `.example.com` (any subdomain) is `*.example.com`."""
+    return f"*{target}" if target.startswith(".") else target
+
+
+def _home_net(group: Resource) -> list[str]:
+    for ip_set in as_list(dig(group.inputs, "ruleGroup", "ruleVariables", "ipSets")):
+        if isinstance(ip_set, Mapping) and ip_set.get("key") == "HOME_NET":
+            return [str(c) for c in as_list(dig(ip_set, "ipSet", "definitions"))]
+    return []
+
+
+def _covers(sources: list[str], cidr: str) -> bool:
+    """True when `cidr` lies within one of `sources`; no sources means the whole VPC (Network Firewall's default HOME_NET)."""
+    if not sources:
+        return True
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+        return any(network.subnet_of(ipaddress.ip_network(s, strict=False)) for s in sources)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+@rules.graph(
+    "network.firewall-allowlist",
+    concern=OUTSIDER,
+    severity=Severity.HIGH,
+    controls=("network.egress", "network.egress_allowlist"),
+    applies=lambda ctx: ctx.stance.network.egress != "open",
+    description="The egress firewall admits exactly network.egress_allowlist from session subnets and exactly the IdP hosts from the hub tier.",
+)
+def firewall_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
+    allowlist = set(ctx.stance.network.egress_allowlist) if ctx.stance.network.egress == "allowlist" else set()
+    idp = set(ctx.spec.idp_hosts) if ctx.spec else None
+    subnets = [s for s in graph.of_type(T.SUBNET) if known(s.inputs.get("cidrBlock"))]
+    hub_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "hub"]
+    session_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "private"]
+    sessions_reach: set[str] = set()
+    hub_reach: set[str] = set()
+    for group in graph.of_type(T.FIREWALL_RULE_GROUP):
+        source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList")
+        if not isinstance(source, Mapping):
+            continue
+        if source.get("generatedRulesType") != "ALLOWLIST":
+            continue  # a deny list only takes away
+        targets = {stance_pattern(str(t)) for t in as_list(source.get("targets"))}
+        sources = _home_net(group)
+        for_hub = any(_covers(sources, c) for c in hub_cidrs)
+        for_sessions = any(_covers(sources, c) for c in session_cidrs) or not (hub_cidrs or session_cidrs)
+        if for_sessions:
+            sessions_reach |= targets
+            extra = sorted(targets - allowlist)
+            if extra:
+                yield Finding(f"the firewall admits {', '.join(extra)} from the session subnets, which is not in network.egress_allowlist", group.urn)
+        if for_hub:
+            hub_reach |= targets
+            extra = sorted(targets - idp) if idp is not None else []
+            if extra:
+                yield Finding(f"the firewall admits {', '.join(extra)} from the hub tier, which only signs users in at {', '.join(sorted(idp or ()))}", group.urn)
+    firewalls = graph.of_type(T.FIREWALL)
+    where = firewalls[0].urn if firewalls else None
+    through_firewall = False
+    for table, route, declared in default_routes(graph):
+        for subnet in table_subnets(graph, table):
+            tier = tier_of(subnet)
+            if tier in ("private", "hub") and "vpcEndpointId" not in route:
+                yield Finding(f"subnet {subnet.name} ({tier}) has a default route that bypasses the egress firewall", declared.urn)
+            through_firewall |= tier == "private" and "vpcEndpointId" in route
+    # Missing hosts matter where sessions do go out through the firewall (not under strict's no-route sessions).
+    missing = sorted(allowlist - sessions_reach)
+    if missing and through_firewall:
+        yield Finding(f"network.egress_allowlist names {', '.join(missing)}, but no firewall rule admits it from the session subnets", where)
+    if idp is not None and hub_cidrs:
+        missing_idp = sorted(idp - hub_reach)
+        if missing_idp:
+            yield Finding(f"the hub tier cannot reach the IdP host(s) {', '.join(missing_idp)} through the firewall, so nobody can sign in", where)
+
+
+# Interface/gateway endpoints any private cluster needs to reach AWS without the internet: image pulls (ECR API,
+# registry, layers on S3) and IRSA (STS). CloudWatch Logs is not among them: AWS itself writes control-plane, flow and
+# firewall logs, so a logs endpoint is needed only by an in-cluster log shipper, which facts.aws_apis lists and
+# works.network.aws-apis-reachable then checks. Every endpoint is also a door for credentials from anywhere.
+REQUIRED_ENDPOINTS = ("s3", "sts", "ecr.api", "ecr.dkr")
 
 
 @rules.graph(
@@ -101,7 +246,7 @@ REQUIRED_ENDPOINTS = ("s3", "sts", "ecr.api", "ecr.dkr", "logs")
     severity=Severity.MEDIUM,
     controls=("network.vpc_endpoints",),
     applies=lambda ctx: ctx.stance.network.vpc_endpoints,
-    description="S3, STS, ECR and CloudWatch Logs are reached through VPC endpoints, keeping AWS API traffic off the internet.",
+    description="S3, STS and ECR are reached through VPC endpoints with private DNS, keeping AWS API traffic off the internet.",
 )
 def vpc_endpoints(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     services = set()
