@@ -157,6 +157,11 @@ def node_group_max_size(group: Resource, ctx: Context) -> Iterator[str]:
     description="Node groups span several availability zones so the loss of one does not stop the workbench.",
 )
 def multi_az_nodes(group: Resource, ctx: Context) -> Iterator[str]:
+    if dig(group.inputs, "labels", T.POOL_LABEL) == T.HUB_POOL:
+        # The hub's pool is one group per zone by design: its database volume (EBS) is zonal, and the autoscaler
+        # can only bring the hub back in the volume's zone if each zone is its own group (Cluster Autoscaler FAQ,
+        # "scale-up with volume topology"); together the groups span the zones.
+        return
     subnets = as_list(group.inputs.get("subnetIds"))
     if len(set(map(str, subnets))) < 2:
         yield f"the node group is in {len(subnets)} subnet(s); the stance wants nodes across {ctx.stance.network.availability_zones} AZs"
