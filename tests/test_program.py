@@ -198,3 +198,13 @@ def test_balanced_pulls_the_chart_through_the_caches(built):
         "public.ecr.aws",
     }
     assert ".dkr.ecr." in run.one("kubernetes:helm.sh/v3:Release").inputs["values"]["hub"]["image"]["name"]
+
+
+def test_a_missing_certificate_config_fails_fast_instead_of_hanging(tmp_path):
+    """The default tls section reads the certificate from the stack config; without it the program must stop with
+    the fix at once (it once hung: an exception after the hub's deferred output was created left it pending)."""
+    from blueprint.preview.engine import run_program
+
+    spec = make_spec(tmp_path, "strict")
+    with pytest.raises(SpecError, match="hubCertificateArn: is not set"):
+        run_program(lambda: build(spec), project=PROJECT, stack="dev", config={"aws:region": REGION}, timeout=120)

@@ -9,7 +9,7 @@ from blueprint.components.ci_runner import CiRunner, CiRunnerArgs
 from blueprint.components.cluster import ClusterArgs, WorkbenchCluster
 from blueprint.components.cluster_access import ClusterAccess, ClusterAccessArgs
 from blueprint.components.guardrails import Guardrails, GuardrailsArgs
-from blueprint.components.hub_endpoint import HubEndpoint, HubEndpointArgs
+from blueprint.components.hub_endpoint import HubEndpoint, HubEndpointArgs, configured_certificate_arn
 from blueprint.components.identity import IdentityArgs, IdentityHooks
 from blueprint.components.images import ImageMirror, ImageMirrorArgs
 from blueprint.components.keys import EncryptionKeys, KeysArgs
@@ -38,6 +38,8 @@ def build(spec: BlueprintSpec) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
     and what the platform team needs for the hub's DNS (`hubDns`)."""
     _check_region(spec)
+    if spec.tls.certificate_source == "config":  # fail before anything is declared (see configured_certificate_arn)
+        configured_certificate_arn(stack=spec.stack, region=spec.region, config_key=spec.tls.certificate_arn_config)
     org = spec.org
 
     # ---- AWS foundation ---------------------------------------------------------------------------

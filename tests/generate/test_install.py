@@ -27,7 +27,9 @@ import json, runpy, sys
 import blueprint
 from blueprint.preview.engine import run_program
 graph = run_program(lambda: runpy.run_path("__main__.py", run_name="__main__"), project=sys.argv[1], stack="dev",
-                    config={"aws:region": "us-east-1", sys.argv[1] + ":idpClientSecret": "placeholder"})
+                    config={"aws:region": "us-east-1", sys.argv[1] + ":idpClientSecret": "placeholder",
+                            # `pulumi config set hubCertificateArn <ARN>`: the default tls section brings the certificate
+                            sys.argv[1] + ":hubCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-0ff11e0b1ae0"})
 print(json.dumps({"module": blueprint.__file__, "types": sorted({r.type for r in graph.resources})}))
 """
 

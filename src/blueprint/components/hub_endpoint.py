@@ -197,17 +197,26 @@ class HubEndpoint(pulumi.ComponentResource):
 
 
 def _configured_arn(args: HubEndpointArgs) -> str:
-    source = f"Pulumi.{args.stack}.yaml"
-    fix = f"run `pulumi config set {args.certificate_arn_config} <ARN of the hub's ACM certificate in {args.region}>`, or set tls in blueprint.yaml"
-    value = pulumi.Config().get(args.certificate_arn_config)
+    return configured_certificate_arn(stack=args.stack, region=args.region, config_key=args.certificate_arn_config)
+
+
+def configured_certificate_arn(*, stack: str, region: str, config_key: str) -> str:
+    """The hub certificate's ARN from the stack config (`tls` names no other source); SpecError when missing or wrong.
+
+    `program.build` calls it before declaring anything: a program that fails after creating Pulumi's deferred output
+    for the hub's namespace would leave that output pending, and the engine waits for it instead of reporting.
+    """
+    source = f"Pulumi.{stack}.yaml"
+    fix = f"run `pulumi config set {config_key} <ARN of the hub's ACM certificate in {region}>`, or set tls in blueprint.yaml"
+    value = pulumi.Config().get(config_key)
     if not value:
-        raise SpecError.single(source=source, field=args.certificate_arn_config, message="is not set, so the hub has no certificate", fix=fix)
+        raise SpecError.single(source=source, field=config_key, message="is not set, so the hub has no certificate", fix=fix)
     try:
         arn = _ARN.validate_python(value)
     except ValidationError:
-        raise SpecError.single(source=source, field=args.certificate_arn_config, message=f"{value!r} is not an ACM certificate ARN", fix=fix) from None
-    if arn.split(":")[3] != args.region:
-        raise SpecError.single(source=source, field=args.certificate_arn_config, message=f"is a certificate in {arn.split(':')[3]!r}, not {args.region!r}", fix=fix)
+        raise SpecError.single(source=source, field=config_key, message=f"{value!r} is not an ACM certificate ARN", fix=fix) from None
+    if arn.split(":")[3] != region:
+        raise SpecError.single(source=source, field=config_key, message=f"is a certificate in {arn.split(':')[3]!r}, not {region!r}", fix=fix)
     return arn
 
 
