@@ -108,7 +108,9 @@ def test_cluster_autoscaler_discovers_this_clusters_groups(spec_for, run_program
     container = pod["containers"][0]
     assert "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/acme-dev" in container["command"]
     assert "--balance-similar-node-groups" in container["command"]
-    assert container["image"] == cluster_autoscaler_image(spec.stance.stability.kubernetes_version), "balanced pulls from upstream"
+    upstream = cluster_autoscaler_image(spec.stance.stability.kubernetes_version)
+    assert container["image"].endswith("/k8s/" + upstream.removeprefix("registry.k8s.io/")), "balanced pulls through the ECR cache"
+    assert container["image"].split("/")[0].endswith(".amazonaws.com")
     assert container["image"].endswith(":v1.33.6")
     assert {"name": "AWS_REGION", "value": REGION} in container["env"], "IMDS is out of reach with one hop"
     assert pod["nodeSelector"] == {POOL_LABEL: "cpu"} and pod["serviceAccountName"] == "cluster-autoscaler"

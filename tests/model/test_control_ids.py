@@ -18,6 +18,7 @@ ID_SHAPE = re.compile(rf"^(?:{'|'.join(SECTIONS)})\.[a-z_]+(?:\.[a-z_]+)*$")
 # Dotted strings of that shape that are not control or setting ids, each with why.
 NOT_CONTROL_IDS = {
     "network.admin_cidrs",  # a blueprint.yaml field named in an error (model/loading.py)
+    "network.vpc_cidr",  # a blueprint.yaml field named in an error (components/network.py: no room for the subnets)
 }
 
 

@@ -55,7 +55,7 @@ def test_a_rule_from_elsewhere_does_not_count(real):
 
 def test_a_runner_outside_the_vpc_cannot_reach_a_private_endpoint(real):
     project = real("strict")
-    graph = mutate(project.graph, find(project.graph, PROJECT), lambda inputs: inputs.pop("vpcConfig"))
+    graph = mutate(project.graph, find(project.graph, PROJECT, "-ci-"), lambda inputs: inputs.pop("vpcConfig"))
     assert any("has no vpcConfig" in m for m in messages(project.spec, graph))
 
 
@@ -68,7 +68,7 @@ def test_without_the_webhook_no_runner_takes_the_jobs(real):
 def test_without_a_repository_there_is_no_runner_project(real):
     project = real("balanced")
     spec = project.spec.model_copy(update={"ci": CiSpec()})  # no repository: CiRunner makes no project
-    graph = without(project.graph, find(project.graph, PROJECT), find(project.graph, WEBHOOK))
+    graph = without(project.graph, find(project.graph, PROJECT, "-ci-"), find(project.graph, WEBHOOK))
     assert any("set ci.repository" in m for m in messages(spec, graph))
 
 

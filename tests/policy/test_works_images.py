@@ -46,7 +46,7 @@ def test_an_upstream_image_outside_the_allowlist_fires(real):
 
 def test_a_workload_image_on_the_internet_fires_under_strict(real):
     project = real("strict")
-    [job] = project.graph.of_type(CRON_JOB)
+    job = project.graph.of_type(CRON_JOB)[0]  # any of the mirror's jobs
 
     def public(inputs):
         inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/curator:1"

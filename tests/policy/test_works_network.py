@@ -44,15 +44,15 @@ def test_no_elasticfilesystem_endpoint_leaves_the_efs_csi_controller_timing_out(
     project = real(stance)
     graph = without(project.graph, find(project.graph, ENDPOINT, "elasticfilesystem"))
     found = judge(project, graph)
-    assert len(found) == 1 and found[0].startswith("acme-cluster-efs-csi: aws-efs-csi-driver calls elasticfilesystem"), found
+    assert len(found) == 1 and found[0].startswith("acme-addons-efs-csi: aws-efs-csi-driver calls elasticfilesystem"), found
     assert "no open NAT route" in found[0]
 
 
 def test_no_s3_gateway_endpoint_leaves_nodes_without_image_layers(real):
     project = real("strict")
     found = judge(project, without(project.graph, find(project.graph, ENDPOINT, "network-s3")))
-    assert any(f.startswith("acme-cluster-cpu: node calls s3 from nodes in acme-network-private-0") for f in found), found
-    assert any("workload:session calls s3" in f for f in found), found
+    # One finding per unreachable API, naming the first caller (the CI runner in the VPC, the nodes, sessions...).
+    assert any(" calls s3 from nodes in " in f and "acme-network-private-0" in f and "neither the s3 gateway endpoint nor a NAT route" in f for f in found), found
 
 
 def test_a_node_group_in_a_subnet_off_the_s3_gateway_is_caught(real):
@@ -60,13 +60,13 @@ def test_a_node_group_in_a_subnet_off_the_s3_gateway_is_caught(real):
     project = real("strict")
     graph = project.graph
     hub_subnets = [s for s in graph.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == "hub"]
-    cpu = find(graph, NODE_GROUP, "cpu")
+    cpu = find(graph, NODE_GROUP, "cpu-m6i-xlarge")
     moved = mutate(graph, cpu, lambda i: i.update(subnetIds=[f"{s.name}-id" for s in hub_subnets]), dependencies=tuple(s.urn for s in hub_subnets))
     assert judge(project, moved) == [], "the hub tier's route tables are on the S3 gateway endpoint"
     s3 = find(moved, ENDPOINT, "network-s3")
     private_only = mutate(moved, s3, dependencies=tuple(d for d in s3.dependencies if "-hub-" not in d))
     found = judge(project, private_only)
-    assert any(f.startswith("acme-cluster-cpu: node calls s3 from nodes in acme-network-hub-0, acme-network-hub-1, acme-network-hub-2") for f in found), found
+    assert any(" calls s3 from nodes in acme-network-hub-0, acme-network-hub-1, acme-network-hub-2" in f for f in found), found
 
 
 def test_open_reaches_aws_through_nat_and_not_without_it(real):
@@ -74,20 +74,16 @@ def test_open_reaches_aws_through_nat_and_not_without_it(real):
     graph = project.graph
     egress = [r for r in graph.of_type(ROUTE) if r.name.endswith("-egress")]
     found = judge(project, without(graph, *egress))
-    assert any(f.startswith("acme-cluster-cpu: node calls ec2, but the VPC has no ec2 interface endpoint") for f in found), found
+    assert any(f.startswith("acme-cluster-cpu-") and "node calls ec2, but the VPC has no ec2 interface endpoint" in f for f in found), found
     assert any("aws-efs-csi-driver calls elasticfilesystem" in f for f in found), found
 
 
 def test_an_installed_autoscaler_needs_the_autoscaling_endpoint(real):
     project = real("strict")
     graph = project.graph
-    like = find(graph, "kubernetes:helm.sh/v3:Release", "jupyterhub")
-    spec = {"template": {"spec": {"containers": [{"name": "cluster-autoscaler", "image": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0"}]}}}
-    with_autoscaler = added(graph, like, DEPLOYMENT, "acme-cluster-autoscaler", {"metadata": {"name": "cluster-autoscaler", "namespace": "kube-system"}, "spec": spec})
-    assert "cluster-autoscaler" in installed_callers(with_autoscaler)
-    assert judge(project, with_autoscaler) == []
-    found = judge(project, without(with_autoscaler, find(with_autoscaler, ENDPOINT, "autoscaling")))
-    assert [f.split(":", 1)[0] for f in found] == ["acme-cluster-autoscaler"] and "calls autoscaling" in found[0], found
+    assert "cluster-autoscaler" in installed_callers(graph), "ClusterAddons installs it"
+    found = judge(project, without(graph, find(graph, ENDPOINT, "autoscaling")))
+    assert [f.split(":", 1)[0] for f in found] == ["acme-addons-autoscaler"] and "calls autoscaling" in found[0], found
 
 
 def test_an_add_on_the_facts_table_does_not_know_is_a_finding(real):
@@ -109,4 +105,4 @@ def test_a_ci_runner_in_the_vpc_needs_the_logs_endpoint(real):
     assert "workload:ci-runner" in installed_callers(with_runner)
     assert judge(project, with_runner) == []
     found = judge(project, without(with_runner, find(with_runner, ENDPOINT, "network-logs")))
-    assert found and all(f.startswith("acme-ci-runner: workload:ci-runner calls logs") for f in found), found
+    assert found and all(f.split(":", 1)[0] in ("acme-ci-runner", "acme-ci-project") and "workload:ci-runner calls logs" in f for f in found), found

@@ -71,13 +71,18 @@ def test_pip_fires_when_a_team_is_missing_from_the_namespace_list(real):
     assert any("team namespace team-1: add it to its namespaces.txt" in m for m in found), found
 
 
+def _session_env(values):
+    """The environment every session gets (the hub merges `custom.workbench.session` into each profile)."""
+    return values["custom"]["workbench"]["session"]["kubespawner_override"]["environment"]
+
+
 def test_r_fires_when_strict_points_at_the_public_snapshot(real):
     """Today's main: strict has no path to packagemanager.posit.co; a session configured with it could not install anything."""
     project = real("strict")
     release = next(r for r in project.graph.of_type(T.HELM_RELEASE))
 
     def public(inputs):
-        inputs["values"]["singleuser"]["extraEnv"]["WORKBENCH_CRAN_URL"] = "https://packagemanager.posit.co/cran/2026-10-01"
+        _session_env(inputs["values"])["WORKBENCH_CRAN_URL"] = "https://packagemanager.posit.co/cran/2026-10-01"
 
     found, _ = messages(project, mutate(project.graph, release, public), R)
     assert any("egress 'mirror' does not reach packagemanager.posit.co" in m for m in found), found
@@ -86,7 +91,7 @@ def test_r_fires_when_strict_points_at_the_public_snapshot(real):
 def test_r_fires_when_sessions_have_no_r_repository(real):
     project = real("balanced")
     release = next(r for r in project.graph.of_type(T.HELM_RELEASE))
-    found, _ = messages(project, mutate(project.graph, release, lambda i: i["values"]["singleuser"]["extraEnv"].pop("WORKBENCH_CRAN_URL")), R)
+    found, _ = messages(project, mutate(project.graph, release, lambda i: _session_env(i["values"]).pop("WORKBENCH_CRAN_URL")), R)
     assert any("sessions have no R repository" in m for m in found), found
 
 
