@@ -1,8 +1,9 @@
-"""Pulumi CrossGuard policy pack: the stance rules of ../blueprint.yaml, the same ones `blueprint check` runs offline.
+"""Pulumi CrossGuard policy pack: the stance and works rules of ../blueprint.yaml, the same ones `blueprint check` runs offline.
 
 Used by `pulumi preview --policy-pack policy`. This file is fixed code: the rules read
-blueprint.yaml (and teams/*.yaml) when the pack starts; rules guarding a floor control
-are mandatory, the others advisory.
+blueprint.yaml (and teams/*.yaml) when the pack starts; stance rules guarding a floor control
+are mandatory, works rules are mandatory when the stance says so (stability.works_rules),
+the others advisory. Works rules over the helm-rendered chart run in `blueprint check` only.
 """
 
 from pathlib import Path
