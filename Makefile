@@ -42,7 +42,7 @@ $(HELM): scan/install_helm.py
 
 tools: $(HELM)
 
-demo: $(STAMP)
+demo: $(STAMP) $(HELM)
 	$(BIN)/blueprint new $(DEMO_DIR) --force --stance strict --org acme --region eu-west-1 \
 		--team genomics:dsw-genomics --team vision:dsw-vision --alert-email platform@acme.example
 	$(BIN)/blueprint preview $(DEMO_DIR)
