@@ -30,7 +30,8 @@ def make_project(tree: Path, root: Path, teams: int) -> Path:
 
 
 def _env(tree: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree / "src")}
+    # Cold previews: the graph cache (preview/cache.py) would turn every run after the first into a cache read.
+    return {**os.environ, "PYTHONPATH": str(tree / "src"), "BLUEPRINT_NO_CACHE": "1"}
 
 
 def run_once(tree: Path, project: Path) -> tuple[float, float]:
