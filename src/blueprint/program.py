@@ -25,7 +25,7 @@ from blueprint.errors import SpecError
 from blueprint.model import BlueprintSpec
 
 # Everything the program installs that calls AWS APIs from inside the VPC, by its facts.aws_apis.API_CALLERS id:
-# the node groups, the add-ons WorkbenchCluster installs, the hub and sessions, the package mirror's curator jobs and the
+# the node groups, the add-ons ClusterAddons installs, the hub and sessions, the pip token refresher, the package mirror's curator jobs and the
 # CI runner in the private subnets. The network's VPC endpoints follow this list; works.network.aws-apis-reachable
 # checks it against the graph.
 AWS_API_CALLERS = (
@@ -52,7 +52,7 @@ def build(spec: BlueprintSpec) -> None:
             vpc_id=network.vpc_id,
             private_subnet_ids=network.private_subnet_ids,
             kms_key_arn=keys.key_arn,
-            # The hub's own subnets (None unless spec.hub_egress is 'firewall'); older networks have no such attribute.
+            # The hub's own subnets (None unless spec.hub_egress is 'firewall'): the hub's node pool goes there.
             hub_subnet_ids=network.hub_subnet_ids,
         ),
     )
