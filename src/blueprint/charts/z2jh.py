@@ -72,8 +72,9 @@ def project_chart_files() -> dict[str, str]:
 
 
 def is_jupyterhub_chart(chart: object) -> bool:
-    """A Release input `chart` naming this chart: from the repository, or the project's copy."""
-    return chart in (CHART_NAME, PROJECT_CHART_DIR)
+    """A Release input `chart` naming this chart: from the repository (`jupyterhub`, or a path or OCI reference ending
+    in `/jupyterhub`), or the project's copy (`charts/jupyterhub`). The one definition export and policy share."""
+    return isinstance(chart, str) and (chart == CHART_NAME or chart.endswith(f"/{CHART_NAME}"))
 
 
 def _load(name: str) -> Any:

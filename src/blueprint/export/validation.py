@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..charts.z2jh import cluster_version
 from ..preview.graph import ResourceGraph
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN
@@ -34,7 +35,8 @@ from .checkov import (
     run_checkov,
 )
 
-EKS_CLUSTER = "aws:eks/cluster:Cluster"
+# The Kubernetes version manifests are validated against: the graph's EKS cluster, read where the chart is rendered.
+kubernetes_version = cluster_version
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,6 @@ class Validation:
     kubernetes_verdict: Verdict
     markdown: str
     works: tuple[WorksFigures, ...] = ()
-
-
-def kubernetes_version(graph: ResourceGraph) -> str:
-    """`major.minor` of the EKS cluster the program creates (the version its manifests must validate against)."""
-    clusters = graph.of_type(EKS_CLUSTER)
-    if len(clusters) != 1 or not clusters[0].inputs.get("version"):
-        raise ValueError(f"expected one {EKS_CLUSTER} with a version, found {len(clusters)}")
-    return str(clusters[0].inputs["version"])
 
 
 def validate_manifest(manifest: Mapping[str, Any], version: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...charts.z2jh import is_jupyterhub_chart
 from ...model import Concern
 from ...preview.graph import Resource
 from .. import tokens as T
@@ -21,8 +22,7 @@ UNREADABLE = (
 
 
 def is_jupyterhub(release: Resource) -> bool:
-    chart = str(release.inputs.get("chart", ""))
-    return chart == "jupyterhub" or chart.endswith("/jupyterhub")
+    return is_jupyterhub_chart(release.inputs.get("chart"))
 
 
 def _values(release: Resource) -> Mapping[str, Any] | None:
