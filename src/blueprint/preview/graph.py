@@ -118,6 +118,21 @@ class ResourceGraph:
         return cls(tuple(Resource.from_json(r) for r in data["resources"]))
 
 
+def dig(data: Any, *path: str | int, default: Any = None) -> Any:
+    """`data[path[0]][path[1]]...`, or `default` when any step is missing or not a container.
+
+    The one walk into resource inputs and values documents; policy rules and exports both use it.
+    """
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(data, list) or not -len(data) <= key < len(data):
+                return default
+        elif not isinstance(data, Mapping) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
 def normalise(value: Any) -> Any:
     """Plain JSON data with sorted keys, and integral floats (how Pulumi transports numbers) as ints."""
     if isinstance(value, float):
