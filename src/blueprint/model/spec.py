@@ -505,6 +505,16 @@ class BlueprintSpec(StrictModel):
         return "open" if self.stance.network.egress == "open" else "firewall"
 
     @property
+    def ci_egress(self) -> Literal["none", "open", "firewall"]:
+        """How the CodeBuild CI runner reaches GitHub, Pulumi, the package index and the AWS APIs
+        (`facts.ci_runner.runner_domains`): `none` (no CodeBuild runner: no `ci.repository`, or your own runners),
+        `open` (the stance's egress is open: NAT like every node), or `firewall` (the runner in subnets of its own
+        whose only way out is the egress firewall, admitting exactly those hosts; session subnets keep theirs)."""
+        if self.ci.runner != "codebuild" or self.ci.repository is None:
+            return "none"
+        return "open" if self.stance.network.egress == "open" else "firewall"
+
+    @property
     def ci_runner_project(self) -> str:
         """Name of the CodeBuild project hosting the CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
         return f"{self.org}-{self.stack}-ci-runner"
