@@ -7,10 +7,12 @@ import datetime as dt
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
@@ -25,6 +27,7 @@ from blueprint.model.units import parse_quantity
 from blueprint.model.yamlio import dump_yaml, read_yaml
 from tests.bad_inputs.test_corpus import header
 from tests.conftest import blueprint_data, write_blueprint
+from tests.property.strategies import mutated, valid_documents
 
 ROOT = Path(__file__).parents[2]
 CASES = ROOT / "tests/bad_inputs/cases"
@@ -349,3 +352,48 @@ def test_fork_in_a_project_without_the_overlay_schema_writes_no_dangling_modelin
     (target / OVERLAY_SCHEMA_FILE).unlink()  # as in a project made before this release
     assert runner.invoke(app, ["fork", str(target), "--team", "genomics"]).exit_code == 0
     assert "yaml-language-server" not in (target / "teams/genomics.yaml").read_text()
+
+
+# ---- the schema never flags what the model accepts ---------------------------------------------------------
+
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+def model_accepts(document: Any) -> bool:
+    with tempfile.TemporaryDirectory() as scratch:
+        write_blueprint(Path(scratch) / "acme-dsw", document)
+        try:
+            load_blueprint(Path(scratch) / "acme-dsw")
+        except SpecError:
+            return False
+    return True
+
+
+def test_every_valid_document_validates():
+    validator = Draft202012Validator(blueprint_schema())
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=SLOW)
+    @given(valid_documents())
+    def check(document):
+        assert [e.message for e in validator.iter_errors(as_editor_reads(document))] == []
+
+    check()
+
+
+def test_a_broken_document_the_schema_flags_the_model_refuses():
+    """Editors must not flag what `blueprint check` accepts. The one known difference: pydantic's lax mode reads
+    `true` and numeric text as integers (`gpu: "1"`), where the schema asks for the number itself."""
+    validator = Draft202012Validator(blueprint_schema())
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=SLOW)
+    @given(mutated())
+    def check(mutation):
+        kind, document, edit = mutation
+        if edit is not None:  # a text edit: YAML syntax, which no schema sees
+            return
+        flagged = list(validator.iter_errors(as_editor_reads(document)))
+        if flagged and model_accepts(document):
+            coerced = [e for e in flagged if e.validator in ("type", "const") and isinstance(e.instance, (bool, str))]
+            assert coerced == flagged, [(e.json_path, e.message) for e in flagged]
+
+    check()
