@@ -261,6 +261,8 @@ def test_every_control_is_described_by_its_own_why_and_facts():
             assert ("on the org floor by default" in description) is info.meta.in_default_floor
         if info.meta.ranking:
             assert "strongest first: " + ", ".join(info.meta.ranking) in description
+        if info.id in ("identity.mfa", "compute.sessions.root_allowed"):  # booleans: which value is the weaker one
+            assert {"identity.mfa": "false is weaker", "compute.sessions.root_allowed": "true is weaker"}[info.id] in description
         if info.id in TEAM_SCOPED_CONTROLS:
             assert overlay["properties"]["controls"]["properties"][info.id]["description"].startswith(info.meta.why)
 

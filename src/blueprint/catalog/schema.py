@@ -165,15 +165,17 @@ def _controls_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     for info in stance_controls():
         node = _property(schema, schema["$defs"], info.id)
-        node["description"] = f"{info.meta.why} {_facts(info)}."
+        node["description"] = f"{info.meta.why} {_facts(info, boolean=node.get('type') == 'boolean')}."
     return schema
 
 
-def _facts(info: ControlInfo) -> str:
+def _facts(info: ControlInfo, *, boolean: bool) -> str:
     meta = info.meta
     facts = [f"Control {info.id}", f"concern {meta.concern.value}"]
     if meta.direction is Direction.RANKED:
         facts.append("strongest first: " + ", ".join(meta.ranking))
+    elif boolean and meta.direction in (Direction.LOWER_IS_WEAKER, Direction.HIGHER_IS_WEAKER):
+        facts.append("false is weaker" if meta.direction is Direction.LOWER_IS_WEAKER else "true is weaker")
     elif meta.direction is not None:
         facts.append(meta.direction.value.replace("-", " "))
     if meta.in_default_floor:
@@ -239,9 +241,9 @@ def _describe_team_fields(schema: dict[str, Any], defs: dict[str, Any]) -> None:
     for root in roots:
         for field, control_id in TEAM_FIELD_CONTROLS.items():
             info = by_id[control_id]
-            floor = "; above the org's value needs an `exceptions:` entry" if info.meta.in_default_floor else ""
+            floor = "; weakening it past the org's value needs an `exceptions:` entry" if info.meta.in_default_floor else ""
             node = _property(root, defs, field)
-            node.setdefault("description", f"{info.meta.why} (unset: the stance's {control_id}{floor})")
+            node.setdefault("description", f"{info.meta.why} Unset: the org's value for the team (its `teams:` entry, else the stance's {control_id}){floor}.")
 
 
 def _pruned(schema: dict[str, Any]) -> dict[str, Any]:
