@@ -223,7 +223,7 @@ def test_stance_is_a_built_in_or_any_declared_name_without_a_project():
     assert errors(schema, blueprint_with(stance="mine", stances={"mine": {"extends": "strict"}})) == []
     assert [p for p, _ in errors(schema, blueprint_with(stance="Strict"))] == ["$.stance"]
     offered = schema["properties"]["stance"]["anyOf"][0]
-    assert offered["enum"] == list(BUILTIN_STANCES) and len(offered["enumDescriptions"]) == len(BUILTIN_STANCES)
+    assert offered["enum"] == list(BUILTIN_STANCES)
 
 
 def test_a_projects_schema_closes_the_stance_names(tmp_path):

@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..model import BUILTIN_STANCES, BlueprintFile, builtin_stance
+from ..model import BUILTIN_STANCES, BlueprintFile
 from ..model.controls import ControlInfo, Direction
 from ..model.overlay import TEAM_FIELD_CONTROLS, TEAM_SCOPED_CONTROLS, TeamOverlay
 from ..model.stance import Stance, StanceControls, stance_controls
@@ -115,8 +116,18 @@ def project_schema(project: str | Path) -> dict[str, Any]:
 # ---- from pydantic's schema to the one editors get ---------------------------------------------------------
 
 
+@cache
+def _generated(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def _pydantic(model: type[BaseModel]) -> dict[str, Any]:
+    """Pydantic's schema of a model, generated once per process (`new` writes two schemas from the same models)."""
+    return copy.deepcopy(_generated(model))
+
+
 def _document(model: type[BaseModel], title: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    schema = model.model_json_schema() if schema is None else schema
+    schema = _pydantic(model) if schema is None else schema
     schema["$schema"] = DIALECT
     schema["title"] = title
     schema.setdefault("$defs", {})
@@ -162,7 +173,7 @@ def _property(root: dict[str, Any], defs: dict[str, Any], dotted: str) -> dict[s
 
 def _controls_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The schema of a stance model, each control described by its why and what the model knows of it."""
-    schema = model.model_json_schema()
+    schema = _pydantic(model)
     for info in stance_controls():
         node = _property(schema, schema["$defs"], info.id)
         node["description"] = f"{info.meta.why} {_facts(info, boolean=node.get('type') == 'boolean')}."
@@ -212,25 +223,17 @@ def _partial(model_schema: dict[str, Any], defs: dict[str, Any], description: st
 
 
 def _stance_name(node: dict[str, Any], names: tuple[str, ...] | None) -> dict[str, Any]:
+    # No per-value descriptions (the built-ins' summaries): reading the other stance files would cost `blueprint new`
+    # a fifth of a second; `blueprint stances` lists them.
     described = {k: v for k, v in node.items() if k in ("description", "title", "default")}
-    builtins = [f"{name}: {builtin_stance(name).summary}" for name in BUILTIN_STANCES]
     if names is None:
         name_pattern = {k: v for k, v in node.items() if k in ("type", "pattern")}
         return {
             **described,
-            "anyOf": [
-                {"enum": list(BUILTIN_STANCES), "enumDescriptions": builtins},
-                {**name_pattern, "description": "A stance declared under `stances:` in this file."},
-            ],
+            "anyOf": [{"enum": list(BUILTIN_STANCES)}, {**name_pattern, "description": "A stance declared under `stances:` in this file."}],
         }
-    declared = names[len(BUILTIN_STANCES) :]
     refresh = "`blueprint schema . > blueprint.schema.json` brings a stance declared since then into this list."
-    return {
-        **described,
-        "description": f"{described.get('description', '')} {refresh}".strip(),
-        "enum": list(names),
-        "enumDescriptions": [*builtins, *(f"{name}: declared under `stances:`" for name in declared)],
-    }
+    return {**described, "description": f"{described.get('description', '')} {refresh}".strip(), "enum": list(names)}
 
 
 def _describe_team_fields(schema: dict[str, Any], defs: dict[str, Any]) -> None:
