@@ -222,6 +222,10 @@ def test_stance_is_a_built_in_or_any_declared_name_without_a_project():
     schema = blueprint_schema()
     assert errors(schema, blueprint_with(stance="mine", stances={"mine": {"extends": "strict"}})) == []
     assert [p for p, _ in errors(schema, blueprint_with(stance="Strict"))] == ["$.stance"]
+    # A key pattern alone (pydantic's patternProperties) would let any other key through; the model refuses them.
+    badly_named = blueprint_with(stances={"Mine": {"extends": "strict"}})
+    assert "$.stances" in [p for p, _ in errors(schema, badly_named)]
+    assert not model_accepts(badly_named)
     offered = schema["properties"]["stance"]["anyOf"][0]
     assert offered["enum"] == list(BUILTIN_STANCES)
 
