@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..model import BUILTIN_STANCES, BlueprintFile
+from ..model import BUILTIN_STANCES, BlueprintFile, blueprint_path
 from ..model.controls import ControlInfo, Direction
 from ..model.overlay import TEAM_FIELD_CONTROLS, TEAM_SCOPED_CONTROLS, TeamOverlay
 from ..model.stance import Stance, StanceControls, stance_controls
@@ -65,10 +65,7 @@ def blueprint_schema(declared: Iterable[str] | None = None) -> dict[str, Any]:
 
     ordered = [c for c in stance_controls() if c.meta.ordered]
     exception = defs["ControlException"]
-    exception["properties"]["control"] = {
-        **exception["properties"]["control"],
-        "enum": [c.id for c in ordered],
-    }
+    exception["properties"]["control"]["enum"] = [c.id for c in ordered]
     exception["allOf"] = [
         {
             "if": {"properties": {"control": {"const": c.id}}, "required": ["control"]},
@@ -77,7 +74,7 @@ def blueprint_schema(declared: Iterable[str] | None = None) -> dict[str, Any]:
         for c in ordered
     ]
     defs["FloorSpec"]["properties"]["add"]["items"] = {"enum": [c.id for c in ordered]}
-    _describe_team_fields(schema, defs)
+    _describe_team_fields(defs["TeamEntry"], defs)
     return _pruned(schema)
 
 
@@ -92,7 +89,7 @@ def overlay_schema() -> dict[str, Any]:
         "properties": {control_id: _leaf(controls, schema["$defs"], control_id) for control_id in TEAM_SCOPED_CONTROLS},
         "additionalProperties": False,
     }
-    _describe_team_fields(schema, schema["$defs"])
+    _describe_team_fields(schema, schema["$defs"])  # the overlay is a team's fields
     return _pruned(schema)
 
 
@@ -106,8 +103,6 @@ def project_schema(project: str | Path) -> dict[str, Any]:
 
     Read from the YAML without validating it, so a file in the middle of an edit still gets its schema.
     """
-    from ..model import blueprint_path
-
     data = read_yaml(blueprint_path(project))
     stances = data.get("stances") if isinstance(data, dict) else None
     return blueprint_schema(declared=[name for name in stances if isinstance(name, str)] if isinstance(stances, dict) else ())
@@ -236,17 +231,14 @@ def _stance_name(node: dict[str, Any], names: tuple[str, ...] | None) -> dict[st
     return {**described, "description": f"{described.get('description', '')} {refresh}".strip(), "enum": list(names)}
 
 
-def _describe_team_fields(schema: dict[str, Any], defs: dict[str, Any]) -> None:
-    """A team field that tunes a stance control (`quota.cpu`, `idle_timeout_minutes`, ...) is described by it."""
+def _describe_team_fields(team: dict[str, Any], defs: dict[str, Any]) -> None:
+    """A team field (of a `teams:` entry or an overlay) that tunes a stance control is described by the control."""
     by_id = {c.id: c for c in stance_controls()}
-    roots = [schema] if "team" in schema["properties"] else []
-    roots += [defs[name] for name in ("TeamEntry",) if name in defs]
-    for root in roots:
-        for field, control_id in TEAM_FIELD_CONTROLS.items():
-            info = by_id[control_id]
-            floor = "; weakening it past the org's value needs an `exceptions:` entry" if info.meta.in_default_floor else ""
-            node = _property(root, defs, field)
-            node.setdefault("description", f"{info.meta.why} Unset: the org's value for the team (its `teams:` entry, else the stance's {control_id}){floor}.")
+    for field, control_id in TEAM_FIELD_CONTROLS.items():
+        info = by_id[control_id]
+        floor = "; weakening it past the org's value needs an `exceptions:` entry" if info.meta.in_default_floor else ""
+        node = _property(team, defs, field)
+        node.setdefault("description", f"{info.meta.why} Unset: the org's value for the team (its `teams:` entry, else the stance's {control_id}){floor}.")
 
 
 def _pruned(schema: dict[str, Any]) -> dict[str, Any]:
