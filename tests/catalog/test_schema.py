@@ -403,3 +403,25 @@ def test_a_broken_document_the_schema_flags_the_model_refuses():
             assert coerced == flagged, [(e.json_path, e.message) for e in flagged]
 
     check()
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_patterns_use_no_python_only_regex_syntax(name):
+    """Editors run the patterns as ECMA-262 regular expressions: named groups `(?P<`, `\\A`/`\\Z` and inline flags
+    are Python's alone, and would make an editor reject (or ignore) the pattern."""
+    patterns = [node["pattern"] for node in _all_nodes(SCHEMAS[name]()) if isinstance(node.get("pattern"), str)]
+    patterns += [key for node in _all_nodes(SCHEMAS[name]()) for key in (node.get("patternProperties") or {})]
+    assert patterns
+    assert [p for p in patterns if re.search(r"\(\?P|\\[AZz]|\(\?[aiLmsux]", p)] == []
+
+
+def _all_nodes(node: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += _all_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _all_nodes(value)
+    return found
