@@ -204,10 +204,11 @@ def test_cpu_values_are_judged_alike(value):
 
 
 def test_quota_patterns_come_from_the_parser():
-    pattern = overlay_schema()["$defs"]["QuotaOverride"]["properties"]["memory"]["anyOf"][0]["pattern"]
-    from blueprint.model.units import QUANTITY_PATTERN
+    text = overlay_schema()["$defs"]["QuotaOverride"]["properties"]["memory"]["anyOf"][0]
+    from blueprint.model.units import QUANTITY_LOOKS_LIKE, QUANTITY_PATTERN
 
-    assert pattern == QUANTITY_PATTERN
+    assert text["pattern"] == QUANTITY_PATTERN
+    assert QUANTITY_LOOKS_LIKE in text["patternErrorMessage"], "editors say what a quantity looks like, not the regex"
     parse_quantity("16Gi")  # the parser reads what the pattern admits
 
 

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from blueprint.catalog import BLUEPRINT_SCHEMA_FILE, OVERLAY_SCHEMA_FILE, modeline, overlay_schema, project_schema, schema_text
 from blueprint.cli import app
 from blueprint.model.stance import META
+from blueprint.model.units import QUANTITY_LOOKS_LIKE
 
 ROOT = Path(__file__).parents[2]
 JUDGE = Path(__file__).parent / "editor" / "judge.js"
@@ -97,6 +98,8 @@ def test_the_editor_flags_what_the_model_refuses_on_its_line(editor, tmp_path):
     )
     overlay_result, blueprint_result = editor([{"path": overlay}, {"path": blueprint}], tmp_path)
     assert sorted(d["line"] for d in overlay_result["diagnostics"]) == [line_of(overlay, "memory: 64 Gi"), line_of(overlay, "root_allowed: nope")]
+    quantity = next(d["message"] for d in overlay_result["diagnostics"] if d["line"] == line_of(overlay, "memory: 64 Gi"))
+    assert quantity == f"Should be {QUANTITY_LOOKS_LIKE}.", "what a quantity looks like, not the regular expression"
     assert sorted(d["line"] for d in blueprint_result["diagnostics"]) == [line_of(blueprint, "stance: paranoid"), line_of(blueprint, "compute.quota.cpu")]
 
 

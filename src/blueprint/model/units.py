@@ -23,13 +23,14 @@ _SUFFIX = {
 # named ones, so the same pattern reads the same in Python and in JSON Schema (ECMA-262), where editors use it.
 QUANTITY_PATTERN = r"^([0-9]+(?:\.[0-9]+)?)(" + "|".join(suffix for suffix in _SUFFIX if suffix) + r")?$"
 _QUANTITY = re.compile(QUANTITY_PATTERN)
+QUANTITY_LOOKS_LIKE = "a Kubernetes quantity such as '500m', '4', '16Gi'"
 
 
 def parse_quantity(text: str) -> Decimal:
     """Return the quantity's value in base units (cores or bytes); raise ValueError if malformed."""
     match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity such as '500m', '4', '16Gi'")
+        raise ValueError(f"{text!r} is not {QUANTITY_LOOKS_LIKE}")
     number, suffix = match.groups()
     try:
         amount = Decimal(number)
