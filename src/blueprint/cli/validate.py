@@ -44,6 +44,8 @@ def validate(
         raise
     overlays = {file.stem: str(file) for file in overlay_files(path.parent)}
     _, soon = expiring(spec.exceptions, today())
+    for exception in soon:
+        err.print(f"[yellow]note:[/] the exception for team {escape(exception.team)} on {escape(exception.control)} expires on {exception.expires} (renew it or plan for the floor value)")
     if as_json:
         payload = {
             "valid": True,
@@ -61,6 +63,4 @@ def validate(
         f"[green]valid[/] {escape(str(path))}: stance {escape(spec.stance.name)}, {teams}, "
         f"{len(spec.exceptions)} exception(s), {len(spec.floor)} floor control(s)"
     )
-    for exception in soon:
-        err.print(f"[yellow]note:[/] the exception for team {escape(exception.team)} on {escape(exception.control)} expires on {exception.expires} (renew it or plan for the floor value)")
 
