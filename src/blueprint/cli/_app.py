@@ -169,7 +169,7 @@ def _refuse_flag_value(directory: object) -> None:
         raise UsageError(
             option=str(directory),
             message="is not a project directory: flags (--json, --force, --dry-run, ...) take no value",
-            fix=f"drop {str(directory)!r}; the project directory defaults to the current directory",
+            fix=f"drop {str(directory)!r}: a flag is on when given and off when left out",
         )
 
 
