@@ -18,15 +18,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand, TyperGroup
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from .. import ISSUE_TRACKER, __version__
 from ..errors import BlueprintError, UsageError
 
-
-# The metavar of a flag in help: none (`_FlagsTakeNoValue` gives it to every flag; options may still name it).
+# The metavar of a flag in help: none (`_FlagsTakeNoValue` gives it to every flag, so options need not name it).
 NO_VALUE = ""
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +42,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = "Exit codes: 0 ok, 1 check failed, 2 bad input (the message names the file, field and fix), 3 internal error (a bug: please report it)."
 # Set by `--debug` (or BLUEPRINT_DEBUG=1): an internal error prints its traceback.
 DEBUG_ENV = "BLUEPRINT_DEBUG"
+
 
 class _FlagsTakeNoValue:
     """Help shows no `<bool>` placeholder after a flag (`--json`, `--help`, `--install-completion`, ...): it takes no value."""
@@ -95,7 +95,7 @@ ProjectDir = Annotated[
 _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
 
 # `--no-cache` on every command that previews: run the program even when the preview cache holds its graph.
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.", metavar=NO_VALUE)]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.")]
 CACHED_NOTE = "[dim](cached graph: an identical preview ran before; --no-cache runs the program again)[/]"
 
 
@@ -126,9 +126,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).", metavar=NO_VALUE)] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).")] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=NO_VALUE)
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
     ] = False,
 ) -> None:
     """Options every command shares (the app's help text is the Typer's `help`)."""
