@@ -182,7 +182,7 @@ def upgrade(
     """Regenerate the project's files with this version, keeping your edits (three-way merge)."""
     from ..generate.upgrade import upgrade_project
 
-    with progress("merging this version's files" + (" and previewing both stances…" if preview else "…")):
+    with progress("merging this version's files…"):
         result = upgrade_project(directory, force=force, allow_conflicts=allow_conflicts, dry_run=dry_run, preview=preview)
     refused = bool(result.conflicts) and not allow_conflicts
     if as_json:
