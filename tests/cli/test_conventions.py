@@ -95,6 +95,12 @@ def test_a_value_after_a_flag_is_refused_saying_flags_take_none(command, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_value_after_a_flag_of_diff_is_refused_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["diff", "--no-preview", "false"])
+    assert result.exit_code == 2 and "take no value" in result.stderr, result.output
+
+
 @pytest.mark.parametrize("command", sorted(PROJECT_COMMANDS))
 def test_the_project_directory_defaults_to_the_current_directory(command, tmp_path, monkeypatch):
     help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output

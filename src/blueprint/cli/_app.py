@@ -148,7 +148,8 @@ def handles_errors(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            _refuse_flag_value(kwargs.get("directory"))
+            for name in ("directory", "old", "new"):
+                _refuse_flag_value(kwargs.get(name))
             _recover_interrupted_write(kwargs.get("directory"))
             return function(*args, **kwargs)
         except BlueprintError as exc:
