@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from functools import cache
@@ -322,12 +323,67 @@ class StanceControls(StrictModel):
     budgets: BudgetControls
 
 
+def _count(items: tuple[str, ...], one: str) -> str:
+    return f"{len(items)} {one}{'' if len(items) == 1 else 's'}"
+
+
+# The one-line summary of a stance, phrase by phrase: each phrase is a function of one control's value, so a
+# summary can only say what the values say (a custom stance never inherits its parent's words). Order: the
+# concerns, biggest first. `None` leaves a reassuring default unsaid; every weakening is said.
+SUMMARY_PHRASES: tuple[tuple[str, Callable[[StanceControls], str | None]], ...] = (
+    ("network.egress", lambda s: {
+        "mirror": "no internet egress",
+        "allowlist": f"NAT to {_count(s.network.egress_allowlist, 'allowlisted domain')}",
+        "open": "open internet egress",
+    }[s.network.egress]),
+    ("network.api_endpoint", lambda s: {"private": "private API", "public-and-private": "public API to admin CIDRs"}[s.network.api_endpoint]),
+    ("network.ingress", lambda s: {"internal": "internal ingress", "internet-sso": "internet ingress behind SSO"}[s.network.ingress]),
+    ("identity.mfa", lambda s: "MFA" if s.identity.mfa else "no MFA"),
+    ("compute.sessions.root_allowed", lambda s: "root in sessions" if s.compute.sessions.root_allowed else None),
+    ("storage.encryption", lambda s: {
+        "kms-cmk-rotated": "KMS keys with rotation",
+        "kms-cmk": "KMS keys",
+        "provider-managed": "provider-managed encryption",
+    }[s.storage.encryption]),
+    ("audit.cloudtrail", lambda s: {
+        "multi-region": "multi-region audit trail",
+        "single-region": "single-region audit trail",
+        "off": "no audit trail",
+    }[s.audit.cloudtrail]),
+    ("packages.python", lambda s: {
+        "curated": "curated Python packages",
+        "proxy-blocklist": "PyPI proxy with a blocklist",
+        "proxy": "live PyPI",
+    }[s.packages.python]),
+    ("packages.r", lambda s: {
+        "curated-snapshot": "curated CRAN snapshot",
+        "snapshot": "dated CRAN snapshot",
+        "latest": "live CRAN",
+    }[s.packages.r]),
+)  # fmt: skip
+
+
+def derived_summary(controls: StanceControls) -> str:
+    """One line saying what the values say: built from `SUMMARY_PHRASES`, never from written text."""
+    phrases = [phrase for _, describe in SUMMARY_PHRASES if (phrase := describe(controls))]
+    text = ", ".join(phrases)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 class Stance(StanceControls):
-    """A named, resolved stance (built-in or custom after `extends:` resolution)."""
+    """A named, resolved stance (built-in or custom after `extends:` resolution).
+
+    `summary` is derived from the values; `note` is what a custom stance's own `summary:` says in
+    blueprint.yaml (the org's words, shown as such, never inherited from the stance it extends).
+    """
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
+    note: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     extends: str | None = None
+
+    @property
+    def summary(self) -> str:
+        return derived_summary(self)
 
 
 def stance_controls() -> tuple[ControlInfo, ...]:

@@ -9,7 +9,7 @@ from typing import Any
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, is_secret, known
+from ..base import EVERY_TYPE, Context, Finding, RuleSet, Severity, as_list, is_secret, known
 from .storage import policy_document
 
 rules = RuleSet()
@@ -79,6 +79,7 @@ def _plain_secrets(value: Any, path: str) -> Iterator[str]:
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.CRITICAL,
     controls=("identity.sso_required",),
+    types=(EVERY_TYPE,),
     needs_secret_markers=True,
     description="The IdP client secret reaches the hub only as a Pulumi secret, never as plain text in state or Helm values.",
 )

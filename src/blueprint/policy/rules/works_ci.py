@@ -97,6 +97,7 @@ def _self_hosted_path(graph: ResourceGraph, cluster: Resource, ctx: Context, pub
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(CODEBUILD_WEBHOOK, T.CODEBUILD_PROJECT, T.EKS_CLUSTER, T.SECURITY_GROUP, T.SG_INGRESS_RULE),
     family="works",
     applies=lambda ctx: ctx.spec is not None,  # the runner is in blueprint.yaml's ci section
     description="The CI jobs that touch the cluster (pulumi preview/up) run where the Kubernetes API endpoint admits them.",

@@ -94,6 +94,7 @@ def _grants_patch(graph: ResourceGraph, binding: Resource, secret: str) -> bool:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(CONFIG_MAP, CLUSTER_ROLE, ROLE_BINDING, T.CODEARTIFACT_REPOSITORY, T.CRON_JOB, T.HELM_RELEASE, T.JOB, T.NAMESPACE),
     description="Every team namespace gets a pip config Secret pointing at the session mirror, written at apply time and refreshed before its token expires.",
     family="works",
 )
@@ -208,6 +209,7 @@ def _vpc_readable(graph: ResourceGraph, bucket: str, path: str) -> str | None:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(CONFIG_MAP, T.BUCKET_POLICY, T.HELM_RELEASE, T.VPC_ENDPOINT),
     description="Sessions' R repository is one the stance's egress reaches: an allowed public host, the org's mirror, or a VPC-readable S3 repository.",
     family="works",
 )
@@ -250,6 +252,7 @@ def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.MEDIUM,
     controls=("packages.python_allowlist", "packages.r_allowlist"),
+    types=(BUCKET_OBJECT, CONFIG_MAP, T.HELM_RELEASE, T.JOB),
     description="A curated mirror is filled on first apply: a seed Job requests and promotes every allowlisted Python package; a private R repository lists every R one.",
     family="works",
 )
