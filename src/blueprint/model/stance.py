@@ -99,12 +99,12 @@ class IdentityControls(StrictModel):
     ] = True
     mfa: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER, exposure=X.ACCESS),
+        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication. Checked on a Cognito user pool; an external OIDC IdP applies its own MFA policy, which no offline rule can see: require MFA there.", direction=LOWER, exposure=X.ACCESS),
     ]
     session_hours: Annotated[
         int,
         Field(ge=1, le=168),
-        control(C.DATA_THEFT_INSIDER, "How long a login lasts; shorter sessions limit a stolen cookie.", direction=HIGHER),
+        control(C.DATA_THEFT_INSIDER, "How long a login lasts (the hub's cookie; Cognito's tokens); shorter sessions limit a stolen cookie. An external IdP's own session is set there.", direction=HIGHER),
     ]
     group_rbac: Annotated[
         bool,
@@ -271,7 +271,7 @@ class PackageControls(StrictModel):
     python_blocklist: Annotated[tuple[PackageName, ...], control(C.INCORRECT_WORK, "Packages never admitted, e.g. known typosquats.")] = ()
     r: Annotated[
         Literal["curated-snapshot", "snapshot", "latest"],
-        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages.", ranking=("curated-snapshot", "snapshot", "latest")),
+        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages. An org mirror (packages.r_mirror_url) enforces this itself.", ranking=("curated-snapshot", "snapshot", "latest")),
     ]
     r_snapshot_date: Annotated[dt.date | None, control(C.INCORRECT_WORK, "The CRAN snapshot date served by the R mirror.")] = None
     r_allowlist: Annotated[
@@ -281,7 +281,7 @@ class PackageControls(StrictModel):
     cooldown_days: Annotated[
         int,
         Field(ge=0, le=365),
-        control(C.INCORRECT_WORK, "New releases wait this long before admission; most malicious uploads are caught within days.", direction=LOWER),
+        control(C.INCORRECT_WORK, "New releases wait this long before a curated mirror admits them; most malicious uploads are caught within days. Only python 'curated' has a promoter to hold them: a proxy serves every release at once.", direction=LOWER),
     ]
     curation_mode: Annotated[
         Literal["block", "report"],
