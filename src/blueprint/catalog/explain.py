@@ -20,7 +20,8 @@ from ..model import BUILTIN_STANCES, BlueprintSpec, Stance, blueprint_path, buil
 from ..model.controls import read_path
 from ..model.loading import load_overlays
 from ..model.overlay import TEAMS_DIR, team_floor_values
-from ..model.spec import ControlException, today
+from ..model import spec as spec_module
+from ..model.spec import ControlException
 from ..model.stance import META, TEAM_FIELDS
 
 # Written in a control's `why` when no rule can check it offline, and why (tests/catalog/test_explain.py holds
@@ -122,7 +123,7 @@ class Explanation:
     controls: tuple[ExplainedControl, ...]
     project: Path | None = None
     teams: tuple[TeamExplanation, ...] = ()
-    today: dt.date = field(default_factory=today)
+    today: dt.date = field(default_factory=lambda: spec_module.today())  # the model's clock (tests replace it)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
