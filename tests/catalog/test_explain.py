@@ -39,7 +39,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def project(tmp_path: Path) -> Path:
     """Strict; genomics gets 1 GPU in blueprint.yaml, and root and less CPU from its overlay (root by exception)."""
     directory = tmp_path / "acme-dsw"
-    write_blueprint(directory, blueprint_data("strict", teams=2, exceptions=[EXCEPTION]))
+    write_blueprint(directory, blueprint_data("strict", teams=2, exceptions=[EXCEPTION], floor={"add": ["stability.multi_az_nodes"]}))
     (directory / "teams").mkdir()
     overlay = {"team": "genomics", "quota": {"cpu": "8"}, "controls": {"compute.sessions.root_allowed": True}}
     (directory / "teams" / "genomics.yaml").write_text(dump_yaml(overlay))
@@ -76,6 +76,9 @@ def test_project_json_shows_each_teams_effective_values_and_where_they_differ(pr
         "source": "stance", "exception": None,
     }  # fmt: skip
     assert not any(c["differs"] or c["exception"] for c in _team(payload, "team-1").values())
+    # The project's floor: the stance's floor controls plus what blueprint.yaml adds.
+    floor = {c["id"] for c in payload["controls"] if c["floor"]}
+    assert "stability.multi_az_nodes" in floor and floor - {"stability.multi_az_nodes"} == {c["id"] for c in _json("strict")["controls"] if c["floor"]}
 
 
 def test_project_human_output_marks_differences_and_exceptions(project):
