@@ -81,6 +81,21 @@ def test_project_json_shows_each_teams_effective_values_and_where_they_differ(pr
     assert "stability.multi_az_nodes" in floor and floor - {"stability.multi_az_nodes"} == {c["id"] for c in _json("strict")["controls"] if c["floor"]}
 
 
+def test_project_marks_the_rules_its_blueprint_does_not_ask_for(project, tmp_path):
+    """Balanced keeps a 7-day cooldown, but proxies PyPI: the cooldown rule checks nothing there, and explain says so."""
+    strict = {c["id"]: c for c in _json(str(project))["controls"]}
+    assert strict["packages.cooldown_days"]["rules_not_applied"] == [] and strict["identity.mfa"]["rules_not_applied"] == []
+    directory = tmp_path / "balanced-dsw"
+    write_blueprint(directory, blueprint_data("balanced"))
+    balanced = {c["id"]: c for c in _json(str(directory))["controls"]}
+    assert balanced["packages.cooldown_days"]["value"] == 7
+    assert balanced["packages.cooldown_days"]["rules_not_applied"] == ["packages.curation-cooldown"]
+    assert balanced["identity.mfa"]["rules_not_applied"] == ["identity.mfa-enforced"]
+    result = runner.invoke(app, ["explain", str(directory)], env={"COLUMNS": "200"})
+    assert "not applied here (this blueprint does not ask for them): packages.curation-cooldown" in result.output
+    assert re.search(r"\d+ more have only rules this blueprint does not ask for: .*packages\.cooldown_days", result.output)
+
+
 def test_project_human_output_marks_differences_and_exceptions(project):
     result = runner.invoke(app, ["explain", str(project / "blueprint.yaml")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,9 @@ class ExplainedControl:
     ranking: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
+    # For a project: the enforcing rules its blueprint does not ask for (their `applies` is false), so they check
+    # nothing there; None for a bare stance, whose teams and blueprint settings are unknown.
+    not_applied: tuple[str, ...] | None = None
 
     @property
     def weaker(self) -> str:
@@ -80,6 +83,7 @@ class ExplainedControl:
         return {
             "id": self.id, "value": self.value, "concern": self.concern, "why": self.why, "floor": self.floor,
             "direction": self.direction, "ranking": list(self.ranking), "rules": list(self.rules), "resources": list(self.resources),
+            **({} if self.not_applied is None else {"rules_not_applied": list(self.not_applied)}),
         }  # fmt: skip
 
 
@@ -217,4 +221,13 @@ def explain_argument(argument: str) -> Explanation:
             fix=f"use one of {', '.join(BUILTIN_STANCES)}, or a directory made by `blueprint new`",
         )
     spec = load_blueprint(path)
-    return Explanation(spec.stance, explain(spec.stance, spec.floor), project=path, teams=_team_controls(spec, path))
+    controls = explain(spec.stance, spec.floor)
+    return Explanation(spec.stance, _with_applicability(controls, spec), project=path, teams=_team_controls(spec, path))
+
+
+def _with_applicability(controls: tuple[ExplainedControl, ...], spec: BlueprintSpec) -> tuple[ExplainedControl, ...]:
+    """Mark the rules this project does not ask for: `blueprint check` skips them as not applicable."""
+    from ..policy import BY_ID, context
+
+    ctx = context(spec)
+    return tuple(replace(c, not_applied=tuple(r for r in c.rules if not BY_ID[r].applies(ctx))) for c in controls)

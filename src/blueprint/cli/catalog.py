@@ -51,14 +51,19 @@ def stances(
 
 def _control(control: ExplainedControl) -> None:
     head = Text.assemble((control.id, "bold"), ": ", _shown(control.value))
-    _wrapped(head, 2)
+    _wrapped(head, 2, hang=4)
     facts = "floor · " if control.floor else ""
     _wrapped(f"{facts}{control.weaker}", 4, style="dim")
     _wrapped(control.why, 4)
     if control.rules:
-        _wrapped(f"rules: {', '.join(control.rules)}", 4, style="cyan")
+        skipped = set(control.not_applied or ())
+        applied = [r for r in control.rules if r not in skipped]
+        if applied:
+            _wrapped(f"rules: {', '.join(applied)}", 4, style="cyan", hang=2)
+        if skipped:
+            _wrapped(f"not applied here (this blueprint does not ask for them): {', '.join(sorted(skipped))}", 4, style="yellow", hang=2)
         resources = "every resource" if control.resources == ("*",) else ", ".join(control.resources)
-        _wrapped(f"resources: {resources}", 4, style="cyan")
+        _wrapped(f"resources: {resources}", 4, style="cyan", hang=2)
     else:
         _wrapped("rules: none (no rule enforces this control)", 4, style="yellow")
 
@@ -94,6 +99,9 @@ def _render(explanation: Explanation) -> None:
     unenforced = [c.id for c in explanation.controls if not c.rules]
     out.print(soft_wrap=False)
     _wrapped(f"{len(unenforced)} of {len(explanation.controls)} controls have no rule: {', '.join(unenforced) or 'none'}", 0, style="yellow")
+    idle = [c.id for c in explanation.controls if c.rules and set(c.rules) == set(c.not_applied or ())]
+    if idle:
+        _wrapped(f"{len(idle)} more have only rules this blueprint does not ask for: {', '.join(idle)}", 0, style="yellow")
     if explanation.project is not None:
         out.print(soft_wrap=False)
         _wrapped(Text(f"teams of {explanation.project}", style="bold underline"), 0)
@@ -106,15 +114,19 @@ def _render(explanation: Explanation) -> None:
 @handles_errors
 def explain(
     stance: Annotated[
-        str, typer.Argument(help="A built-in stance (strict, balanced, open), or a project directory or its blueprint.yaml.")
+        str,
+        typer.Argument(
+            help="A built-in stance (strict, balanced, open), or a project directory or its blueprint.yaml.", metavar="STANCE_OR_PROJECT"
+        ),
     ] = ".",
     as_json: Annotated[
         bool,
         typer.Option(
             "--json",
             help=(
-                "Print JSON: {stance, summary, controls: [{id, value, concern, why, floor, direction, ranking, rules, resources}]}, "
-                "and for a project teams: [{name, controls: [{id, value, org_value, differs, weaker, source, exception}]}]."
+                "Print JSON: {stance, summary, controls: [{id, value, concern, why, floor, direction, ranking, rules, resources}]}; "
+                "for a project also rules_not_applied per control, and teams: [{name, controls: [{id, value, org_value, differs, "
+                "weaker, source, exception}]}]."
             ),
             metavar=NO_VALUE,
         ),
