@@ -13,11 +13,9 @@ import re
 
 import pytest
 
-from blueprint.model import load_blueprint
 from blueprint.policy import RULES, evaluate
 from blueprint.policy.base import EVERY_TYPE, STACK_TYPE, Rule
-from blueprint.preview import ResourceGraph, preview_project
-from tests.conftest import blueprint_data, write_blueprint
+from blueprint.preview import ResourceGraph
 
 from .conftest import Real
 from .test_rules import CASES
@@ -38,16 +36,9 @@ def judged(real: Real, graph: ResourceGraph, rule: Rule) -> tuple[set[tuple[str,
 
 
 @pytest.fixture(scope="module")
-def cognito(tmp_path_factory) -> Real:
-    """Strict with Cognito as the IdP and internal package prefixes: the user pool, its client, origin controls."""
-    directory = tmp_path_factory.mktemp("cognito") / "acme-dsw"
-    write_blueprint(directory, blueprint_data("strict", idp={"kind": "cognito"}, packages={"internal_prefixes": ["acme-"]}))
-    return Real(load_blueprint(directory), preview_project(directory), directory)
-
-
-@pytest.fixture(scope="module")
-def projects(real, cognito) -> list[Real]:
-    return [real("strict"), real("balanced"), real("open"), cognito]
+def projects(real) -> list[Real]:
+    """Every built-in stance, and strict with Cognito (the user pool and its client) and internal package prefixes."""
+    return [real("strict"), real("balanced"), real("open"), real("strict-cognito")]
 
 
 def test_every_rule_declares_type_tokens(projects):
