@@ -27,7 +27,6 @@ from ..model.stance import META, TEAM_FIELDS
 # Written in a control's `why` when no rule can check it offline, and why (tests/catalog/test_explain.py holds
 # every floor control to having a rule or saying this).
 NO_OFFLINE_RULE = "No offline rule can check this"
-EVERY_TYPE = "*"
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,8 @@ class Enforcement:
 
 @cache
 def enforcement() -> Mapping[str, Enforcement]:
-    """Control id -> what enforces it, derived from the rule list."""
-    from ..policy import RULES
+    """Control id -> what enforces it, derived from the rule list (`*`: a rule reads every resource type)."""
+    from ..policy import EVERY_TYPE, RULES
 
     rules: dict[str, set[str]] = {}
     resources: dict[str, set[str]] = {}

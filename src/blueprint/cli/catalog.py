@@ -62,7 +62,7 @@ def _control(control: ExplainedControl) -> None:
             _wrapped(f"rules: {', '.join(applied)}", 4, style="cyan", hang=2)
         if skipped:
             _wrapped(f"not applied here (this blueprint does not ask for them): {', '.join(sorted(skipped))}", 4, style="yellow", hang=2)
-        resources = "every resource" if control.resources == ("*",) else ", ".join(control.resources)
+        resources = "every resource type" if control.resources == ("*",) else ", ".join(control.resources)
         _wrapped(f"resources: {resources}", 4, style="cyan", hang=2)
     else:
         _wrapped("rules: none (no rule enforces this control)", 4, style="yellow")
