@@ -17,10 +17,10 @@ from typing import Any
 
 from ..errors import SpecError
 from ..model import BUILTIN_STANCES, BlueprintSpec, Stance, blueprint_path, builtin_stance, compare, load_blueprint, load_file, stance_controls
+from ..model import spec as spec_module
 from ..model.controls import read_path
 from ..model.loading import load_overlays
 from ..model.overlay import TEAMS_DIR, team_floor_values
-from ..model import spec as spec_module
 from ..model.spec import ControlException
 from ..model.stance import META, TEAM_FIELDS
 
@@ -142,20 +142,23 @@ class Explanation:
         return data
 
 
+def _dig(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
 def explain(stance: Stance, floor: frozenset[str] | None = None) -> tuple[ExplainedControl, ...]:
     """Every control of `stance` (its value, concern, why, direction, and what enforces it); `floor` defaults to the stance's."""
     dumped = stance.model_dump(mode="json")
     enforced = enforcement()
     explained = []
     for info in stance_controls():
-        value: Any = dumped
-        for part in info.id.split("."):
-            value = value[part]
         found = enforced.get(info.id, Enforcement())
         explained.append(
             ExplainedControl(
                 id=info.id,
-                value=value,
+                value=_dig(dumped, info.id),
                 concern=info.meta.concern.value,
                 why=info.meta.why,
                 floor=info.meta.in_default_floor if floor is None else info.id in floor,
@@ -166,12 +169,6 @@ def explain(stance: Stance, floor: frozenset[str] | None = None) -> tuple[Explai
             )
         )
     return tuple(explained)
-
-
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        data = data[part]
-    return data
 
 
 def _change(control: str, org: Any, value: Any) -> int:
