@@ -389,7 +389,7 @@ class CustomStance(StrictModel):
     extends: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(
         description="The stance this one starts from: a built-in, or another stance under `stances:`."
     )
-    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(default=None, description="One line describing this stance, shown by `blueprint explain`.")
+    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(default=None, description="Your own words about this stance, shown by `blueprint explain` as a note beside the summary derived from its values.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Partial stance controls, same shape as a stance file.")
 
 
