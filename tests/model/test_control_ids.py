@@ -19,6 +19,8 @@ ID_SHAPE = re.compile(rf"^(?:{'|'.join(SECTIONS)})\.[a-z_]+(?:\.[a-z_]+)*$")
 NOT_CONTROL_IDS = {
     "network.admin_cidrs",  # a blueprint.yaml field named in an error (model/loading.py)
     "network.vpc_cidr",  # a blueprint.yaml field named in an error (components/network.py: no room for the subnets)
+    "budgets.alert_emails",  # a blueprint.yaml field a `blueprint new` option sets (generate/project.py OPTION_FIELDS)
+    "network.on_premises_cidrs",  # likewise
 }
 
 

@@ -14,7 +14,7 @@ from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
 ENVIRONMENT = "production"
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
+_REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]$")  # facts.aws_regions: e.g. eu-west-1, us-gov-west-1, eusc-de-east-1
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 HOSTED_RUNNER = "ubuntu-latest"  # jobs that never touch the cluster (offline review, the PR comment)
 # Jobs that call the cluster's API (the Kubernetes provider in `pulumi preview` and `pulumi up`); they run on the

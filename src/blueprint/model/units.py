@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..errors import shown
+
 _SUFFIX = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -26,11 +28,11 @@ def parse_quantity(text: str) -> Decimal:
     """Return the quantity's value in base units (cores or bytes); raise ValueError if malformed."""
     match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity such as '500m', '4', '16Gi'")
+        raise ValueError(f"{shown(text)} is not a Kubernetes quantity such as '500m', '4', '16Gi'")
     try:
         number = Decimal(match["number"])
     except InvalidOperation as exc:  # pragma: no cover - the regex already guarantees digits
-        raise ValueError(f"{text!r} is not a number") from exc
+        raise ValueError(f"{shown(text)} is not a number") from exc
     return number * _SUFFIX[match["suffix"] or ""]
 
 

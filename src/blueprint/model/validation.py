@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem
+from ..errors import Problem, did_you_mean, shown
+from .types import PATTERN_HINTS
 
-# What to do about a pattern mismatch, by the last element of the field path.
-_PATTERN_FIXES = {
-    "name": "use lowercase letters, digits and '-', starting with a letter; it becomes a Kubernetes namespace and IAM name",
-    "org": "use 2-24 lowercase letters, digits and '-', starting with a letter",
-    "region": "use an AWS region code such as 'eu-west-1'",
-    "stack": "use lowercase letters, digits and '-', starting with a letter",
-    "idp_group": "use letters, digits and . _ / - (as the IdP sends the group)",
-    "admin_groups": "use letters, digits and . _ / - (as the IdP sends the group)",
-    "client_secret_config": "use a Pulumi config key name such as 'idpClientSecret'",
-    "stance": "use a built-in stance (strict, balanced, open) or a name under `stances`",
+# What a valid value looks like, for the fields where the name says more than the pattern's own hint
+# (`types.PATTERN_HINTS`, which every pattern of the model has: a message never shows a regular expression).
+_FIELD_HINTS = {
+    "name": "lowercase letters, digits and '-', starting with a letter, e.g. genomics; it becomes a Kubernetes namespace and IAM name",
+    "org": "2-24 lowercase letters, digits and '-', starting with a letter, e.g. acme; it prefixes AWS resource names",
+    "stance": "a built-in stance (strict, balanced, open) or a name under `stances`",
 }
 
 
 def _key(part: Any) -> str:
     """A mapping key as shown in a field path: as written when short and printable, else quoted and cut."""
     text = str(part)
-    return text if text.isprintable() and 0 < len(text) <= 60 else _shown(text)
+    return text if text.isprintable() and 0 < len(text) <= 60 else shown(text)
 
 
 def _path(loc: Sequence[Any]) -> str:
@@ -62,11 +59,6 @@ def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     return []
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
     errors = exc.errors(include_url=False)
@@ -80,45 +72,46 @@ def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = ""
         kind = error["type"]
         message = error["msg"]
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if isinstance(error.get("input"), str) and len(repr(error["input"])) > 60:
-            message = message.replace(repr(error["input"]), _shown(error["input"]))  # validators quote the whole value
+        if isinstance(error.get("input"), str) and len(shown(error["input"], limit=10**6)) > 60:
+            message = message.replace(shown(error["input"], limit=10**6), shown(error["input"]))  # validators quote the whole value
         fix = ""
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _fields_at(model, loc)
-            close = difflib.get_close_matches(key, allowed, n=1)
-            message = f"unknown key {_shown(key)}"
+            close = did_you_mean(key, allowed)
+            message = f"unknown key {shown(key)}"
             if key in ("client_secret", "secret", "password", "client_secret_value"):
                 fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
             elif close:
-                fix = f"did you mean {close[0]!r}?"
+                fix = f"did you mean {close}?"
             elif allowed:
                 fix = f"allowed keys: {', '.join(allowed)}"
         elif kind == "literal_error":
-            expected = error.get("ctx", {}).get("expected", "")
-            message = f"{_shown(error.get('input'))} is not allowed"
+            expected = re.sub(r"'([^']*)'", r"\1", str(error.get("ctx", {}).get("expected", "")))  # pydantic quotes each as Python does
+            message = f"{shown(error.get('input'))} is not allowed"
             fix = f"allowed: {expected}"
         elif kind == "string_pattern_mismatch":
-            message = f"{_shown(error.get('input'))} is not valid"
+            message = f"{shown(error.get('input'))} is not valid"
             last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
-            fix = _PATTERN_FIXES.get(last, f"must match {error.get('ctx', {}).get('pattern', '')}")
+            hint = _FIELD_HINTS.get(last) or PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""))
+            fix = f"use {hint}" if hint else "`blueprint schema` shows the format"
         elif kind == "missing":
             message = "is required"
             fix = "add it; `blueprint schema` shows the format"
         elif kind in ("tuple_type", "list_type"):
-            message = f"{_shown(error.get('input'))} must be a list"
+            message = f"{shown(error.get('input'))} must be a list"
             fix = "write it as [a, b] or one '- item' per line"
         elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            message = f"{_shown(error.get('input'))} must be a mapping"
+            message = f"{shown(error.get('input'))} must be a mapping"
             fix = "write `key: value` pairs"
         elif kind in ("int_parsing", "int_type", "int_from_float"):
-            message = f"{_shown(error.get('input'))} must be a whole number"
+            message = f"{shown(error.get('input'))} must be a whole number"
         elif kind in ("bool_parsing", "bool_type"):
-            message = f"{_shown(error.get('input'))} must be true or false"
+            message = f"{shown(error.get('input'))} must be true or false"
         elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-            message = f"{_shown(error.get('input'))} is not a date"
+            message = f"{shown(error.get('input'))} is not a date"
             fix = "write it as YYYY-MM-DD"
         elif "input" in error and kind not in ("model_type", "dict_type", "value_error", "assertion_error") and not isinstance(error["input"], dict):
-            message = f"{_shown(error['input'])}: {message}"
+            message = f"{shown(error['input'])}: {message}"
         problems.append(Problem(field=field, message=message, fix=fix))
     return problems
