@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from .. import __version__
 from ..errors import shown
 from .base import StrictModel
 from .controls import Concern as C
@@ -40,6 +41,7 @@ from .types import (
 )
 
 SCHEMA_VERSION = 1
+FIRST_SCHEMA_VERSION = 1  # the first schema_version any workbench-blueprint wrote
 Email = Annotated[str, pattern(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", "an e-mail address such as platform@acme.example", max_length=254)]
 
 
@@ -443,6 +445,22 @@ class BlueprintFile(StrictModel):
     teams: tuple[TeamEntry, ...] = Field(min_length=1)
     floor: FloorSpec = FloorSpec()
     exceptions: tuple[ControlException, ...] = ()
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _this_tool_reads_it(cls, version: object) -> object:
+        # Before the type check: "2 is not allowed (allowed: 1)" would not say which tool reads the file.
+        if not isinstance(version, int) or isinstance(version, bool) or version == SCHEMA_VERSION:
+            return version
+        this = f"workbench-blueprint {__version__} reads and writes schema_version {SCHEMA_VERSION}"
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"{version} is from a newer workbench-blueprint: {this}; upgrade the tool with `pip install --upgrade "
+                "workbench-blueprint` (or `pip install -r requirements.txt` in the project: it pins the version that wrote the file)"
+            )
+        if version < FIRST_SCHEMA_VERSION:
+            raise ValueError(f"{version} was never written by workbench-blueprint: {this}; set schema_version: {SCHEMA_VERSION}")
+        raise ValueError(f"{version} is from an older workbench-blueprint: {this}; run `blueprint upgrade` in the project to migrate the file")
 
     @field_validator("tls")
     @classmethod

@@ -62,6 +62,9 @@ def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
 def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
     errors = exc.errors(include_url=False)
+    version = [e for e in errors if tuple(e["loc"]) == ("schema_version",)]
+    if version and version[0]["type"] == "value_error":
+        errors = version  # a file of another schema version: the rest of what is wrong follows from that
     for error in errors:
         loc = error["loc"]
         if error["type"] == "too_short" and any(len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors):

@@ -81,6 +81,11 @@ def parse_yaml_text(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if mark and _is_tab(text, mark.line, mark.column):
+            # The scanner's "found character '\\t' that cannot start any token" says what it saw, not what to do.
+            before = text.splitlines()[mark.line][: mark.column]
+            what = "tabs cannot indent YAML" if not before.strip() else "a tab cannot separate YAML values here"
+            raise _problem(source, f"{where}{what}; use spaces", "replace it with spaces, e.g. two per level of indentation") from None
         if "duplicate key" in str(exc):
             what = "duplicate key " + (str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "")
             return_fix = "each key may appear once in a mapping; remove or merge the repeated one"
@@ -89,6 +94,11 @@ def parse_yaml_text(text: str, source: str) -> Any:
         raise _problem(source, f"{where}{what.strip()}", return_fix) from None
     except (YAMLError, RecursionError) as exc:
         raise _problem(source, f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", "fix the YAML syntax") from None
+
+
+def _is_tab(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return line < len(lines) and column < len(lines[line]) and lines[line][column] == "\t"
 
 
 def read_yaml(path: Path) -> Any:
