@@ -11,7 +11,6 @@ never Python's `True` or `['gpu']`), and near-miss names through `did_you_mean`.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import enum
 import re
 from collections.abc import Iterable, Mapping
@@ -73,6 +72,8 @@ def as_yaml(value: Any, limit: int = 200) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The closest of `choices` to a misspelt or misremembered `word` (a dotted id matches on its last part first)."""
+    import difflib  # only on the error path; `blueprint --help` does not pay for it
+
     options = sorted(set(choices))
     close = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
     leaf = word.rsplit(".", 1)[-1]

@@ -21,6 +21,7 @@ NOT_CONTROL_IDS = {
     "network.vpc_cidr",  # a blueprint.yaml field named in an error (components/network.py: no room for the subnets)
     "budgets.alert_emails",  # a blueprint.yaml field a `blueprint new` option sets (generate/project.py OPTION_FIELDS)
     "network.on_premises_cidrs",  # likewise
+    "budgets.org_monthly_usd",  # a blueprint.yaml field named in a warning (model/warnings.py)
 }
 
 

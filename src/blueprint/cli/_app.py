@@ -135,6 +135,12 @@ def _print_error(exc: BlueprintError) -> None:
         err.print(f"       {escape(line)}")
 
 
+def print_warnings(spec: Any) -> None:
+    """The blueprint's warnings (`BlueprintSpec.warnings`: valid, likely not meant) on stderr, one `warning:` line each."""
+    for problem in spec.warnings:
+        err.print(f"[yellow]warning:[/] {escape(problem.render(''))}")
+
+
 def _print_internal_error(exc: Exception) -> None:
     if _debug:
         err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, end="")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, shown
 from ._app import NO_VALUE, app, err, handles_errors, out
 
 
@@ -22,7 +22,7 @@ class IdpKind(str, Enum):
 def _parse_team(option: str) -> tuple[str, str]:
     name, _, group = option.partition(":")
     if not name:
-        raise UsageError(option="--team", message=f"{option!r} has no team name", fix="use NAME or NAME:IDP_GROUP, e.g. genomics:dsw-genomics")
+        raise UsageError(option="--team", message=f"{shown(option)} has no team name", fix="use NAME or NAME:IDP_GROUP, e.g. genomics:dsw-genomics")
     return name, group or name
 
 

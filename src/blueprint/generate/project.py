@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from .. import __version__
 from ..catalog import blueprint_schema
 from ..charts.z2jh import CHART_VERSION, PROJECT_CHART_DIR, chart_vendored, project_chart_files
-from ..errors import SpecError, UsageError
+from ..errors import SpecError, UsageError, shown
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
 from ..model.yamlio import dump_yaml
@@ -212,7 +212,7 @@ def check_index_url(url: str | None) -> None:
     if url is not None and not _INDEX_URL.match(url):
         raise UsageError(
             option="--index-url",
-            message=f"{url!r} is not an https URL of a package index",
+            message=f"{shown(url)} is not an https URL of a package index",
             fix="name your internal index's simple API, e.g. https://pypi.example.internal/simple (credentials through pip's keyring or netrc, never in the URL)",
         )
 

@@ -18,6 +18,7 @@ from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
 from .stance import TEAM_FIELDS, Profile, Quota, Stance, control_value
 from .units import parse_quantity
 from .validation import problems_from
+from .warnings import budget_warnings, exception_warnings
 from .yamlio import read_yaml
 
 BLUEPRINT_FILE = "blueprint.yaml"
@@ -155,6 +156,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
     fit = fit_problems(stance, teams, f"stances.{blueprint.stance}.overrides" if blueprint.stance in blueprint.stances else "stance")
     if fit:
         raise SpecError(source=source, problems=fit)
+    warnings = (*budget_warnings(blueprint, stance, teams, source), *exception_warnings(blueprint, stance, floor, source))
     return BlueprintSpec(
         org=blueprint.org,
         description=blueprint.description,
@@ -171,6 +173,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         teams=tuple(teams),
         floor=floor,
         exceptions=blueprint.exceptions,
+        warnings=warnings,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .. import __version__
-from ..errors import shown
+from ..errors import Problem, shown
 from .base import StrictModel
 from .controls import Concern as C
 from .controls import Direction, Exposure, SettingInfo, setting, walk_settings
@@ -545,6 +545,8 @@ class BlueprintSpec(StrictModel):
     teams: tuple[TeamSpec, ...]
     floor: frozenset[str]
     exceptions: tuple[ControlException, ...]
+    # What loading found that is allowed but likely unintended (`model.warnings`): not part of what is built.
+    warnings: tuple[Problem, ...] = Field(default=(), exclude=True)
 
     @property
     def idp_hosts(self) -> tuple[str, ...]:

@@ -1,0 +1,63 @@
+"""What a valid blueprint holds that is allowed but likely not meant: `BlueprintSpec.warnings`, which every command can print.
+
+Team budgets that add up to more than the org budget (the org's alert fires before any team's), and recorded
+exceptions that no longer change anything (the value they permit is within the floor now, or no overlay can
+set the control): each can be removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..errors import Problem, shown
+from .controls import compare
+from .overlay import TEAM_SCOPED_CONTROLS, team_floor_values
+from .spec import BlueprintFile, TeamEntry, TeamSpec
+from .stance import META, Stance
+
+
+def budget_warnings(blueprint: BlueprintFile, stance: Stance, teams: Iterable[TeamSpec], source: str) -> list[Problem]:
+    """The team budgets add up to more than the org's, when the stance budgets per team."""
+    if stance.budgets.scope != "per-team":
+        return []
+    teams = tuple(teams)
+    total, org = sum(t.budget_usd for t in teams), blueprint.budgets.org_monthly_usd
+    if total <= org:
+        return []
+    each = ", ".join(f"{t.name} {t.budget_usd}" for t in teams[:6]) + (", ..." if len(teams) > 6 else "")
+    return [
+        Problem(
+            "budgets.org_monthly_usd",
+            f"the team budgets add up to {total} USD a month ({each}), more than the org budget of {org} USD, "
+            "so the org's alert fires while every team is still within its own budget",
+            f"raise budgets.org_monthly_usd to at least {total}, or lower the teams' budget_usd",
+            source=source,
+        )
+    ]
+
+
+def exception_warnings(blueprint: BlueprintFile, stance: Stance, floor: frozenset[str], source: str) -> list[Problem]:
+    """Recorded exceptions that permit nothing the floor does not already allow."""
+    entries: dict[str, TeamEntry] = {t.name: t for t in blueprint.teams}
+    problems = []
+    for i, exception in enumerate(blueprint.exceptions):
+        entry = entries[exception.team]  # `resolve` refused an exception for a team that does not exist
+        where = f"exceptions[{i}]"
+        remove = f"remove it from blueprint.yaml: the entry for team {exception.team} on {exception.control}"
+        if exception.control not in TEAM_SCOPED_CONTROLS:
+            problems.append(
+                Problem(where, f"{exception.control} is not team-scoped: no team overlay can set it, so this exception changes nothing", remove, source=source)
+            )
+        elif exception.control in floor:  # every team-scoped control is on the default floor today
+            floor_value = team_floor_values(entry, stance)[exception.control]
+            if compare(META[exception.control], floor_value, exception.value) >= 0:
+                problems.append(
+                    Problem(
+                        where,
+                        f"permits {shown(exception.value)} for {exception.control}, which is within the floor ({shown(floor_value)}) now: "
+                        "this exception changes nothing",
+                        remove,
+                        source=source,
+                    )
+                )
+    return problems
