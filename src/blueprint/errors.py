@@ -75,7 +75,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     import difflib  # only on the error path; `blueprint --help` does not pay for it
 
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
+    # Dotted ids share their section ("network."), which makes any two look alike: ask for more of the rest.
+    close = difflib.get_close_matches(word, options, n=3, cutoff=0.75 if "." in word else 0.6)
     leaf = word.rsplit(".", 1)[-1]
     same_leaf = [c for c in close if c.rsplit(".", 1)[-1] == leaf]
     return (same_leaf or close or [None])[0]

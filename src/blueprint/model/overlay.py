@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from ..errors import Problem, SpecError, as_yaml, shown
 from .base import StrictModel
@@ -20,6 +20,7 @@ from .controls import ControlMeta, compare, has_path, read_path
 from .spec import ControlException, Description, ExtraPackages, FloorSpec, QuotaOverride, TeamEntry
 from .stance import CONTROL_IDS, META, TEAM_FIELDS, Stance, control_value, stance_controls, unknown_control, validate_control_value
 from .types import ProfileName, TeamName
+from .validation import first_described
 
 TEAMS_DIR = "teams"
 EXPIRY_WARNING_DAYS = 14
@@ -63,8 +64,8 @@ TEAM_FIELD_CONTROLS: dict[str, str] = {
 def _validated(control_id: str, value: Any) -> Any:
     try:
         return validate_control_value(control_id, value)
-    except ValueError as exc:
-        raise ValueError(f"{control_id}: {shown(value)} is not valid: {str(exc).splitlines()[-1].strip()}") from None
+    except ValidationError as exc:
+        raise ValueError(f"{control_id}: {first_described(exc)}") from None
 
 
 def floor_ids(floor: FloorSpec) -> frozenset[str]:
@@ -136,7 +137,7 @@ def check_floor(
                 Problem(
                     change.field,
                     f"{shown(change.value)} goes below the org floor for {change.control}: the floor is {shown(change.floor_value)} "
-                    f"({meta.direction.value if meta.direction else 'unordered'})",
+                    f"({meta.direction.value.replace('-', ' ') if meta.direction else 'unordered'})",
                     f"stay within the floor, or ask the org to add an exception to blueprint.yaml: "
                     f"{{team: {overlay.team}, control: {change.control}, value: {as_yaml(change.value)}, reason, approved_by, expires}}",
                 )

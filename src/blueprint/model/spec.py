@@ -6,7 +6,7 @@ import datetime as dt
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .. import __version__
 from ..errors import Problem, shown
@@ -39,6 +39,7 @@ from .types import (
     looks_like_secret,
     pattern,
 )
+from .validation import first_described
 
 SCHEMA_VERSION = 1
 FIRST_SCHEMA_VERSION = 1  # the first schema_version any workbench-blueprint wrote
@@ -353,8 +354,8 @@ class ControlException(StrictModel):
     def _value_fits_the_control(self) -> ControlException:
         try:
             validate_control_value(self.control, self.value)
-        except ValueError as exc:
-            raise ValueError(f"value {shown(self.value)} is not a valid {self.control}: {str(exc).splitlines()[-1].strip()}") from None
+        except ValidationError as exc:
+            raise ValueError(f"value: not a valid {self.control}: {first_described(exc)}") from None
         return self
 
 

@@ -72,49 +72,76 @@ def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = ""
         field = _path(loc)
         if prefix:
             field = f"{prefix}.{field}" if field and not field.startswith("[") else f"{prefix}{field}"
-        kind = error["type"]
-        message = error["msg"]
-        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if isinstance(error.get("input"), str) and len(shown(error["input"], limit=10**6)) > 60:
-            message = message.replace(shown(error["input"], limit=10**6), shown(error["input"]))  # validators quote the whole value
-        fix = ""
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = _fields_at(model, loc)
-            close = did_you_mean(key, allowed)
-            message = f"unknown key {shown(key)}"
-            if key in ("client_secret", "secret", "password", "client_secret_value"):
-                fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
-            elif close:
-                fix = f"did you mean {close}?"
-            elif allowed:
-                fix = f"allowed keys: {', '.join(allowed)}"
-        elif kind == "literal_error":
-            expected = re.sub(r"'([^']*)'", r"\1", str(error.get("ctx", {}).get("expected", "")))  # pydantic quotes each as Python does
-            message = f"{shown(error.get('input'))} is not allowed"
-            fix = f"allowed: {expected}"
-        elif kind == "string_pattern_mismatch":
-            message = f"{shown(error.get('input'))} is not valid"
-            last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
-            hint = _FIELD_HINTS.get(last) or PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""))
-            fix = f"use {hint}" if hint else "`blueprint schema` shows the format"
-        elif kind == "missing":
-            message = "is required"
-            fix = "add it; `blueprint schema` shows the format"
-        elif kind in ("tuple_type", "list_type"):
-            message = f"{shown(error.get('input'))} must be a list"
-            fix = "write it as [a, b] or one '- item' per line"
-        elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            message = f"{shown(error.get('input'))} must be a mapping"
-            fix = "write `key: value` pairs"
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            message = f"{shown(error.get('input'))} must be a whole number"
-        elif kind in ("bool_parsing", "bool_type"):
-            message = f"{shown(error.get('input'))} must be true or false"
-        elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-            message = f"{shown(error.get('input'))} is not a date"
-            fix = "write it as YYYY-MM-DD"
-        elif "input" in error and kind not in ("model_type", "dict_type", "value_error", "assertion_error") and not isinstance(error["input"], dict):
-            message = f"{shown(error['input'])}: {message}"
+        message, fix = described(error, model)
         problems.append(Problem(field=field, message=message, fix=fix))
     return problems
+
+
+def first_described(exc: ValidationError) -> str:
+    """One value's first problem as a sentence (for validators that check a value with another type's rules)."""
+    message, fix = described(exc.errors(include_url=False)[0])
+    return f"{message} ({fix})" if fix else message
+
+
+# Bounds pydantic checks, by error type: (context key, how a value breaks it, what to write instead).
+_BOUNDS = {
+    "greater_than_equal": ("ge", "is less than {}", "use {} or more"),
+    "greater_than": ("gt", "is not more than {}", "use more than {}"),
+    "less_than_equal": ("le", "is more than {}", "use {} or less"),
+    "less_than": ("lt", "is not less than {}", "use less than {}"),
+    "string_too_long": ("max_length", "is longer than {} characters", "shorten it to {} characters at most"),
+    "string_too_short": ("min_length", "is shorter than {} characters", "write at least {} characters"),
+    "too_long": ("max_length", "has more than {} items", "list {} at most"),
+    "too_short": ("min_length", "has fewer than {} items", "list at least {}"),
+}
+
+
+def described(error: Any, model: type[BaseModel] | None = None) -> tuple[str, str]:
+    """(message, fix) for one pydantic error: the value as YAML, what is wrong with it, and what to write instead."""
+    loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
+    value = shown(error.get("input"))
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if isinstance(error.get("input"), str) and len(shown(error["input"], limit=10**6)) > 60:
+        message = message.replace(shown(error["input"], limit=10**6), shown(error["input"]))  # validators quote the whole value
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _fields_at(model, loc) if model is not None else []
+        close = did_you_mean(key, allowed)
+        if key in ("client_secret", "secret", "password", "client_secret_value"):
+            fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
+        elif close:
+            fix = f"did you mean {close}?"
+        else:
+            fix = f"allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {shown(key)}", fix
+    if kind == "literal_error":
+        expected = re.sub(r"'([^']*)'", r"\1", str(ctx.get("expected", "")))  # pydantic quotes each as Python does
+        return f"{value} is not allowed", f"allowed: {expected}"
+    if kind == "string_pattern_mismatch":
+        last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+        hint = _FIELD_HINTS.get(last) or PATTERN_HINTS.get(ctx.get("pattern", ""))
+        return f"{value} is not valid", f"use {hint}" if hint else "`blueprint schema` shows the format"
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return f"{value} is empty", "list at least one"
+    if kind in _BOUNDS and _BOUNDS[kind][0] in ctx:
+        key, broken, instead = _BOUNDS[kind]
+        return f"{value} {broken.format(ctx[key])}", instead.format(ctx[key])
+    if kind == "missing":
+        return "is required", "add it; `blueprint schema` shows the format"
+    if kind in ("tuple_type", "list_type"):
+        return f"{value} must be a list", "write it as [a, b] or one '- item' per line"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{value} must be a mapping", "write `key: value` pairs"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{value} must be a whole number", ""
+    if kind in ("float_parsing", "float_type"):
+        return f"{value} must be a number", ""
+    if kind in ("string_type",):
+        return f"{value} must be text", "write one value, quoted if YAML would read it as a number or a list: '16'"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{value} must be true or false", ""
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{value} is not a date", "write it as YYYY-MM-DD"
+    if "input" in error and kind not in ("value_error", "assertion_error") and not isinstance(error["input"], dict):
+        return f"{value}: {message}", ""
+    return message, ""
