@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import NO_VALUE, ExitCode, NoCache, app, err, handles_errors, note_cached, out, print_warnings, use_cache
+from ._app import NO_VALUE, ExitCode, NoCache, app, err, handles_errors, note_cached, out, use_cache
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -47,6 +47,7 @@ def check(
 ) -> None:
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
     from ..errors import UsageError, shown
+    from ._app import print_warnings
     from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
     from ..policy import HELM_NOT_FOUND, evaluate, select
     from ..preview import preview_project

@@ -355,7 +355,7 @@ class ControlException(StrictModel):
         try:
             validate_control_value(self.control, self.value)
         except ValidationError as exc:
-            raise ValueError(f"value: not a valid {self.control}: {first_described(exc)}") from None
+            raise ValueError(f"value is not a valid {self.control}: {first_described(exc)}") from None
         return self
 
 
