@@ -272,19 +272,31 @@ def test_no_budget_warning_when_the_org_budget_covers_the_teams(tmp_path):
 
 
 def test_check_warns_about_an_exception_that_changes_nothing(tmp_path):
+    def exception(team: str, control: str, value: str) -> dict:
+        return {"team": team, "control": control, "value": value, "reason": "recorded for a reason", "approved_by": "ciso", "expires": "2099-01-01"}
+
     exceptions = [
-        # strict's default quota is 16 CPU: 8 is within the floor, the exception permits nothing more.
-        {"team": "genomics", "control": "compute.default_quota.cpu", "value": "8", "reason": "was 4 before the floor was lowered", "approved_by": "ciso", "expires": "2099-01-01"},
-        # no overlay can set the egress of one team.
-        {"team": "genomics", "control": "network.egress", "value": "open", "reason": "downloads from the internet", "approved_by": "ciso", "expires": "2099-01-01"},
-        # needed: 64 CPU is above the floor.
-        {"team": "team-1", "control": "compute.default_quota.cpu", "value": "64", "reason": "protein folding runs", "approved_by": "ciso", "expires": "2099-01-01"},
+        exception("genomics", "compute.default_quota.cpu", "8"),  # strict's default quota is 16 CPU: 8 is within the floor
+        exception("genomics", "network.egress", "open"),  # no overlay can set the egress of one team
+        exception("team-1", "compute.default_quota.cpu", "64"),  # needed: teams/team-1.yaml asks for 64
+        exception("team-1", "compute.default_quota.memory", "256Gi"),  # teams/team-1.yaml does not raise its memory
     ]
     directory = project(tmp_path, exceptions=exceptions)
+    (directory / "teams").mkdir()
+    (directory / "teams" / "team-1.yaml").write_text("team: team-1\nquota: {cpu: '64'}\n")
     result = runner.invoke(app, ["check", str(directory)])
     assert result.exit_code in (0, 1), result.output
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:") and "exceptions[" in line]
-    assert len(warned) == 2, result.stderr
+    assert len(warned) == 3, result.stderr
     assert "exceptions[0]: permits '8' for compute.default_quota.cpu, which is within the floor ('16') now: this exception changes nothing" in warned[0]
     assert "remove it from blueprint.yaml: the entry for team genomics on compute.default_quota.cpu" in warned[0]
     assert "exceptions[1]: network.egress is not team-scoped" in warned[1]
+    assert "exceptions[3]: permits '256Gi' for compute.default_quota.memory, but team-1.yaml does not set it" in warned[2]
+
+
+def test_an_exception_no_overlay_uses_yet_is_warned_about(tmp_path):
+    from blueprint.model import load_blueprint
+
+    exceptions = [{"team": "genomics", "control": "compute.sessions.root_allowed", "value": True, "reason": "installs CUDA drivers", "approved_by": "ciso", "expires": "2099-01-01"}]
+    (warning,) = load_blueprint(project(tmp_path, exceptions=exceptions)).warnings
+    assert warning.field == "exceptions[0]" and "permits true for compute.sessions.root_allowed, but teams/genomics.yaml does not set it" in warning.message

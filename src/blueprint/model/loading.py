@@ -156,7 +156,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
     fit = fit_problems(stance, teams, f"stances.{blueprint.stance}.overrides" if blueprint.stance in blueprint.stances else "stance")
     if fit:
         raise SpecError(source=source, problems=fit)
-    warnings = (*budget_warnings(blueprint, stance, teams, source), *exception_warnings(blueprint, stance, floor, source))
+    warnings = (*budget_warnings(blueprint, stance, teams, source), *exception_warnings(blueprint, stance, floor, overlays, source))
     return BlueprintSpec(
         org=blueprint.org,
         description=blueprint.description,
