@@ -79,7 +79,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, options, n=3, cutoff=0.75 if "." in word else 0.6)
     leaf = word.rsplit(".", 1)[-1]
     same_leaf = [c for c in close if c.rsplit(".", 1)[-1] == leaf]
-    return (same_leaf or close or [None])[0]
+    if same_leaf or close:
+        return (same_leaf or close)[0]
+    # A shortened name: `quota` for `default_quota`, `cooldown` for `cooldown_days` (the only choice with all its words).
+    words = set(re.split(r"[._-]", word))
+    containing = [c for c in options if words <= set(re.split(r"[._-]", c))]
+    return containing[0] if len(containing) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,12 @@ def test_a_floor_addition_typo_suggests_the_id(tmp_path):
     assert "unknown control 'packages.cooldown'; did you mean packages.cooldown_days?" in output
 
 
+def test_a_stance_override_with_a_shortened_key_suggests_the_field(tmp_path):
+    stances = {"mine": {"extends": "strict", "overrides": {"compute": {"quota": {"cpu": "64"}}}}}
+    output = refused(["check", str(project(tmp_path, stance="mine", stances=stances))], tmp_path)
+    assert "stances.mine.overrides.compute.quota: unknown key 'quota' (did you mean default_quota?)" in output
+
+
 # ---- regions the pinned pulumi-aws knows -----------------------------------------------------------
 
 
