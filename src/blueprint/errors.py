@@ -28,6 +28,12 @@ _NOT_PLAIN = re.compile(
     r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?|[0-9:]+(\.[0-9]*)?"
 )
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}  # YAML double-quoted escapes
+
+
+def _escaped(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
 
 def _yaml(value: Any, *, quote_strings: bool) -> str:
     if isinstance(value, enum.Enum):
@@ -41,6 +47,8 @@ def _yaml(value: Any, *, quote_strings: bool) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, str):
+        if not value.isprintable():  # a line break or control character: escaped, so a message stays one line
+            return '"' + "".join(_ESCAPES.get(ch) or (ch if ch.isprintable() else _escaped(ord(ch))) for ch in value) + '"'
         if not quote_strings and _PLAIN.fullmatch(value) and not value.endswith(":") and not _NOT_PLAIN.fullmatch(value):
             return value
         return "'" + value.replace("'", "''") + "'"

@@ -65,6 +65,8 @@ def refused(args: list[str], root: Path) -> str:
         ("*.pypi.org", "'*.pypi.org'", "'*.pypi.org'"),
         ("1.33", "'1.33'", "'1.33'"),
         (frozenset({"b", "a"}), "[a, b]", "[a, b]"),
+        ("genomics\n  kind: ClusterRole", '"genomics\\n  kind: ClusterRole"', '"genomics\\n  kind: ClusterRole"'),
+        ("tab\there\x85", '"tab\\there\\u0085"', '"tab\\there\\u0085"'),
     ],
 )
 def test_values_are_shown_as_yaml_and_read_back_unchanged(value, in_prose, in_yaml):
