@@ -1,6 +1,6 @@
 """What a valid blueprint holds that is allowed but likely not meant: `BlueprintSpec.warnings`, which every command can print.
 
-Team budgets that add up to more than the org budget (the org's alert fires before any team's), and recorded
+Team budgets that add up to more than the org budget (the org can overspend with every team within its own), and recorded
 exceptions that no longer change anything (the value they permit is within the floor now, no overlay can set
 the control, or the team's overlay does not go below the floor on it): each can be removed.
 """
@@ -30,7 +30,7 @@ def budget_warnings(blueprint: BlueprintFile, stance: Stance, teams: Iterable[Te
         Problem(
             "budgets.org_monthly_usd",
             f"the team budgets add up to {total} USD a month ({each}), more than the org budget of {org} USD, "
-            "so the org's alert fires while every team is still within its own budget",
+            "so the org can overspend while every team is within its own budget",
             f"raise budgets.org_monthly_usd to at least {total}, or lower the teams' budget_usd",
             source=source,
         )
