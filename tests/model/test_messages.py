@@ -141,6 +141,22 @@ def test_a_pattern_mismatch_says_what_a_valid_value_looks_like(tmp_path, overrid
     assert not REGEX_BITS.search(output), output
 
 
+@pytest.mark.parametrize(
+    ("missing", "says"),
+    [
+        ("hub_hostname", "hub_hostname: is required (add it: a lowercase DNS name such as jupyter.acme.example"),
+        ("region", "region: is required (add it: an AWS region code such as eu-west-1)"),
+        ("org", "org: is required (add it: 2-24 lowercase letters, digits and '-', starting with a letter, e.g. acme"),
+    ],
+)
+def test_a_missing_field_says_what_to_add(tmp_path, missing, says):
+    data = blueprint_data()
+    del data[missing]
+    directory = tmp_path / "acme-dsw"
+    write_blueprint(directory, data)
+    assert says in refused(["check", str(directory)], tmp_path)
+
+
 # ---- a mistake on the command line names the flag ---------------------------------------------------
 
 

@@ -61,7 +61,7 @@ Hostname = Annotated[
     str,
     pattern(
         r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-        "a lowercase DNS name such as jupyter.acme.example: no scheme (https://), port or path",
+        "a lowercase DNS name such as jupyter.acme.example, without https://, port or path",
         min_length=4,
         max_length=253,
     ),

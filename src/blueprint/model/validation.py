@@ -17,6 +17,7 @@ _FIELD_HINTS = {
     "name": "lowercase letters, digits and '-', starting with a letter, e.g. genomics; it becomes a Kubernetes namespace and IAM name",
     "org": "2-24 lowercase letters, digits and '-', starting with a letter, e.g. acme; it prefixes AWS resource names",
     "stance": "a built-in stance (strict, balanced, open) or a name under `stances`",
+    "region": "an AWS region code such as eu-west-1",
 }
 
 
@@ -40,6 +41,22 @@ def _path(loc: Sequence[Any]) -> str:
 
 def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     """The allowed keys of the mapping that holds `loc[-1]`, for 'did you mean' hints."""
+    holder = _holder(model, loc)
+    return list(holder.model_fields) if holder is not None else []
+
+
+def _looks_like(model: type[BaseModel] | None, loc: Sequence[Any]) -> str | None:
+    """What a valid value of the (string) field at `loc` looks like, from its pattern's hint; None when unknown."""
+    holder = _holder(model, loc) if model is not None and loc else None
+    field = holder.model_fields.get(str(loc[-1])) if holder is not None else None
+    if field is None:
+        return None
+    constraints = [*field.metadata, *(m for a in getattr(field.annotation, "__args__", ()) for m in getattr(a, "__metadata__", ()))]
+    return next((PATTERN_HINTS[c.pattern] for c in constraints if getattr(c, "pattern", None) in PATTERN_HINTS), None)
+
+
+def _holder(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model class whose field `loc[-1]` is (through nested models, lists and optionals)."""
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -53,10 +70,8 @@ def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
                 flattened.extend(candidate if isinstance(candidate, tuple) else (candidate,))
             current = next((c for c in flattened if isinstance(c, type) and issubclass(c, BaseModel)), None)
         else:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
@@ -127,7 +142,8 @@ def described(error: Any, model: type[BaseModel] | None = None) -> tuple[str, st
         key, broken, instead = _BOUNDS[kind]
         return f"{value} {broken.format(ctx[key])}", instead.format(ctx[key])
     if kind == "missing":
-        return "is required", "add it; `blueprint schema` shows the format"
+        looks_like = _FIELD_HINTS.get(str(loc[-1])) or _looks_like(model, loc)
+        return "is required", f"add it: {looks_like}" if looks_like else "add it; `blueprint schema` shows the format"
     if kind in ("tuple_type", "list_type"):
         return f"{value} must be a list", "write it as [a, b] or one '- item' per line"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
