@@ -10,23 +10,31 @@ never Python's `True` or `['gpu']`), and near-miss names through `did_you_mean`.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-# A string YAML reads back as the same string when written bare (inside `[...]` or `{...}` too): no indicator
-# first, no flow or comment characters, not a number, boolean, null or date.
-_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+=~:-]*")
-_NOT_PLAIN = re.compile(
-    r"(?i:null|~|true|false|yes|no|on|off|y|n)"
-    r"|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?"
-    r"|0[xob][0-9a-fA-F_]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?|[0-9:]+(\.[0-9]*)?"
-)
+
+@cache
+def _plain() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(what a bare string may look like, what YAML would read as another type): compiled on the error path only.
+
+    A string YAML reads back as the same string when written bare (inside `[...]` or `{...}` too): no indicator
+    first, no flow or comment characters, not a number, boolean, null or date.
+    """
+    plain = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+=~:-]*")
+    not_plain = re.compile(
+        r"(?i:null|~|true|false|yes|no|on|off|y|n)"
+        r"|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?"
+        r"|0[xob][0-9a-fA-F_]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+        r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?|[0-9:]+(\.[0-9]*)?"
+    )
+    return plain, not_plain
+
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}  # YAML double-quoted escapes
 
@@ -44,14 +52,15 @@ def _yaml(value: Any, *, quote_strings: bool) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
     if isinstance(value, str):
         if not value.isprintable():  # a line break or control character: escaped, so a message stays one line
             return '"' + "".join(_ESCAPES.get(ch) or (ch if ch.isprintable() else _escaped(ord(ch))) for ch in value) + '"'
-        if not quote_strings and _PLAIN.fullmatch(value) and not value.endswith(":") and not _NOT_PLAIN.fullmatch(value):
+        plain, not_plain = _plain()
+        if not quote_strings and plain.fullmatch(value) and not value.endswith(":") and not not_plain.fullmatch(value):
             return value
         return "'" + value.replace("'", "''") + "'"
+    if hasattr(value, "isoformat"):  # a date or a datetime, as YAML writes one
+        return value.isoformat()
     if hasattr(value, "model_dump"):  # a pydantic model, as the YAML that would give it
         return _yaml(value.model_dump(mode="json", exclude_defaults=True), quote_strings=quote_strings)
     if isinstance(value, Mapping):
