@@ -105,6 +105,16 @@ def test_a_list_in_a_message_is_yaml(tmp_path):
     assert "['huge'" not in output
 
 
+def test_an_expired_exception_shows_its_value_as_yaml(tmp_path):
+    exceptions = [{"team": "genomics", "control": "compute.sessions.root_allowed", "value": True, "reason": "installs CUDA drivers", "approved_by": "ciso", "expires": "2020-01-01"}]
+    directory = project(tmp_path, exceptions=exceptions)
+    (directory / "teams").mkdir()
+    (directory / "teams" / "genomics.yaml").write_text("team: genomics\ncontrols: {compute.sessions.root_allowed: true}\n")
+    result = runner.invoke(app, ["check", str(directory), "--family", "stance"])
+    assert result.exit_code == 1, result.output
+    assert "the exception for team genomics on compute.sessions.root_allowed (value true, approved by ciso) expired on 2020-01-01" in result.stdout
+
+
 # ---- what a valid value looks like, never the pattern ----------------------------------------------
 
 
