@@ -179,7 +179,7 @@ def plan_files(base: Mapping[str, str] | None, current: Mapping[str, str | None]
 
 def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflicts: bool = False, dry_run: bool = False, preview: bool = True) -> UpgradeResult:
     """Merge this version's generated files into the project; all or nothing, nothing at all on conflicts unless allowed."""
-    from ..model import load_blueprint
+    from ..model import load_blueprint, load_file
     from ..review import uncommitted
 
     directory = Path(directory)
@@ -204,7 +204,8 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     else:
         result.notes.append(f"{GENERATED_FILE} is missing (project made before {__version__}): files you did not edit are updated, edited ones conflict")
 
-    rendered = render_project(answers, blueprint_document(answers), spec)
+    declared = tuple(load_file(directory).stances)  # for the schema's stance names: the blueprint as it is now
+    rendered = render_project(answers, blueprint_document(answers), spec, stances=declared)
     generated = {p: t for p, t in rendered.items() if is_merged(p)}
     current = {p: _read_text(directory / p) for p in generated}
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)

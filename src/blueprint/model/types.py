@@ -7,11 +7,11 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from ..errors import shown
 from ..facts.aws_regions import AWS_REGIONS, PULUMI_AWS_VERSION
-from .units import GIB, parse_quantity
+from .units import GIB, QUANTITY_LOOKS_LIKE, QUANTITY_PATTERN, parse_quantity
 
 # What a value of each pattern looks like, said in messages instead of the regular expression (`pattern`).
 PATTERN_HINTS: dict[str, str] = {}
@@ -161,11 +161,18 @@ def _as_str(value: object) -> object:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+# What editors see of a quantity (`blueprint schema`): the parser's own pattern, and what their message says instead of
+# the regular expression (`patternErrorMessage`, read by VS Code and yaml-language-server); the ranges stay the validators'.
+_QUANTITY_TEXT = {"type": "string", "pattern": QUANTITY_PATTERN, "patternErrorMessage": f"Should be {QUANTITY_LOOKS_LIKE}."}
+PATTERN_HINTS.setdefault(QUANTITY_PATTERN, QUANTITY_LOOKS_LIKE)  # the schema's pattern; the validators say the same in words
+
 Cidr = Annotated[str, AfterValidator(_cidr)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-CpuQuantity = Annotated[str, BeforeValidator(_as_str), AfterValidator(_cpu)]
-MemoryQuantity = Annotated[str, AfterValidator(_memory)]
-StorageQuantity = Annotated[str, AfterValidator(_storage)]
+CpuQuantity = Annotated[
+    str, BeforeValidator(_as_str), AfterValidator(_cpu), WithJsonSchema({"anyOf": [_QUANTITY_TEXT, {"type": "number", "exclusiveMinimum": 0}]})
+]
+MemoryQuantity = Annotated[str, AfterValidator(_memory), WithJsonSchema(_QUANTITY_TEXT)]
+StorageQuantity = Annotated[str, AfterValidator(_storage), WithJsonSchema(_QUANTITY_TEXT)]
 
 
 def looks_like_secret(value: str) -> bool:
