@@ -334,3 +334,17 @@ def test_an_exception_no_overlay_uses_yet_is_warned_about(tmp_path):
     exceptions = [{"team": "genomics", "control": "compute.sessions.root_allowed", "value": True, "reason": "installs CUDA drivers", "approved_by": "ciso", "expires": "2099-01-01"}]
     (warning,) = load_blueprint(project(tmp_path, exceptions=exceptions)).warnings
     assert warning.field == "exceptions[0]" and "permits true for compute.sessions.root_allowed, but teams/genomics.yaml does not set it" in warning.message
+
+
+def test_validate_prints_the_same_warnings_without_a_preview(tmp_path):
+    teams = [{"name": "genomics", "idp_group": "dsw-genomics", "budget_usd": 30000}, {"name": "vision", "idp_group": "dsw-vision", "budget_usd": 30000}]
+    exceptions = [{"team": "genomics", "control": "compute.default_quota.cpu", "value": "8", "reason": "was 4 before the floor was lowered", "approved_by": "ciso", "expires": "2099-01-01"}]
+    directory = project(tmp_path, teams=teams, exceptions=exceptions, budgets={"org_monthly_usd": 50000})
+    result = runner.invoke(app, ["validate", str(directory)])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 2, result.stderr
+    assert "budgets.org_monthly_usd: the team budgets add up to 60000 USD a month" in warned[0]
+    assert "exceptions[0]: permits '8' for compute.default_quota.cpu, which is within the floor ('16') now" in warned[1]
+    payload = json.loads(runner.invoke(app, ["validate", str(directory), "--json"]).stdout)
+    assert [w["field"] for w in payload["warnings"]] == ["budgets.org_monthly_usd", "exceptions[0]"]
