@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Literal
 
 from functools import cache
 
 from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
+from ..errors import did_you_mean, shown
 from .base import StrictModel
 from .controls import Concern as C
 from .controls import ControlInfo, Direction, control, read_path, walk_controls
@@ -22,7 +23,9 @@ from .types import (
     PackageName,
     RPackageName,
     ProfileName,
+    StanceName,
     StorageQuantity,
+    pattern,
 )
 
 LOWER = Direction.LOWER_IS_WEAKER
@@ -136,7 +139,9 @@ class Profile(StrictModel):
     """A server size users pick at spawn time."""
 
     name: ProfileName = Field(description="The profile's id, as teams' `profiles` name it.")
-    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")] = Field(
+    display_name: Annotated[
+        str, pattern(r"^[A-Za-z0-9 ,.()+/-]+$", "up to 60 letters, digits, spaces and , . ( ) + / -, e.g. Small (2 CPU, 8 GiB)", min_length=1, max_length=60)
+    ] = Field(
         description="What users see in the spawn form."
     )
     cpu: CpuQuantity = Field(description="CPU of the server, guaranteed and its limit, in cores ('2', '500m').")
@@ -169,10 +174,10 @@ class Nodes(StrictModel):
         for kind, types in (("instance_types", self.instance_types), ("gpu_instance_types", self.gpu_instance_types)):
             for instance_type in types:
                 if "*" in instance_type:
-                    raise ValueError(f"{kind} must list concrete instance types, not the pattern {instance_type!r}")
+                    raise ValueError(f"{kind} must list concrete instance types, not the pattern {shown(instance_type)}")
                 if not any(fnmatchcase(instance_type, p) for p in self.allowed_instance_types):
                     raise ValueError(
-                        f"{kind} entry {instance_type!r} is not in allowed_instance_types {list(self.allowed_instance_types)}"
+                        f"{kind} entry {shown(instance_type)} is not in allowed_instance_types {shown(self.allowed_instance_types, limit=200)}"
                     )
         return self
 
@@ -193,7 +198,7 @@ class ComputeControls(StrictModel):
         names = [p.name for p in profiles]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"profile names must be unique; repeated: {duplicates}")
+            raise ValueError(f"profile names must be unique; repeated: {shown(duplicates)}")
         return profiles
 
 
@@ -241,11 +246,14 @@ class StabilityControls(StrictModel):
         Literal["exact", "minor", "latest"],
         control(C.LOST_TIME, "Version policy for the chart and images: exact pins never move under you; 'latest' takes every minor.", ranking=("exact", "minor", "latest")),
     ]
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
+    kubernetes_version: Annotated[str, pattern(r"^1\.[0-9]{2}$", "a Kubernetes minor version, quoted so YAML keeps it text, e.g. '1.33'"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
     multi_az_nodes: Annotated[bool, control(C.LOST_TIME, "Spread node groups across all the VPC's AZs, and give each AZ its own NAT gateway where there is NAT, so losing one AZ loses neither nodes nor egress.", direction=LOWER)]
     maintenance_window: Annotated[
         str,
-        Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),
+        pattern(
+            r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$",
+            "a weekly window as day:hh:mm-day:hh:mm in UTC, e.g. sun:03:00-sun:05:00",
+        ),
         control(C.LOST_TIME, "When automated backups and upgrades may disrupt users (ddd:hh:mm-ddd:hh:mm, UTC)."),
     ]
     # The one stance setting the works rule family reads (policy/pack.py): how the generated CrossGuard pack
@@ -299,7 +307,7 @@ class PackageControls(StrictModel):
         if self.python == "curated" and not self.python_allowlist:
             raise ValueError("python 'curated' needs a non-empty python_allowlist")
         if self.r != "latest" and self.r_snapshot_date is None:
-            raise ValueError(f"r {self.r!r} needs r_snapshot_date (YYYY-MM-DD)")
+            raise ValueError(f"r {shown(self.r)} needs r_snapshot_date (YYYY-MM-DD)")
         return self
 
 
@@ -379,7 +387,7 @@ class Stance(StanceControls):
     blueprint.yaml (the org's words, shown as such, never inherited from the stance it extends).
     """
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(description="The stance's name; a built-in's is its file name.")
+    name: StanceName = Field(description="The stance's name; a built-in's is its file name.")
     note: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="The organisation's own words about a custom stance, shown beside the summary derived from its values."
     )
@@ -415,6 +423,13 @@ TEAM_QUOTA_CONTROLS: dict[str, str] = {field.removeprefix("quota."): cid for cid
 def controls_exposed(exposure: X) -> frozenset[str]:
     """The ids of the controls declared with `exposure=`."""
     return frozenset(c.id for c in _CONTROLS if c.meta.exposure is exposure)
+
+
+def unknown_control(control_id: str, among: Iterable[str] = CONTROL_IDS) -> str:
+    """The message for a control id that is not one: the closest id (of `among` first) when there is one."""
+    close = did_you_mean(control_id, among) or did_you_mean(control_id, CONTROL_IDS)
+    hint = f"did you mean {close}? " if close else ""
+    return f"unknown control {shown(control_id)}; {hint}`blueprint explain --json` lists the ids"
 
 
 def validate_control_value(control_id: str, value: object) -> object:
