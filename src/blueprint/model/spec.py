@@ -46,15 +46,20 @@ FIRST_SCHEMA_VERSION = 1  # the first schema_version any workbench-blueprint wro
 Email = Annotated[str, pattern(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", "an e-mail address such as platform@acme.example", max_length=254)]
 
 
-def _no_c1_controls(value: str) -> str:
+def _readable_text(value: str) -> str:
     # The pattern refuses C0 controls; C1 controls are just as invisible, and YAML reads NEL (U+0085) as a line break.
     if any("\x7f" <= character <= "\x9f" for character in value):
         raise ValueError("contains a control character (U+007F to U+009F); use printable text")
+    # A team's description reaches the hub's values.yaml, which helm writes with Go's YAML (a lone `=` unquoted) and the
+    # hub reads with PyYAML's safe_load (z2jh's files/hub/z2jh.py), where a lone `=` is YAML 1.1's `value` tag, which
+    # it cannot construct: the hub would not start.
+    if value.strip() == "=":
+        raise ValueError("is a lone '=', which the hub's YAML reader cannot read (the hub would not start); write a few words")
     return value
 
 
 Description = Annotated[
-    str, pattern(r"^[^\x00-\x1f`$<>\\|;]*$", "one line of text without control characters or any of ` $ < > \\ | ;", max_length=200), AfterValidator(_no_c1_controls)
+    str, pattern(r"^[^\x00-\x1f`$<>\\|;]*$", "one line of text without control characters or any of ` $ < > \\ | ;", max_length=200), AfterValidator(_readable_text)
 ]
 ClientId = Annotated[str, pattern(r"^[A-Za-z0-9._:/-]{1,200}$", "the client id your IdP gave JupyterHub: letters, digits and . _ : / -, e.g. jupyterhub")]
 Hostname = Annotated[
