@@ -270,6 +270,41 @@ def render(rows: Sequence[Row]) -> list[list[str]]:
     return table
 
 
+@dataclass(frozen=True)
+class Target:
+    figure: str
+    target: str
+    limit: float
+    measured: float
+    unit: str = "x"
+
+    def line(self) -> list[str]:
+        value = f"{self.measured:.2f}{self.unit}" if self.unit == "x" else f"{self.measured:.{0 if self.unit == ' MiB' else 2}f}{self.unit}"
+        return [self.figure, self.target, value, "met" if self.measured <= self.limit else "**not met**"]
+
+
+def targets(cases: dict[str, Case], *, smallest: int, largest: int) -> list[Target]:
+    """The issue's table of targets, each as one ratio (of CPU medians) of this run."""
+    wall = lambda case: statistics.median(s.wall for s in case.samples)  # noqa: E731
+    found = [
+        Target(f"preview {smallest} team / SDK floor", "<= 1.2x", 1.2, cases["preview small"].cpu() / cases["sdk floor"].cpu()),
+        Target(f"preview {largest} teams cold / {smallest} team", "<= 3x", 3.0, cases["preview large"].cpu() / cases["preview small"].cpu()),
+        Target(f"preview {largest} teams cold / {smallest} team, wall", "<= 2x wall with sharding", 2.0, wall(cases["preview large"]) / wall(cases["preview small"])),
+        Target(
+            f"check/export/review of an unchanged project ({largest} teams) / cold preview, the worst of the three",
+            "<= 0.1x",
+            0.1,
+            max(cases[f"{name} cached"].cpu() for name in ("check", "export", "review")) / cases["preview large"].cpu(),
+        ),
+        Target(f"one-team edit in {largest} teams, re-check / {smallest}-team preview", "<= 1.3x", 1.3, cases["one edit"].cpu() / cases["preview small"].cpu()),
+        Target("`new` / typer floor", "<= 1.3x", 1.3, cases["new"].cpu() / cases["typer floor"].cpu()),
+        Target(f"validate, {largest} teams (wall)", "<= 0.3 s", 0.3, wall(cases["validate large"]), " s"),
+        Target(f"validate, {largest} teams (CPU)", "<= 0.3 s", 0.3, cases["validate large"].cpu(), " s"),
+        Target(f"peak memory, preview of {largest} teams", "< 512 MiB", 512, max(s.rss_mib for s in cases["preview large"].samples), " MiB"),
+    ]
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 and 10 teams, fewer repeats: a few minutes; prints, writes no file unless --output")
@@ -287,6 +322,7 @@ def main() -> None:
 
     rows: list[Row] = []
     notes: list[str] = []
+    named: dict[str, Case] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="blueprint-bench-") as scratch:
         root = Path(scratch)
@@ -311,6 +347,7 @@ def main() -> None:
         help_case = Case("--help", [*BLUEPRINT, "--help"], cold)
         new_case = Case("new", [*BLUEPRINT, "new", str(root / "new-target"), "--org", "acme"], cold, before=fresh_new_target)
         interleaved([floor, options_floor, help_case, new_case, *validate_cases.values()], repeat)
+        named.update({"typer floor": floor, "new": new_case, "validate large": validate_cases[largest]})
         rows += [
             Row("typer floor: a two-command app's --help", floor),
             Row("typer floor: a command with typed options (imports pydantic)", options_floor, ratio(options_floor, floor)),
@@ -329,6 +366,7 @@ def main() -> None:
             notes.append(f"Types of the graph no SDK table names (left out of the floor): {', '.join(unmapped)}.")
         sdk_floor = Case("SDK floor", [PYTHON, str(root / "sdk_floor.py")], cold)
         floor_cases = [sdk_floor]
+        named["sdk floor"] = sdk_floor
         if not args.quick:
             (root / "sys_modules_floor.py").write_text(sys_modules_floor_script(projects[smallest], cold))
             floor_cases.append(Case("old floor", [PYTHON, str(root / "sys_modules_floor.py")], cold))
@@ -347,6 +385,11 @@ def main() -> None:
             interleaved([*group, *(floor_cases if n == smallest else [])], preview_repeat, warm_up=warm_up)
             preview, check, export, review = group
             previews[n] = preview
+            named[f"preview {n}"] = preview
+            if n == smallest:
+                named["preview small"] = preview
+            if n == largest:
+                named["preview large"] = preview
             if n == smallest:
                 rows.append(Row("SDK floor: import the SDKs, touch one class per service in the graph", sdk_floor))
                 if len(floor_cases) > 1:
@@ -366,11 +409,13 @@ def main() -> None:
         ]
         interleaved(group, preview_repeat, warm_up=warm_up)  # the warm-up run fills the cache
         for case in group:
+            named[f"{case.label.split()[0]} cached"] = case
             rows.append(Row(f"{case.label.split()[0]} of an unchanged project, {largest} team(s) (cached graph)", case, ratio(case, previews[largest]) + " of cold preview", "<= 0.1x"))
         incremental = (ROOT / "src" / "blueprint" / "preview" / "incremental.py").is_file()
         edited = make_project(root / "edited", largest, cold)
         edit = one_team_editor(edited, f"team-{largest // 2:03d}", cold)
         one_edit = Case(f"check after a one-team edit, {largest}", [*BLUEPRINT, "check", str(edited), "--json"], cached, ok_codes=(0, 1), before=edit)
+        named["one edit"] = one_edit
         interleaved([one_edit], preview_repeat)  # the warm-up fills the cache; each run then edits the overlay once
         how = "incremental graph" if incremental else "no incremental graph on this checkout: a full run"
         rows.append(Row(f"check after editing one team's overlay, {largest} teams ({how})", one_edit, ratio(one_edit, previews[smallest]) + f" of {smallest}-team preview", "<= 1.3x"))
@@ -378,9 +423,12 @@ def main() -> None:
         peak = max(s.rss_mib for s in previews[largest].samples)
         rows.append(Row(f"peak RSS, preview of {largest} teams", value=f"{peak:.0f} MiB", target="< 512 MiB"))
 
+    summary = [["figure (ratios of CPU medians unless marked)", "target", "this run", ""]] + [t.line() for t in targets(named, smallest=smallest, largest=largest)]
     table = render(rows)
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     print("\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)) for line in table))
+    print()
+    print("\n".join(" | ".join(line) for line in summary))
     minutes = (time.monotonic() - started) / 60
     print(f"({minutes:.1f} min)", file=sys.stderr)
     if output is None:
@@ -399,6 +447,14 @@ def main() -> None:
         f"{repeat} runs per cold-start figure, {preview_repeat} per preview-sized one. **CPU time is the figure to read**: the "
         "machine is shared (other sessions ran on its cores during the run), which moves wall time far more than CPU time. "
         "Ratios are of CPU medians.",
+        "",
+        "## Targets (issue 16)",
+        "",
+        "| " + " | ".join(summary[0]) + " |",
+        "|---|---|---|---|",
+        *("| " + " | ".join(line) + " |" for line in summary[1:]),
+        "",
+        "## Every figure",
         "",
         "| " + " | ".join(table[0]) + " |",
         "|" + "---|" * len(table[0]),
