@@ -382,7 +382,9 @@ def main() -> None:
                 Case(f"export {n}", [*BLUEPRINT, "export", str(project), "--format", "terraform-plan", "-o", str(plan)], cold),
                 Case(f"review {n}", [*BLUEPRINT, "review", str(project), "--base", "HEAD"], cold, cwd=project),
             ]
-            interleaved([*group, *(floor_cases if n == smallest else [])], preview_repeat, warm_up=warm_up)
+            # The floor ratio has the tightest target (1.2x) and 1-team runs are cheap: more runs there.
+            runs = max(preview_repeat, 5) if n == smallest else preview_repeat
+            interleaved([*group, *(floor_cases if n == smallest else [])], runs, warm_up=warm_up)
             preview, check, export, review = group
             previews[n] = preview
             named[f"preview {n}"] = preview
@@ -444,7 +446,7 @@ def main() -> None:
         f"commit {commit} ({machine}; load average {load[0]:.1f} at the end; {minutes:.0f} min).",
         "",
         "Fresh processes of this checkout, interleaved with their floors (A B C, C B A, ...) after one warm-up run each; "
-        f"{repeat} runs per cold-start figure, {preview_repeat} per preview-sized one. **CPU time is the figure to read**: the "
+        f"{repeat} runs per cold-start figure, {preview_repeat} per preview-sized one (at least 5 for the floor and the smallest project). **CPU time is the figure to read**: the "
         "machine is shared (other sessions ran on its cores during the run), which moves wall time far more than CPU time. "
         "Ratios are of CPU medians.",
         "",
