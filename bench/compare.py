@@ -1,49 +1,34 @@
-"""A/B benchmark of the offline preview: two source trees, interleaved runs, CPU and wall medians.
+"""A/B benchmark of two source trees: interleaved fresh processes, CPU and wall medians with min-max.
 
-CPU time (user + system of the child process) is the figure that survives a busy machine; wall time is
-printed beside it. Each tree is run as `python -m blueprint preview` with its `src/` first on PYTHONPATH, so
-one virtual environment serves both; runs alternate A, B, A, B... so drift hits both alike.
+CPU time (user + system of the child and what it waited for) is the figure that survives a busy machine; wall
+time is printed beside it. Each tree runs as `python -m blueprint COMMAND` with its `src/` first on PYTHONPATH,
+so one virtual environment serves both; runs alternate A B, B A, ... so drift hits both alike. Previews are cold
+(the graph cache off) unless --cached.
 
-Usage: python bench/compare.py --a OLD_CHECKOUT --b NEW_CHECKOUT [--teams 1 200] [--repeat 5]
+Usage: python bench/compare.py --a OLD_CHECKOUT --b NEW_CHECKOUT [--teams 1 200] [--repeat 5] [--command check]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def make_project(tree: Path, root: Path, teams: int) -> Path:
-    directory = root / f"{tree.name}-{teams}"
-    args = [sys.executable, "-m", "blueprint", "new", str(directory), "--stance", "strict", "--org", "acme", "--region", "eu-west-1"]
-    for i in range(teams):
-        args += ["--team", f"team-{i:03d}:dsw-team-{i:03d}"]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(tree))
-    return directory
+sys.path.insert(0, str(Path(__file__).parent))
+from run import BLUEPRINT, Case, interleaved, make_project, spread  # noqa: E402
 
 
-def _env(tree: Path) -> dict[str, str]:
-    # Cold previews: the graph cache (preview/cache.py) would turn every run after the first into a cache read.
-    return {**os.environ, "PYTHONPATH": str(tree / "src"), "BLUEPRINT_NO_CACHE": "1"}
-
-
-def run_once(tree: Path, project: Path) -> tuple[float, float]:
-    """(cpu seconds, wall seconds) of one `blueprint preview` of `project` with `tree`'s code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "blueprint", "preview", str(project)], env=_env(tree), capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"preview with {tree} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+def tree_env(tree: Path, cache_dir: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "BLUEPRINT_NO_CACHE", "BLUEPRINT_CACHE_DIR")}
+    env["PYTHONPATH"] = str(tree / "src")
+    if cache_dir is None:
+        env["BLUEPRINT_NO_CACHE"] = "1"
+    else:
+        env["BLUEPRINT_CACHE_DIR"] = str(cache_dir)
+    return env
 
 
 def main() -> None:
@@ -52,24 +37,25 @@ def main() -> None:
     parser.add_argument("--b", type=Path, required=True, help="checkout B (e.g. after it)")
     parser.add_argument("--teams", type=int, nargs="+", default=[1, 200])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--command", default="preview", choices=["preview", "check", "graph"], help="what to run on each project")
+    parser.add_argument("--cached", action="store_true", help="keep the graph cache on (one per tree, filled by the warm-up run)")
     args = parser.parse_args()
     trees = (args.a.resolve(), args.b.resolve())
-    print(f"{'teams':>5}  {'tree':<40} {'cpu median (min-max)':>26} {'wall median':>12}  {'cpu per team':>12}")
-    with tempfile.TemporaryDirectory(prefix="blueprint-compare-") as tmp:
+    print(f"{'teams':>5}  {'tree':<40} {'CPU median (min-max)':>24} {'wall median (min-max)':>24}  {'CPU per team':>12}  {'B/A CPU':>7}")
+    with tempfile.TemporaryDirectory(prefix="blueprint-compare-") as scratch:
+        root = Path(scratch)
         for teams in args.teams:
-            projects = {tree: make_project(tree, Path(tmp), teams) for tree in trees}
-            samples: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
-            for _ in range(args.repeat):
-                for tree in trees:
-                    samples[tree].append(run_once(tree, projects[tree]))
-            for tree in trees:
-                cpu = [c for c, _ in samples[tree]]
-                wall = [w for _, w in samples[tree]]
-                per_team = statistics.median(cpu) / teams
-                print(
-                    f"{teams:>5}  {str(tree)[-40:]:<40} {statistics.median(cpu):>8.2f} s ({min(cpu):.2f}-{max(cpu):.2f})"
-                    f"{statistics.median(wall):>10.2f} s  {per_team * 1000:>9.1f} ms"
-                )
+            cases = []
+            for label, tree in zip("AB", trees):
+                env = tree_env(tree, root / f"cache-{label}" if args.cached else None)
+                project = make_project(root / f"{label}-projects", teams, env)
+                cases.append(Case(f"{label} {teams}", [*BLUEPRINT, args.command, str(project)], env, ok_codes=(0, 1) if args.command == "check" else (0,)))
+            interleaved(cases, args.repeat)
+            for case, tree in zip(cases, trees):
+                cpu = [s.cpu for s in case.samples]
+                wall = [s.wall for s in case.samples]
+                versus = f"{case.cpu() / cases[0].cpu():.2f}x" if case is cases[1] else ""
+                print(f"{teams:>5}  {str(tree)[-40:]:<40} {spread(cpu):>24} {spread(wall):>24}  {statistics.median(cpu) / teams * 1000:>9.1f} ms  {versus:>7}")
 
 
 if __name__ == "__main__":

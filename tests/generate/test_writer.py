@@ -101,3 +101,44 @@ def test_a_new_project_gets_the_usual_directory_mode(tmp_path):
     finally:
         os.umask(mask)
     assert (tmp_path / "project").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new project", "forced rewrite"])
+def test_every_file_is_on_disk_before_it_is_published(tmp_path, monkeypatch, existing):
+    """The fsyncs are batched (issue 16: one journal commit for many files), but each file still has one, before
+    the rename that makes it visible."""
+    import os
+    from pathlib import Path
+
+    from blueprint.generate import writer
+
+    target = tmp_path / "proj"
+    if existing:
+        target.mkdir()
+        (target / "a.txt").write_text("old")
+    synced: set[Path] = set()
+    unsynced_at_publish: list[Path] = []
+    moves = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.add(Path(os.readlink(f"/proc/self/fd/{fd}")).resolve())
+        real_fsync(fd)
+
+    def publish(real):
+        def move(source, destination, *args, **kwargs):
+            moved = Path(source)
+            files = [p for p in moved.rglob("*") if p.is_file()] if moved.is_dir() else [moved]
+            unsynced_at_publish.extend(p for p in files if p.resolve() not in synced)
+            moves.append(moved)
+            return real(source, destination, *args, **kwargs)
+
+        return move
+
+    monkeypatch.setattr(writer.os, "fsync", fsync)
+    monkeypatch.setattr(writer.os, "rename", publish(os.rename))
+    monkeypatch.setattr(writer.os, "replace", publish(os.replace))
+    write_tree(target, {"a.txt": "new", "sub/b.txt": "b", "c.bin": b"\x00c"}, force=existing)
+    assert (target / "a.txt").read_text() == "new" and (target / "sub" / "b.txt").read_text() == "b"
+    assert moves, "nothing was renamed into place"
+    assert not unsynced_at_publish, f"published before their fsync: {unsynced_at_publish}"

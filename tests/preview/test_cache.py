@@ -166,3 +166,96 @@ def test_check_says_cached_and_no_cache_runs_again(tmp_path, cache_on):
     assert "(cached graph" in cached.output, cached.output[-500:]
     fresh = runner.invoke(app, ["check", str(project), "--family", "stance", "--no-cache"])
     assert "(cached graph" not in fresh.output and fresh.exit_code == cached.exit_code
+
+
+def _generated_project(tmp_path: Path) -> Path:
+    """A project as a user has it: blueprint.yaml, Pulumi.yaml, the stack's config and a team overlay."""
+    from blueprint.cli import app
+
+    project = write_blueprint(tmp_path / "acme-dsw", blueprint_data("strict", teams=2)).parent
+    (project / "Pulumi.yaml").write_text("name: acme-dsw\nruntime: python\nmain: __main__.py\n", encoding="utf-8")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n", encoding="utf-8")
+    forked = CliRunner().invoke(app, ["fork", str(project), "--team", "genomics"])
+    assert forked.exit_code == 0, forked.output
+    return project
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} has no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _fork(project: Path, team: str) -> None:
+    from blueprint.cli import app
+
+    forked = CliRunner().invoke(app, ["fork", str(project), "--team", team])
+    assert forked.exit_code == 0, forked.output
+
+
+def test_after_any_input_changes_a_cached_preview_is_a_fresh_one(tmp_path, cache_on):
+    """Change each file the program could read, in turn; the cached path must give what a fresh run gives.
+
+    A key that missed an input would return the graph from before the change. `changes` says whether the
+    offline graph must move (so the mutation is not vacuous); None: the offline preview does not read that
+    file today (Pulumi's stack config), and a stale hit would show here the day it does.
+    """
+    project = _generated_project(tmp_path)
+    overlay = project / "teams" / "genomics.yaml"
+    mutations = [
+        ("blueprint.yaml: a team's IdP group", lambda: _replace(project / "blueprint.yaml", "idp_group: dsw-team-1", "idp_group: dsw-team-one"), True),
+        ("teams/genomics.yaml: idle timeout", lambda: _replace(overlay, "idle_timeout_minutes: 60", "idle_timeout_minutes: 45"), True),
+        ("a second overlay, at the team's current values", lambda: _fork(project, "team-1"), False),
+        ("teams/team-1.yaml: quota", lambda: _replace(project / "teams" / "team-1.yaml", "pods: 20", "pods: 12"), True),
+        ("teams/genomics.yaml removed", lambda: overlay.unlink(), True),
+        ("Pulumi.dev.yaml: region", lambda: _replace(project / "Pulumi.dev.yaml", "aws:region: eu-west-1", "aws:region: eu-central-1"), None),
+        (
+            "Pulumi.dev.yaml: a certificate",
+            lambda: (project / "Pulumi.dev.yaml").write_text(
+                (project / "Pulumi.dev.yaml").read_text() + "  acme-dsw:hubCertificateArn: arn:aws:acm:eu-west-1:123456789012:certificate/1\n"
+            ),
+            None,
+        ),
+        ("Pulumi.yaml: the project name", lambda: _replace(project / "Pulumi.yaml", "name: acme-dsw", "name: acme-lab"), True),
+    ]
+    previous = preview_project(project)
+    assert not previous.cached
+    for what, mutate, changes in mutations:
+        mutate()
+        through_cache = preview_project(project)
+        fresh = preview_project(project, use_cache=False) if through_cache.cached else through_cache  # a miss is a fresh run
+        assert through_cache == fresh, f"after {what}, the cache returned a stale graph"
+        if changes is not None:
+            assert (fresh != previous) is changes, f"{what}: the mutation {'did not change' if changes else 'changed'} the graph"
+            assert through_cache.cached is not changes, f"{what}: {'a hit on a changed input' if changes else 'a miss on an unchanged spec'}"
+        previous = fresh
+
+
+def _git_commit(directory: Path) -> None:
+    import subprocess
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run([*git, *args], cwd=directory, check=True)
+
+
+def test_every_command_that_previews_says_cached_graph(tmp_path, cache_on):
+    """check is covered above. review's base side is a copy of HEAD: with nothing cached, its head is the hit."""
+    from blueprint.cli import app
+
+    project = _generated_project(tmp_path)
+    _git_commit(project)
+    runner = CliRunner()
+    commands = [
+        (["review", str(project), "--base", "HEAD"], "(cached graph of the head"),
+        (["review", str(project), "--base", "HEAD"], "(cached graph of the base and the head"),
+        (["export", str(project), "--format", "terraform-plan", "-o", str(tmp_path / "plan.json")], "(cached graph"),
+        (["graph", str(project)], "(cached graph"),
+        (["diff", str(project), str(project)], "(cached graph of the old and the new"),
+    ]
+    for args, says in commands:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output[-1500:]
+        assert says in result.output, f"{args[0]}: {result.output[-800:]}"
+    first_review = runner.invoke(app, ["review", str(project), "--base", "HEAD", "--no-cache"])
+    assert first_review.exit_code == 0 and "(cached graph" not in first_review.output

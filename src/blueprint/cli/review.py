@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import HERE, ExitCode, NoCache, ProjectDir, app, err, handles_errors, out, progress, use_cache
+from ._app import CACHED_NOTE, HERE, ExitCode, NoCache, ProjectDir, app, err, handles_errors, out, progress, use_cache
 
 if TYPE_CHECKING:
     from ..review.diff import ProjectDiff
 
 _STYLE = {"weaker": "bold red", "stronger": "green", "changed": "yellow"}
 _ACTION = {"add": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red")}
+
+
+def _note_cached(result: ProjectDiff, old: str, new: str) -> None:
+    """Say which of the two previews came from the graph cache, as every previewing command does."""
+    sides = [side for side, graph in ((old, result.old_graph), (new, result.new_graph)) if getattr(graph, "cached", False)]
+    if sides:
+        err.print(CACHED_NOTE.replace("(cached graph", f"(cached graph of the {' and the '.join(sides)}", 1))
 
 
 def _value(value: object) -> str:
@@ -87,6 +94,7 @@ def diff(
     use_cache(no_cache)
     with progress("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
         result = diff_projects(old, new, preview=preview)
+    _note_cached(result, "old", "new")
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
@@ -147,6 +155,7 @@ def review(
         else:
             text = render_blocked(blocked, base_label=base, changes=changes)
     else:
+        _note_cached(result, "base", "head")
         check = run_check(result.new, result.new_graph) if preview else unavailable("offline preview skipped (--no-preview)")
         if as_json:
             text = _json({"base": base, "blocked": None, "diff": result.to_json(), "check": check.to_json()})

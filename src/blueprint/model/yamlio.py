@@ -8,7 +8,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.representer import RoundTripRepresenter
 
 from ..errors import SpecError
@@ -17,8 +18,36 @@ MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 
 
+class _Refused(Exception):
+    """An alias or too deep a nesting, found while composing: (message, fix) for the SpecError."""
+
+
+class _GuardedComposer(Composer):
+    """ruamel's composer, refusing aliases and deep nesting as it meets them: before any object is built
+    (alias bombs, stack exhaustion), in the same single pass over the text that loads it."""
+
+    _collections = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            where = f"line {event.start_mark.line + 1}" if event.start_mark else "a node"
+            raise _Refused(f"YAML alias at {where}: anchors and aliases are not supported", "write the values out in full")
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self._collections += 1
+        try:
+            if self._collections > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels at line {line}", "a blueprint is never that deep; check the indentation")
+            return super().compose_node(parent, index)
+        finally:
+            self._collections -= 1
+
+
 def _safe_yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _GuardedComposer
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -53,30 +82,13 @@ def _problem(source: str, message: str, fix: str, field: str = "") -> SpecError:
     return SpecError.single(source=source, field=field, message=message, fix=fix)
 
 
-def _check_structure(text: str, source: str) -> None:
-    """Reject aliases and deep nesting before building any objects (alias bombs, stack exhaustion)."""
-    depth = 0
-    for event in _safe_yaml().parse(io.StringIO(text)):
-        if isinstance(event, AliasEvent):
-            where = f"line {event.start_mark.line + 1}" if event.start_mark else "a node"
-            raise _problem(source, f"YAML alias at {where}: anchors and aliases are not supported", "write the values out in full")
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise _problem(source, f"nesting deeper than {MAX_DEPTH} levels at line {line}", "a blueprint is never that deep; check the indentation")
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-
-
 def parse_yaml_text(text: str, source: str) -> Any:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _problem(source, f"file is larger than {MAX_BYTES // 1000} kB", "a blueprint is a few kB; check you opened the right file")
     try:
-        _check_structure(text, source)
         return _safe_yaml().load(text)
-    except SpecError:
-        raise
+    except _Refused as refused:
+        raise _problem(source, *refused.args) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -34,6 +34,7 @@ class ProjectDiff:
     resources: ResourceDiff | None
     findings: tuple[Finding, ...]
     new_graph: ResourceGraph | None = None
+    old_graph: ResourceGraph | None = None
 
     def of(self, change: Change) -> list[ControlChange]:
         return [c for c in self.controls if c.change is change]
@@ -91,6 +92,7 @@ def diff_specs(
         resources=resources,
         findings=tuple(findings(resources)) if resources is not None else (),
         new_graph=new_graph,
+        old_graph=old_graph,
     )
 
 

@@ -32,12 +32,21 @@ rules = RuleSet()
 _CONNECT_URL_SECTIONS = ("KubeSpawner", "Spawner", "JupyterHub")
 
 
+# The last chart's values: two rules of one check read them, and parsing them is most of a cached check's
+# time with many teams (every team's profiles are in them). Keyed by identity; callers only read the values.
+_last_values: list[tuple[Any, dict[str, Any]]] = []
+
+
 def _chart_values(rendered_chart: Any) -> dict[str, Any]:
     """The merged values the hub reads at start-up: the chart puts them in its `hub` Secret as values.yaml."""
+    if _last_values and _last_values[0][0] is rendered_chart:
+        return _last_values[0][1]
     from ruamel.yaml import YAML
 
     secret = rendered_chart.get("Secret", "hub")
-    return YAML(typ="safe", pure=True).load(base64.b64decode(secret["data"]["values.yaml"]).decode())
+    values = YAML(typ="safe", pure=True).load(base64.b64decode(secret["data"]["values.yaml"]).decode())
+    _last_values[:] = [(rendered_chart, values)]
+    return values
 
 
 def _code_assignments(code: str) -> dict[str, str | None]:
