@@ -71,7 +71,8 @@ def test_a_hostile_key_is_quoted_in_the_error_message(tmp_path):
         load_blueprint(write_blueprint(tmp_path / "acme-dsw", data))
     message = str(caught.value)
     assert "\x1b" not in message and message.count("\n") == 0, repr(message)
-    assert "teams[0].'\\x1b[2Jx\\nforged: line'" in message
+    # Written as a YAML double-quoted string (errors.shown): the escape and the line break stay visible, inert.
+    assert 'teams[0]."\\u001b[2Jx\\nforge' in message
 
 
 def test_a_huge_value_is_shortened_in_the_error_message(tmp_path):
