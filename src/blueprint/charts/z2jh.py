@@ -7,6 +7,7 @@ renders exactly what `helm install` would, offline.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -233,8 +234,6 @@ def render(
     rejects raises RenderFailed with Helm's message. Values must be plain data: secrets replaced by a
     stand-in of the same shape (see `export.helm`).
     """
-    from ruamel.yaml import YAML
-
     helm = helm or find_helm()
     if helm is None:
         raise HelmUnavailable(f"helm is not installed; {HELM_INSTALL_HINT}")
@@ -253,12 +252,29 @@ def render(
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     if done.returncode != 0:
         raise RenderFailed(done.stderr.strip() or done.stdout.strip())
-    documents = [d for d in YAML(typ="safe", pure=True).load_all(done.stdout) if isinstance(d, dict)]
+    documents = [d for d in load_yaml_documents(done.stdout) if isinstance(d, dict)]
     for document in documents:
         # helm template leaves namespace off objects whose templates rely on the release namespace.
         if document.get("kind") not in _CLUSTER_SCOPED:
             document.setdefault("metadata", {}).setdefault("namespace", namespace)
     return Rendered(release, namespace, kube_version, tuple(documents))
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """The documents of YAML helm wrote, read as the hub reads its values (z2jh's files/hub/z2jh.py: PyYAML's
+    `safe_load`), with libyaml's C parser where PyYAML has it: a 200-team chart is megabytes of YAML, which the
+    pure-Python parsers take seconds over. PyYAML comes with the Pulumi SDK."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return list(yaml.load_all(text, Loader=loader))  # noqa: S506 (a safe loader)
+
+
+def hub_values(rendered: Rendered) -> dict[str, Any]:
+    """The merged values the hub reads at start-up: the chart puts them in its `hub` Secret as values.yaml."""
+    secret = rendered.get("Secret", "hub")
+    [values] = load_yaml_documents(base64.b64decode(secret["data"]["values.yaml"]).decode())
+    return values
 
 
 _CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass", "Namespace", "CustomResourceDefinition"})

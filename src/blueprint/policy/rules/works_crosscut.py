@@ -7,7 +7,6 @@ one area's rules. Ids are `works.<area>.<what>`; the family is "works" (DESIGN.m
 from __future__ import annotations
 
 import ast
-import base64
 import ipaddress
 import json
 from collections.abc import Iterator, Mapping
@@ -41,10 +40,9 @@ def _chart_values(rendered_chart: Any) -> dict[str, Any]:
     """The merged values the hub reads at start-up: the chart puts them in its `hub` Secret as values.yaml."""
     if _last_values and _last_values[0][0] is rendered_chart:
         return _last_values[0][1]
-    from ruamel.yaml import YAML
+    from ...charts.z2jh import hub_values
 
-    secret = rendered_chart.get("Secret", "hub")
-    values = YAML(typ="safe", pure=True).load(base64.b64decode(secret["data"]["values.yaml"]).decode())
+    values = hub_values(rendered_chart)
     _last_values[:] = [(rendered_chart, values)]
     return values
 

@@ -134,14 +134,16 @@ def pip_config_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding
                 )
         listed = str(config_map_of(graph, workload).get("namespaces.txt", "")).split()
         account, home = pod_spec(workload).get("serviceAccountName"), k8s_namespace(workload)
+        bindings: dict[str | None, list[Resource]] = {}
+        for binding in graph.of_type(ROLE_BINDING):
+            bindings.setdefault(k8s_namespace(binding), []).append(binding)
         for namespace in namespaces:
             if namespace not in listed:
                 yield Finding(f"{workload.name} does not write {secret} in team namespace {namespace}: add it to its namespaces.txt", workload.urn)
             bound = [
                 b
-                for b in graph.of_type(ROLE_BINDING)
-                if k8s_namespace(b) == namespace
-                and any(s.get("kind") == "ServiceAccount" and s.get("name") == account and s.get("namespace") == home for s in as_list(b.inputs.get("subjects")))
+                for b in bindings.get(namespace, ())
+                if any(s.get("kind") == "ServiceAccount" and s.get("name") == account and s.get("namespace") == home for s in as_list(b.inputs.get("subjects")))
                 and _grants_patch(graph, b, secret)
             ]
             if not bound:
