@@ -51,7 +51,7 @@ def next_version(monkeypatch):
     monkeypatch.setitem(PINS, "workbench-blueprint", NEXT)
     monkeypatch.setattr(project_module, "running_wheel", lambda: NEXT_WHEEL)
     readme = project_module.project_readme
-    monkeypatch.setattr(project_module, "project_readme", lambda answers, spec: readme(answers, spec).replace("The IdP callback URL to register", "Register this IdP callback URL"))
+    monkeypatch.setattr(project_module, "project_readme", lambda answers, spec: readme(answers, spec).replace("a client for the hub whose callback URL is", "Register this IdP callback URL"))
     monkeypatch.setattr(project_module, "GITIGNORE", project_module.GITIGNORE + "# Offline preview output\n.blueprint-cache/\n")
 
 
@@ -98,7 +98,7 @@ def test_second_upgrade_is_a_no_op(project, next_version):
 
 def test_conflict_changes_nothing_unless_allowed(project, next_version):
     readme = project / "README.md"
-    readme.write_text(readme.read_text().replace("The IdP callback URL to register", "Our IdP callback URL"))
+    readme.write_text(readme.read_text().replace("a client for the hub whose callback URL is", "Our IdP callback URL"))
     before = snapshot(project)
     result = upgrade(project, "--no-preview")
     assert result.exit_code == 2

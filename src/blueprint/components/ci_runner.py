@@ -74,7 +74,7 @@ class CiRunnerArgs:
     ) -> CiRunnerArgs:
         return cls(
             runner=spec.ci.runner,
-            project_name=spec.ci_runner_project,
+            project_name=spec.ci_runner_project(pulumi.get_stack()),
             repository=spec.ci.repository,
             connection_arn=spec.ci.connection_arn,
             runner_cidrs=spec.ci.runner_cidrs,
@@ -83,7 +83,7 @@ class CiRunnerArgs:
             cluster_security_group_id=cluster_security_group_id,
             log_retention_days=spec.stance.audit.log_retention_days,
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, pulumi.get_stack()),
         )
 
 

@@ -61,9 +61,9 @@ class PackageMirrorArgs:
     ) -> PackageMirrorArgs:
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
-            domain_name=domain_name_for(spec.org, spec.stack),
+            domain_name=domain_name_for(spec.org, pulumi.get_stack()),
             python_mode=spec.stance.packages.python,
             egress=spec.stance.network.egress,
             vpc_cidr=spec.network.vpc_cidr,

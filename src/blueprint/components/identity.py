@@ -60,7 +60,7 @@ class IdentityArgs:
         idp, identity = spec.idp, spec.stance.identity
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             kind=idp.kind,
             hub_hostname=spec.hub_hostname,
             issuer_url=idp.issuer_url,
@@ -75,7 +75,7 @@ class IdentityArgs:
             group_rbac=identity.group_rbac,
             protect=spec.stance.storage.protect_stateful,
             cluster_name=cluster_name,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, pulumi.get_stack()),
         )
 
     @property

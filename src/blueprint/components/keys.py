@@ -37,8 +37,8 @@ class KeysArgs:
         return cls(
             mode=spec.stance.storage.encryption,
             protect=spec.stance.storage.protect_stateful,
-            alias=f"alias/{spec.org}-{spec.stack}-workbench",
-            tags=tags(spec.org, spec.stack),
+            alias=f"alias/{spec.org}-{pulumi.get_stack()}-workbench",
+            tags=tags(spec.org, pulumi.get_stack()),
         )
 
 

@@ -65,9 +65,9 @@ class NetworkArgs:
             flow_log_retention_days=network.flow_logs.retention_days,
             api_callers=tuple(api_callers),
             hub_egress=spec.hub_egress,
-            idp_hosts=spec.idp_hosts,
+            idp_hosts=spec.idp_hosts(pulumi.get_stack()),
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, pulumi.get_stack()),
         )
         plan = subnet_plan(args.vpc_cidr, args.zones)
         for tier in args.small_tiers:

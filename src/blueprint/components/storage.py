@@ -76,7 +76,7 @@ class StorageArgs:
         storage, audit = spec.stance.storage, spec.stance.audit
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             teams=tuple(team.name for team in spec.teams),
             versioning=storage.versioning,
             backup_schedule=storage.backup.schedule,
@@ -89,7 +89,7 @@ class StorageArgs:
             oidc_issuer=oidc_issuer,
             kms_key_arn=kms_key_arn,
             access_log_retention_days=audit.log_retention_days if audit.cloudtrail != "off" else None,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, pulumi.get_stack()),
         )
 
 

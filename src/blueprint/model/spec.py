@@ -30,13 +30,12 @@ from .types import (
     Region,
     RoleArn,
     RunnerLabel,
-    StackName,
     StorageQuantity,
     TeamName,
     looks_like_secret,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `stack:` removed, the Pulumi stack names things (model.migrate)
 Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length=254)]
 
 
@@ -383,11 +382,10 @@ class CustomStance(StrictModel):
 class BlueprintFile(StrictModel):
     """The document in `blueprint.yaml`."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     org: OrgName
     description: Description = ""
     region: Region
-    stack: StackName = "dev"
     hub_hostname: Hostname = Field(description="DNS name users open for JupyterHub; the OAuth callback is https://<hub_hostname>/hub/oauth_callback.")
     stance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
     stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(default_factory=dict)
@@ -472,7 +470,6 @@ class BlueprintSpec(StrictModel):
     org: OrgName
     description: str
     region: Annotated[Region, setting(C.LOST_TIME, "Where everything runs; changing it builds a new workbench.")]
-    stack: StackName
     hub_hostname: Annotated[Hostname, setting(C.USER_EXPERIENCE, "The address users open; the IdP's callback names it.")]
     stance: Stance
     idp: Annotated[IdentityProvider, setting(C.DATA_THEFT_INSIDER, "Where users sign in and which groups they bring.", exposure=Exposure.ACCESS)]
@@ -485,11 +482,11 @@ class BlueprintSpec(StrictModel):
     floor: frozenset[str]
     exceptions: tuple[ControlException, ...]
 
-    @property
-    def idp_hosts(self) -> tuple[str, ...]:
-        """Every host the hub calls to sign users in (token and userinfo endpoints), sorted; see `model.idp`."""
+    def idp_hosts(self, stack: str) -> tuple[str, ...]:
+        """Every host the hub of Pulumi stack `stack` calls to sign users in (token and userinfo endpoints), sorted;
+        see `model.idp` (Cognito's domain is named after the stack)."""
         if self.idp.kind != "oidc":
-            return (cognito_domain_host(self.org, self.stack, self.region),)
+            return (cognito_domain_host(self.org, stack, self.region),)
         assert self.idp.issuer_url is not None  # the model requires it for kind oidc
         endpoints = oidc_endpoints(self.idp.issuer_url) or guessed_endpoints(self.idp.issuer_url)
         hosts = {host_of(self.idp.issuer_url), host_of(endpoints.token), host_of(endpoints.userinfo), *self.idp.extra_hosts}
@@ -504,10 +501,9 @@ class BlueprintSpec(StrictModel):
             return "on-premises"
         return "open" if self.stance.network.egress == "open" else "firewall"
 
-    @property
-    def ci_runner_project(self) -> str:
-        """Name of the CodeBuild project hosting the CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
-        return f"{self.org}-{self.stack}-ci-runner"
+    def ci_runner_project(self, stack: str) -> str:
+        """Name of the CodeBuild project hosting stack `stack`'s CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
+        return ci_runner_project(self.org, stack)
 
     @property
     def any_gpu(self) -> bool:
@@ -515,6 +511,11 @@ class BlueprintSpec(StrictModel):
 
     def team(self, name: str) -> TeamSpec:
         return next(t for t in self.teams if t.name == name)
+
+
+def ci_runner_project(org: str, stack: str) -> str:
+    """`<org>-<stack>-ci-runner`: the CodeBuild project of one stack's CI runner (the workflow builds the same from its variables)."""
+    return f"{org}-{stack}-ci-runner"
 
 
 def today() -> dt.date:

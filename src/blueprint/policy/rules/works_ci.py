@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_of
 
 rules = RuleSet()
 
@@ -51,7 +51,7 @@ def _covers(outer: str, inner: str) -> bool:
 def _codebuild_path(graph: ResourceGraph, cluster: Resource, ctx: Context) -> Iterator[str]:
     """Why the CodeBuild runner does not reach the API from inside the VPC (nothing: it does)."""
     assert ctx.spec is not None
-    name = ctx.spec.ci_runner_project
+    name = ctx.spec.ci_runner_project(stack_of(graph))
     projects = [p for p in graph.of_type(CODEBUILD_PROJECT) if p.inputs.get("name") == name]
     if not projects:
         fix = "set ci.repository (owner/name) in blueprint.yaml" if ctx.spec.ci.repository is None else "restore the CiRunner component"
