@@ -66,7 +66,7 @@ def new(
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
 
     if from_file is not None:
-        result = new_project_from_file(from_file, directory, force=force, index_url=index_url)
+        result = new_project_from_file(from_file, directory, force=force, index_url=index_url, stack=stack)
         out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
         return
 

@@ -79,7 +79,10 @@ pulumi up                          # after review
 
 Names of AWS resources come from the Pulumi stack (`<org>-<stack>-...`), not from `blueprint.yaml`: `pulumi stack init prod`
 (then the same settings for it) makes a second, separate workbench from the same files. `blueprint preview . --stack prod`
-previews it offline.
+previews it offline. What `blueprint.yaml` names itself is the same for every stack: `hub_hostname` (so the IdP client
+and the hub's DNS record) and the address plan. That is fine in separate accounts, or with an internal load balancer (a
+private zone per VPC); otherwise give the second workbench its own project (`blueprint new DIR --from blueprint.yaml`)
+and its own `hub_hostname`.
 
 ## Reaching the hub
 
