@@ -192,3 +192,31 @@ def test_stance_changes_come_with_their_resource_diff(project):
     assert result.exit_code == 0, result.output
     assert re.search(r"resources \(offline preview, not `pulumi preview`\): \+0 ~[1-9]\d* -0", result.stdout)
     assert "retentionInDays: 400 → 365" in result.stdout
+
+
+def test_a_schema_version_1_project_is_refused_then_migrated_by_upgrade(tmp_path):
+    """A blueprint.yaml that still names its stack: every command refuses it naming `blueprint upgrade`, which removes
+    `stack:` (and its comment), sets schema_version 2, keeps every other line, and the project previews as that stack."""
+    target = tmp_path / "acme-dsw"
+    assert runner.invoke(app, ["new", str(target), "--org", "acme", "--team", "genomics", "--stack", "prod"]).exit_code == 0
+    path = target / "blueprint.yaml"
+    current = path.read_text()
+    old = current.replace("schema_version: 2\n", "schema_version: 1\n").replace(
+        "\n# AWS region everything", "\n# Pulumi stack this blueprint is previewed and applied as.\nstack: prod\n\n# AWS region everything"
+    )
+    assert old != current
+    path.write_text(old + "# our own note\n")
+    before = snapshot(target)
+
+    refused = runner.invoke(app, ["check", str(target)])
+    assert refused.exit_code == 2 and "`stack: prod` is no longer read" in refused.output and "blueprint upgrade" in refused.output
+    assert snapshot(target) == before
+
+    result = upgrade(target, "--no-preview")
+    assert result.exit_code == 0, result.output
+    assert "migrated" in result.output and "removed `stack: prod`" in result.output
+    assert path.read_text() == current + "# our own note\n"
+    from blueprint.preview import preview_project
+
+    graph = preview_project(target)
+    assert graph.resources[0].urn.startswith("urn:pulumi:prod::") and graph.of_type("aws:eks/cluster:Cluster")[0].inputs["name"] == "acme-prod"

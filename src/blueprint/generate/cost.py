@@ -117,9 +117,13 @@ def cost_section(spec: BlueprintSpec) -> str:
         if cost.unpriced
         else ""
     )
+    where = (
+        "the region this workbench runs in"
+        if spec.region == prices.PRICES_REGION
+        else f"this workbench runs in {spec.region}, where prices differ: check the AWS Pricing Calculator"
+    )
     return f"""**Estimate, not a quote: {order_of_magnitude(cost.total)} per month** for what runs around the clock, at on-demand
-list prices of {prices.PRICES_REGION} recorded {prices.PRICES_AS_OF} ({prices.HOURS_PER_MONTH} hours a month; this workbench runs in
-{spec.region}, where prices differ: check the AWS Pricing Calculator).
+list prices of {prices.PRICES_REGION} recorded {prices.PRICES_AS_OF} ({prices.HOURS_PER_MONTH} hours a month; {where}).
 
 | what | count | per hour each | per month |
 |---|---|---|---|

@@ -74,7 +74,8 @@ def validated(document: dict[str, Any], source: str) -> tuple[BlueprintFile, Blu
 
 
 _KEY_COMMENTS = {
-    "org": "Organisation name: prefixes AWS resource names. Lowercase letters, digits, '-'.",
+    "org": "Organisation name: with the Pulumi stack it names AWS resources (<org>-<stack>-...). Lowercase letters, digits, '-'.\n"
+    "The stack is the one you `pulumi stack select`: `pulumi stack init prod` makes a second workbench from this file.",
     "region": "AWS region everything is created in.",
     "hub_hostname": "DNS name of JupyterHub; the IdP callback is https://<hub_hostname>/hub/oauth_callback.\n"
     "TLS: with no `tls:` section, bring the certificate with `pulumi config set hubCertificateArn <ARN>` (e.g. from ACM\n"

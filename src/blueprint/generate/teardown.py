@@ -1,7 +1,7 @@
 """The generated README's teardown section: `pulumi destroy`, what the stance protects and what stays, on purpose.
 
 What is protected follows one stance switch, `storage.protect_stateful`: the components give every stateful
-resource `protect` and `retainOnDelete` together. STATEFUL names them by type; tests/generate/test_readme.py
+resource `protect` and `retainOnDelete` together. STATEFUL names them by type; tests/generate/test_teardown.py
 checks the list against the protected resources of the offline preview's graph for every stance and IdP kind.
 """
 
