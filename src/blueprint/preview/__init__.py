@@ -44,7 +44,7 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
         use_cache = cache.enabled()
     if not use_cache:
         return _run(spec, project, stack)
-    key = cache.graph_key({"spec": spec.model_dump(), "stack": stack}, project)
+    key = cache.graph_key({**spec.model_dump(), "stack": stack}, project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
     if hit is not None:
