@@ -81,3 +81,9 @@ def test_the_group_claim_named_is_the_blueprints(tmp_path):
     result = CliRunner().invoke(app, ["new", str(tmp_path / "again"), "--from", str(path)])
     assert result.exit_code == 0, result.output
     assert "claim `roles`" in (tmp_path / "again" / "README.md").read_text()
+
+
+def test_new_refuses_a_stack_that_cannot_name_resources(tmp_path):
+    result = CliRunner().invoke(app, ["new", str(tmp_path / "acme-dsw"), "--org", "acme", "--team", "genomics", "--stack", "Prod_1"])
+    assert result.exit_code == 2 and "--stack" in result.output and "'Prod_1'" in result.output
+    assert not (tmp_path / "acme-dsw").exists()
