@@ -58,3 +58,9 @@ def test_a_stack_in_flow_style_asks_for_the_edit_by_hand():
     text = "{org: acme, stack: dev}\n"
     with pytest.raises(SpecError, match="not on a line of its own"):
         migrate_text(text, parse_yaml_text(text, "blueprint.yaml"))
+
+
+def test_a_current_file_that_still_has_stack_loses_only_that_line():
+    text = "schema_version: 2\norg: acme\nstack: dev\nregion: eu-west-1\n"
+    migrated, notes = migrate_text(text, parse_yaml_text(text, "blueprint.yaml"))
+    assert migrated == "schema_version: 2\norg: acme\nregion: eu-west-1\n" and len(notes) == 1

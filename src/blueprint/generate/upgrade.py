@@ -254,7 +254,7 @@ def _migrated_blueprint(directory: Path) -> tuple[str | None, list[str]]:
     if not isinstance(data, dict):
         return None, []  # loading names what is wrong
     text = path.read_text(encoding="utf-8")
-    migrated, notes = migrate_text(text, data)
+    migrated, notes = migrate_text(text, data, str(path))
     return (migrated, notes) if migrated != text else (None, [])
 
 

@@ -43,22 +43,22 @@ _STACK_LINE = re.compile(r"^stack:[ \t]*(?P<value>[^#\n]*?)[ \t]*(#.*)?$")
 _VERSION_LINE = re.compile(r"^schema_version:[ \t]*1[ \t]*(#.*)?$")
 
 
-def migrate_text(text: str, data: Mapping[str, Any]) -> tuple[str, list[str]]:
+def migrate_text(text: str, data: Mapping[str, Any], source: str = "blueprint.yaml") -> tuple[str, list[str]]:
     """blueprint.yaml's text (`data`: the same, parsed) brought to SCHEMA_VERSION, every other line kept; what changed.
 
     Line-based, so comments and layout stay exactly as the user left them; a `stack:` that is not a top-level
     line of its own (flow style) is a SpecError asking for the edit by hand.
     """
     version = data.get("schema_version", 1 if "stack" in data else SCHEMA_VERSION)
-    if version != 1 and "stack" not in data:
-        return text, []
+    if version not in (1, SCHEMA_VERSION) or (version == SCHEMA_VERSION and "stack" not in data):
+        return text, []  # current, or from a version this one does not know (loading says so)
     lines = text.splitlines(keepends=True)
     notes: list[str] = []
     if "stack" in data:
         at = next((i for i, line in enumerate(lines) if _STACK_LINE.match(line.rstrip("\r\n"))), None)
         if at is None:
             raise SpecError.single(
-                source="blueprint.yaml", field="stack", message="is not on a line of its own, so `blueprint upgrade` cannot remove it",
+                source=source, field="stack", message="is not on a line of its own, so `blueprint upgrade` cannot remove it",
                 fix="delete the `stack:` entry by hand and set schema_version: 2",
             )
         start = at
@@ -72,6 +72,8 @@ def migrate_text(text: str, data: Mapping[str, Any]) -> tuple[str, list[str]]:
             f"blueprint.yaml: removed `stack: {stack}`: resources are now named after the Pulumi stack the program runs in "
             f"(`pulumi stack select {stack}` keeps today's names)"
         )
+    if version == SCHEMA_VERSION:  # `stack:` in a current file: nothing else to bring up to date
+        return "".join(lines), notes
     at = next((i for i, line in enumerate(lines) if _VERSION_LINE.match(line.rstrip("\r\n"))), None)
     if at is not None:
         ending = lines[at][len(lines[at].rstrip("\r\n")) :]
