@@ -324,8 +324,8 @@ offline review in the job's artifact but no comment, no credentials and no cloud
   `pulumi stack init <stack> --secrets-provider awskms://alias/<key>` so no passphrase is needed, or store the
   passphrase as the secret `PULUMI_CONFIG_PASSPHRASE`.
 
-Every action is pinned to a commit, with its release tag in a comment; Dependabot (`package-ecosystem: github-actions`)
-proposes updates that keep both.
+Every action is pinned to a commit, with its release tag in a comment (a tag can be moved, a commit cannot). Dependabot
+(`package-ecosystem: github-actions` in `.github/dependabot.yml`) proposes updates that move both together.
 {runner_section(spec)}"""
 
 
