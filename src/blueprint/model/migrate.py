@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
@@ -83,3 +84,21 @@ def migrate_text(text: str, data: Mapping[str, Any], source: str = "blueprint.ya
         lines.insert(first, f"schema_version: {SCHEMA_VERSION}\n")
     notes.append(f"blueprint.yaml: schema_version {version} -> {SCHEMA_VERSION}")
     return "".join(lines), notes
+
+
+def migrate_copy(path: Path) -> list[str]:
+    """Migrate the blueprint.yaml at `path` in place; for temporary copies only (a git base being reviewed), never
+    the user's file, which only `blueprint upgrade` rewrites. What changed; nothing when current or unreadable."""
+    from .yamlio import read_yaml
+
+    try:
+        data = read_yaml(path)
+    except SpecError:
+        return []  # loading the copy names what is wrong
+    if not isinstance(data, dict):
+        return []
+    text = path.read_text(encoding="utf-8")
+    migrated, notes = migrate_text(text, data, str(path))
+    if migrated != text:
+        path.write_text(migrated, encoding="utf-8")
+    return notes
