@@ -52,6 +52,7 @@ class NetworkArgs:
         network = spec.stance.network
         if network.egress == "allowlist" and "*" in network.egress_allowlist:
             raise ValueError("network.egress 'allowlist' with '*' in egress_allowlist is open egress; use egress: open")
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         args = cls(
             vpc_cidr=spec.network.vpc_cidr,
             zones=network.availability_zones,
@@ -65,9 +66,9 @@ class NetworkArgs:
             flow_log_retention_days=network.flow_logs.retention_days,
             api_callers=tuple(api_callers),
             hub_egress=spec.hub_egress,
-            idp_hosts=spec.idp_hosts(pulumi.get_stack()),
+            idp_hosts=spec.idp_hosts(stack),
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, pulumi.get_stack()),
+            tags=tags(spec.org, stack),
         )
         plan = subnet_plan(args.vpc_cidr, args.zones)
         for tier in args.small_tiers:
