@@ -64,7 +64,7 @@ def build(spec: BlueprintSpec) -> None:
         CiRunnerArgs.from_spec(
             spec,
             vpc_id=network.vpc_id,
-            private_subnet_ids=network.private_subnet_ids,
+            subnet_ids=network.ci_subnet_ids or network.private_subnet_ids,
             cluster_security_group_id=cluster.node_security_group_id,
             kms_key_arn=keys.key_arn,
         ),

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..model import BUILTIN_STANCES, BlueprintFile, Stance, builtin_stance, load_blueprint, stance_controls
+from ..model import BUILTIN_STANCES, Stance, builtin_stance, load_blueprint, stance_controls
 from ..model.builtin import stance_path
+from .schema import BLUEPRINT_SCHEMA_FILE, OVERLAY_SCHEMA_FILE, blueprint_schema, modeline, overlay_schema, project_schema, schema_text, stance_schema
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,6 @@ def explain(stance: Stance, floor_ids: frozenset[str] | None = None) -> list[Exp
             )
         )
     return explained
-
-
-def blueprint_schema() -> dict[str, Any]:
-    schema = BlueprintFile.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "workbench-blueprint blueprint.yaml"
-    return schema
 
 
 def builtin_stance_file(name: str) -> Path:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from ..errors import UsageError
 from ._app import NO_VALUE, app, handles_errors, out
 
 
@@ -50,10 +53,34 @@ def explain(
     out.print(table)
 
 
+class SchemaKind(str, Enum):
+    blueprint = "blueprint"
+    overlay = "overlay"
+    stance = "stance"
+
+
 @app.command()
 @handles_errors
-def schema() -> None:
-    """Print the JSON Schema of blueprint.yaml (editors use it to complete and validate)."""
-    from ..catalog import blueprint_schema
+def schema(
+    project: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A project directory (or its blueprint.yaml): the schema then knows the stances it declares. "
+            "Without it, any stance name is accepted. Only for --kind blueprint.",
+            show_default=False,
+        ),
+    ] = None,
+    kind: Annotated[
+        SchemaKind, typer.Option("--kind", help="blueprint: blueprint.yaml; overlay: a team's teams/<team>.yaml; stance: a stance file (blueprints/*.yaml).")
+    ] = SchemaKind.blueprint,
+) -> None:
+    """Print the JSON Schema of blueprint.yaml, a team overlay or a stance file (editors use it to complete and validate)."""
+    from ..catalog import blueprint_schema, overlay_schema, project_schema, schema_text, stance_schema
 
-    typer.echo(json.dumps(blueprint_schema(), indent=2, sort_keys=True))
+    if kind is SchemaKind.blueprint:
+        document = blueprint_schema() if project is None else project_schema(project)
+    elif project is not None:
+        raise UsageError(option="PROJECT", message=f"is only read for --kind blueprint; the {kind.value} schema is the same for every project", fix="drop the project argument")
+    else:
+        document = overlay_schema() if kind is SchemaKind.overlay else stance_schema()
+    typer.echo(schema_text(document), nl=False)

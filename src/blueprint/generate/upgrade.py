@@ -206,7 +206,8 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     else:
         result.notes.append(f"{GENERATED_FILE} is missing (project made before {__version__}): files you did not edit are updated, edited ones conflict")
 
-    rendered = render_project(answers, blueprint_document(answers), spec)
+    declared = tuple(blueprint.stances)  # for the schema's stance names: the blueprint as it is now (migrated)
+    rendered = render_project(answers, blueprint_document(answers), spec, stances=declared)
     generated = {p: t for p, t in rendered.items() if is_merged(p)}
     current = {p: _read_text(directory / p) for p in generated}
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)

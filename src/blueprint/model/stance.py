@@ -75,7 +75,7 @@ class NetworkControls(StrictModel):
         Literal["internal", "internet-sso"],
         control(C.DATA_THEFT_OUTSIDER, "Users reach JupyterHub through an internal load balancer only, or an internet-facing one behind SSO.", ranking=("internal", "internet-sso"), exposure=X.PUBLIC),
     ]
-    flow_logs: FlowLogs
+    flow_logs: FlowLogs = Field(description="VPC flow logs: which traffic they record and how long they are kept.")
     availability_zones: Annotated[
         int,
         Field(ge=1, le=6),
@@ -134,11 +134,13 @@ class Quota(StrictModel):
 class Profile(StrictModel):
     """A server size users pick at spawn time."""
 
-    name: ProfileName
-    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")]
-    cpu: CpuQuantity
-    memory: MemoryQuantity
-    gpu: Annotated[int, Field(ge=0, le=8)] = 0
+    name: ProfileName = Field(description="The profile's id, as teams' `profiles` name it.")
+    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")] = Field(
+        description="What users see in the spawn form."
+    )
+    cpu: CpuQuantity = Field(description="CPU of the server, guaranteed and its limit, in cores ('2', '500m').")
+    memory: MemoryQuantity = Field(description="Memory of the server, guaranteed and its limit ('8Gi').")
+    gpu: Annotated[int, Field(ge=0, le=8)] = Field(default=0, description="GPUs of the server; above 0, it runs on the GPU node group.")
 
 
 class Nodes(StrictModel):
@@ -175,9 +177,9 @@ class Nodes(StrictModel):
 
 
 class ComputeControls(StrictModel):
-    sessions: Sessions
-    default_quota: Quota
-    nodes: Nodes
+    sessions: Sessions = Field(description="Users' servers: root and idle culling.")
+    default_quota: Quota = Field(description="Each team's ResourceQuota, unless blueprint.yaml or the team's overlay says otherwise.")
+    nodes: Nodes = Field(description="Node groups: the instance types they may use and how far they scale.")
     profiles: Annotated[
         tuple[Profile, ...],
         Field(min_length=1),
@@ -213,7 +215,7 @@ class StorageControls(StrictModel):
         ),
     ]
     versioning: Annotated[bool, control(C.DATA_LOSS, "S3 versioning turns an overwrite or delete into a recoverable event.", direction=LOWER)]
-    backup: Backup
+    backup: Backup = Field(description="AWS Backup of the home directories.")
     protect_stateful: Annotated[
         bool,
         control(C.DATA_LOSS, "Stateful resources (bucket, file system, keys) get Pulumi `protect` and retain-on-delete, so a bad change cannot destroy data.", direction=LOWER),
@@ -312,22 +314,22 @@ class BudgetControls(StrictModel):
 class StanceControls(StrictModel):
     """All controls of a stance; the dotted path of each leaf is its control id."""
 
-    network: NetworkControls
-    identity: IdentityControls
-    compute: ComputeControls
-    storage: StorageControls
-    audit: AuditControls
-    stability: StabilityControls
-    packages: PackageControls
-    budgets: BudgetControls
+    network: NetworkControls = Field(description="Egress, the API endpoint, ingress, VPC endpoints, flow logs and AZs.")
+    identity: IdentityControls = Field(description="Sign-in: SSO, MFA, session length and group-based access.")
+    compute: ComputeControls = Field(description="Sessions, quotas, node groups and the server sizes offered.")
+    storage: StorageControls = Field(description="Encryption at rest, versioning, backups and protection of stateful resources.")
+    audit: AuditControls = Field(description="CloudTrail and the EKS control-plane logs.")
+    stability: StabilityControls = Field(description="Version policy, the Kubernetes version, AZ spread and the maintenance window.")
+    packages: PackageControls = Field(description="The Python package mirror and the R repository.")
+    budgets: BudgetControls = Field(description="Budget scope, alert threshold and each team's default budget.")
 
 
 class Stance(StanceControls):
     """A named, resolved stance (built-in or custom after `extends:` resolution)."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
-    extends: str | None = None
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(description="The stance's name; a built-in's is its file name.")
+    summary: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="One line saying what the stance is.")
+    extends: str | None = Field(default=None, description="The stance a custom one extends (set when it is resolved); a built-in extends none.")
 
 
 def stance_controls() -> tuple[ControlInfo, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +12,7 @@ from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model.spec import ControlException
 from ..model.stance import META
 from ..model.stack import DEFAULT_STACK
-from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
+from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph, dig
 
 if TYPE_CHECKING:
     from ..charts.z2jh import Rendered
@@ -218,18 +218,6 @@ def rendered(graph: ResourceGraph) -> Rendered | None:
     from ..charts.z2jh import render_release
 
     return render_release(graph)
-
-
-def dig(data: Any, *path: str | int, default: Any = None) -> Any:
-    """`data[path[0]][path[1]]...`, or `default` when any step is missing or not a container."""
-    for key in path:
-        if isinstance(key, int):
-            if not isinstance(data, list) or not -len(data) <= key < len(data):
-                return default
-        elif not isinstance(data, Mapping) or key not in data:
-            return default
-        data = data[key]
-    return data
 
 
 def known(value: Any) -> bool:
