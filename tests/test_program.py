@@ -270,3 +270,25 @@ def test_a_stack_name_that_cannot_name_resources_is_refused(tmp_path):
     with pytest.raises(SpecError, match="Pulumi stack 'Prod_1' cannot name AWS resources") as caught:
         run_program(lambda: build(spec), project=PROJECT, stack="Prod_1", config=CONFIG, secret_keys=SECRETS, timeout=120)
     assert "pulumi stack rename" in str(caught.value)
+
+
+def test_the_cli_previews_the_stack_it_is_told(tmp_path):
+    """With two stack files the previewing commands ask which (exit 2, naming --stack); --stack picks one."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from blueprint.cli import app
+
+    runner = CliRunner()
+    project = tmp_path / "acme-dsw"
+    assert runner.invoke(app, ["new", str(project), "--org", "acme", "--team", "genomics", "--idp", "cognito", "--certificate-arn", CERTIFICATE.replace(REGION, "us-east-1")]).exit_code == 0
+    (project / "Pulumi.prod.yaml").write_text((project / "Pulumi.dev.yaml").read_text())
+    for command in (["preview"], ["check"], ["graph"]):
+        refused = runner.invoke(app, [*command, str(project)])
+        assert refused.exit_code == 2 and "--stack dev" in refused.output and "Pulumi.prod.yaml" in refused.output, (command, refused.output)
+    result = runner.invoke(app, ["preview", str(project), "--stack", "prod", "--json"])
+    assert result.exit_code == 0, result.output
+    graph = json.loads(result.stdout)
+    assert {r["urn"].split("::")[0] for r in graph["resources"]} == {"urn:pulumi:prod"}
+    assert runner.invoke(app, ["preview", str(project), "--stack", "Prod"]).exit_code == 2
