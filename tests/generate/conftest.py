@@ -16,7 +16,14 @@ VARIANTS = {
     "strict-cognito": ["--stance", "strict", "--idp", "cognito"],
     "balanced-oidc": ["--stance", "balanced", "--idp", "oidc", "--issuer-url", "https://login.acme.example/realms/dsw", "--client-id", "jupyterhub"],
     "open-cognito": ["--stance", "open", "--idp", "cognito", "--admin-cidr", "203.0.113.0/24"],
-}
+    # The IdP on the organisation's network (EDITS): no hub tier, so only the CI runner's tier puts a firewall in the VPC.
+    "strict-on-premises-idp": [
+        "--stance", "strict", "--idp", "oidc", "--issuer-url", "https://login.acme.example/realms/dsw", "--client-id", "jupyterhub",
+        "--on-premises-cidr", "10.0.0.0/16",
+    ],
+}  # fmt: skip
+# blueprint.yaml edits no `new` flag makes: (old text, new text).
+EDITS = {"strict-on-premises-idp": ("  client_id: jupyterhub\n", "  client_id: jupyterhub\n  reachable_via: on-premises\n")}
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +40,11 @@ def previewed(tmp_path_factory):
             args = ["new", str(target), "--org", "acme", "--team", "genomics:dsw-genomics", "--certificate-arn", CERTIFICATE, *VARIANTS[variant]]
             result = CliRunner().invoke(app, args)
             assert result.exit_code == 0, result.output
+            if variant in EDITS:
+                path = target / "blueprint.yaml"
+                old, new = EDITS[variant]
+                assert old in path.read_text()
+                path.write_text(path.read_text().replace(old, new))
             made[variant] = (target, load_blueprint(target), preview_project(target))
         return made[variant]
 

@@ -65,7 +65,8 @@ def network_counts(spec: BlueprintSpec) -> dict[str, int]:
     """NAT gateways, Network Firewall endpoints and interface endpoints (one per AZ each), as components.network builds them."""
     network = spec.stance.network
     zones = network.availability_zones
-    firewall = network.egress == "allowlist" or spec.hub_egress == "firewall"
+    # The firewall guards sessions under an allowlist, the hub's sign-in path and the CI runner's tier (NetworkArgs.firewall).
+    firewall = network.egress == "allowlist" or spec.hub_egress == "firewall" or spec.ci_egress == "firewall"
     nat = network.egress == "open" or firewall
     return {
         "nat_gateways": (zones if spec.stance.stability.multi_az_nodes else 1) if nat else 0,
