@@ -69,7 +69,7 @@ def test_readme_says_what_to_have_before_the_first_up(tmp_path):
         assert needed in before, needed
     needs = _section(readme, "What this stance needs from your organisation")
     assert "internal" in needs and "`10.0.0.0/16`" in needs and "Route 53 Resolver" in needs
-    assert "CA's root on every device" in needs and "No internet path at all" in needs and "MFA at your IdP" in needs
+    assert "CA's root on every device" in needs and "No internet path for sessions" in needs and "MFA at your IdP" in needs
     open_readme = (new(tmp_path / "open-dsw", "--stance", "open", "--admin-cidr", "203.0.113.0/24", "--idp", "cognito", "--certificate-arn", CERTIFICATE) / "README.md").read_text()
     assert "internal" not in _section(open_readme, "What this stance needs from your organisation")
 

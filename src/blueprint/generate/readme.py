@@ -128,8 +128,8 @@ def _needs(spec: BlueprintSpec) -> str:
         )
     if network.egress == "mirror":
         needs.append(
-            "**No internet path at all**: packages come only through the mirror, so whatever the curated allowlist lacks waits for its "
-            "pull request; the CI runner in the VPC needs a path to GitHub and the Pulumi backend that you provide (a proxy, or `ci.runner: self-hosted`)."
+            "**No internet path for sessions**: packages come only through the mirror, so whatever the curated allowlist lacks waits for "
+            "its pull request."
         )
     elif network.egress == "allowlist":
         needs.append(f"**An egress allowlist you keep current**: sessions reach only `network.egress_allowlist` ({len(network.egress_allowlist)} domains) through the firewall.")
