@@ -25,3 +25,26 @@ def test_one_formatter_for_every_error(error, expected):
     assert isinstance(error, BlueprintError) and error.exit_code == 2
     assert str(error) == expected
     assert str(error) == Problem.render_all(error.source, error.problems, error.fix)
+
+
+def test_an_error_from_command_line_options_names_each_option_once():
+    error = SpecError(
+        source="p/blueprint.yaml (from command-line options)",
+        problems=[
+            Problem("idp.issuer_url", "is required with idp.kind oidc"),
+            Problem("teams[1].name", "'X' is not valid", "use lowercase letters"),
+            Problem("budgets.alert_emails[0]", "is required"),
+            Problem("tls", "certificate_arn and private_ca_arn are each a certificate source; keep one"),
+            Problem("stance", "stance 'open' needs admin_cidrs"),
+        ],
+    )
+    options = {"idp.kind": "--idp", "idp.issuer_url": "--issuer-url", "teams.name": "--team", "budgets.alert_emails": "--alert-email",
+               "tls.certificate_arn": "--certificate-arn", "tls.private_ca_arn": "--private-ca-arn", "network.admin_cidrs": "--admin-cidr"}  # fmt: skip
+    assert str(error.from_options(options)).splitlines() == [
+        "--issuer-url: is required with --idp oidc",
+        "--team: 'X' is not valid (use lowercase letters)",
+        "--alert-email: is required (pass --alert-email)",
+        "p/blueprint.yaml (from command-line options): tls: --certificate-arn and --private-ca-arn are each a certificate source; keep one",
+        "p/blueprint.yaml (from command-line options): stance: stance 'open' needs --admin-cidr",
+    ]
+    assert error.from_options(options).exit_code == 2

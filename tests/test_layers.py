@@ -15,7 +15,7 @@ SERVICES = {"generate", "preview", "policy", "export", "review", "diagram", "cat
 # (which API each caller needs, instance sizes) are shared data.
 SHARED_DATA = {
     "blueprint.preview.graph", "blueprint.charts", "blueprint.charts.z2jh", "blueprint.facts", "blueprint.facts.aws_apis",
-    "blueprint.facts.instances", "blueprint.facts.ci_runner", "blueprint.facts.kubernetes",
+    "blueprint.facts.instances", "blueprint.facts.ci_runner", "blueprint.facts.kubernetes", "blueprint.facts.aws_regions",
 }  # fmt: skip
 ALLOWED = {
     "charts": {"charts"},

@@ -46,8 +46,8 @@ def test_json_is_exactly_the_result_alone_on_stdout(projects):
     result = check(str(projects["strict"]), "--json", "--family", "stance")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"stance", "violations", "passed", "warnings", "resources_checked", "not_run", "rules"}
-    assert payload["stance"] == "strict" and payload["violations"] == [] and payload["warnings"] == [] and payload["not_run"] == []
+    assert set(payload) == {"stance", "violations", "passed", "warnings", "resources_checked", "not_run", "rules", "blueprint_warnings"}
+    assert payload["stance"] == "strict" and payload["violations"] == [] and payload["warnings"] == [] and payload["not_run"] == [] and payload["blueprint_warnings"] == []
     assert payload["passed"] == sorted(payload["passed"]) and len(payload["passed"]) == len(select("stance"))
     assert payload["rules"] == {r.id: {"family": "stance", "status": "passed"} for r in select("stance")}
     assert payload["resources_checked"] > 100

@@ -112,13 +112,13 @@ def test_secret_is_never_written(tmp_path):
     ("args", "message"),
     [
         (["--stance", "paranoid"], "unknown stance 'paranoid'"),
-        (["--team", "Genomics"], "teams[0].name"),
+        (["--team", "Genomics"], "--team: 'Genomics' is not valid"),
         (["--team", "ab:b", "--team", "ab:c"], "team names must be unique"),
         (["--region", "mars-1"], "region"),
         (["--idp", "oidc"], "idp"),
         (["--idp", "oidc", "--issuer-url", "http://idp.acme.example", "--client-id", "x"], "https://"),
         (["--team", ":group"], "--team"),
-        (["--stance", "open"], "network.admin_cidrs"),
+        (["--stance", "open"], "--admin-cidr: stance 'open' has a public Kubernetes API endpoint"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, message):

@@ -43,4 +43,4 @@ def test_public_certificate_for_an_internal_name_is_refused_and_nothing_is_writt
     target = tmp_path / "acme-dsw"
     result = runner.invoke(app, ["new", str(target), "--org", "acme", "--validation-zone-id", "Z0PUBLIC123"])
     assert result.exit_code == 2 and not target.exists()
-    assert "tls: validation_zone_id asks for a public certificate" in result.output and "jupyter.acme.internal" in result.output
+    assert "tls: --validation-zone-id asks for a public certificate" in result.output and "jupyter.acme.internal" in result.output

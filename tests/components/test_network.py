@@ -293,10 +293,14 @@ def test_firewall_without_flow_logs_logs_nothing(spec_for, run_program):
     assert len(run.of_type(FIREWALL)) == 1 and run.of_type(FIREWALL_LOGGING) == [] and run.of_type(LOG_GROUP) == []
 
 
-def test_open_uses_one_nat_and_no_endpoints_or_flow_logs(spec_for, run_program):
+def test_open_uses_one_nat_no_interface_endpoints_and_no_flow_logs(spec_for, run_program):
     run = run_stance(spec_for, run_program, "open")
     assert len(run.of_type(NAT)) == 1, "open does not spread nodes over AZs, so one NAT"
-    assert run.of_type(FIREWALL) == [] and run.of_type(ENDPOINT) == [] and run.of_type(FLOW_LOG) == []
+    assert run.of_type(FIREWALL) == [] and run.of_type(FLOW_LOG) == []
+    [s3] = run.of_type(ENDPOINT)
+    assert s3.inputs["vpcEndpointType"] == "Gateway" and s3.inputs["serviceName"].endswith(".s3"), (
+        "the S3 gateway in every stance: free, and a private R repository admits reads only through it"
+    )
     assert len(subnets(run, "public")) == 2, "internet-facing SSO ingress needs public subnets"
     egress = [r for r in run.of_type(ROUTE) if r.name.endswith("-egress")]
     assert {r.inputs["natGatewayId"] for r in egress} == {"acme-network-natgw-0-id"}

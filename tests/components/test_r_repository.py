@@ -37,8 +37,17 @@ def test_an_allowlist_without_the_snapshot_host_gets_the_private_repository(spec
     narrowed = spec_for("tight", stances={"tight": {"extends": "balanced", "overrides": {"network": {"egress_allowlist": ["github.com"]}}}})
     plan = RRepositoryArgs.from_spec(narrowed).plan
     assert plan.kind == "private" and "packagemanager.posit.co is not in the stance's egress_allowlist" in plan.status
-    wildcard = plan_r_repository("curated-snapshot", "2026-10-01", "allowlist", ("*.posit.co",), None)
-    assert wildcard.url == "https://packagemanager.posit.co/cran/2026-10-01" and "package curation is not" in wildcard.status
+    wildcard = plan_r_repository("snapshot", "2026-10-01", "allowlist", ("*.posit.co",), None)
+    assert wildcard.url == "https://packagemanager.posit.co/cran/2026-10-01"
+
+
+@pytest.mark.parametrize("egress", ["open", "allowlist"])
+def test_curated_snapshot_always_gets_the_private_repository(egress):
+    """A public snapshot serves every CRAN package of its day; only the private repository holds just the allowlist,
+    even where egress would reach Posit (packages.r-snapshot fires on the public one)."""
+    plan = plan_r_repository("curated-snapshot", "2026-10-01", egress, ("*.posit.co", "packagemanager.posit.co"), None)
+    assert (plan.kind, plan.url) == ("private", None)
+    assert "admits only the allowlist" in plan.status and plan.snapshot == "https://packagemanager.posit.co/cran/2026-10-01"
 
 
 @pytest.mark.parametrize("stance", ["balanced", "open"])

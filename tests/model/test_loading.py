@@ -46,7 +46,7 @@ def test_invalid_override_names_the_stance_field(tmp_path):
     with pytest.raises(SpecError) as info:
         load(tmp_path, stance="mine", stances={"mine": {"extends": "strict", "overrides": {"network": {"egress": "sometimes"}}}})
     assert "stances.mine.overrides.network.egress" in str(info.value)
-    assert "allowed: 'mirror', 'allowlist' or 'open'" in str(info.value)
+    assert "allowed: mirror, allowlist or open" in str(info.value)
 
 
 def test_gpu_quota_without_gpu_nodes_is_an_error(tmp_path):

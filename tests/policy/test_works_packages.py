@@ -148,3 +148,20 @@ def test_only_a_vpc_only_repository_may_skip_the_cmk(real):
 
     (violation,) = evaluate(project.spec, mutate(project.graph, policy, anyone), rules=[rule]).violations
     assert "acme-r-bucket" in violation.urn and "AES256" in violation.message
+
+
+def test_curated_snapshot_under_open_egress_gets_a_private_repository_its_sessions_reach(tmp_path):
+    """A custom stance: open egress (no interface endpoints), but R curated. A public snapshot would serve every CRAN
+    package (packages.r-snapshot); the private repository admits reads only through the S3 gateway endpoint, which
+    the network creates in every stance (works.packages.r-repository)."""
+    from blueprint.model import load_blueprint
+    from blueprint.preview import preview_project
+    from tests.conftest import blueprint_data, write_blueprint
+
+    mine = {"extends": "open", "overrides": {"packages": {"r": "curated-snapshot", "r_snapshot_date": "2026-10-01"}}}
+    write_blueprint(tmp_path, blueprint_data("mine", teams=1, stances={"mine": mine}))
+    spec, graph = load_blueprint(tmp_path), preview_project(tmp_path)
+    assert spec.stance.network.vpc_endpoints is False and spec.stance.network.egress == "open"
+    result = evaluate(spec, graph, rules=[BY_ID["packages.r-snapshot"], BY_ID["works.packages.r-repository"]])
+    assert result.ok, [f"{v.rule}: {v.message}" for v in result.violations]
+    assert any(r.type in T.BUCKETS and "r-bucket" in r.name for r in graph), "the private repository"

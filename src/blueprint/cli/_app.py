@@ -23,7 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from .. import ISSUE_TRACKER, __version__
-from ..errors import BlueprintError, UsageError
+from ..errors import BlueprintError, UsageError, shown
 
 # The metavar of a flag in help: none (`_FlagsTakeNoValue` gives it to every flag, so options need not name it).
 NO_VALUE = ""
@@ -175,7 +175,7 @@ def _refuse_flag_value(directory: object) -> None:
         raise UsageError(
             option=str(directory),
             message="is not a project directory: flags (--json, --force, --dry-run, ...) take no value",
-            fix=f"drop {str(directory)!r}: a flag is on when given and off when left out",
+            fix=f"drop {shown(str(directory))}: a flag is on when given and off when left out",
         )
 
 
@@ -197,6 +197,12 @@ def _print_error(exc: BlueprintError) -> None:
     err.print(f"[bold red]error:[/] {escape(lines[0])}")
     for line in lines[1:]:
         err.print(f"       {escape(line)}")
+
+
+def print_warnings(spec: Any) -> None:
+    """The blueprint's warnings (`BlueprintSpec.warnings`: valid, likely not meant) on stderr, one `warning:` line each."""
+    for problem in spec.warnings:
+        err.print(f"[yellow]warning:[/] {escape(problem.render(''))}")
 
 
 def _print_internal_error(exc: Exception) -> None:

@@ -33,7 +33,7 @@ def check(
         typer.Option(
             "--json",
             help="Print JSON: {stance, violations: [{rule, family, concern, severity, urn, message}], passed, warnings, not_run, "
-            "rules: {id: {family, status}}, resources_checked}.",
+            "rules: {id: {family, status}}, resources_checked, blueprint_warnings: [{source, field, message, fix}]}.",
         ),
     ] = False,
     against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,
@@ -45,15 +45,17 @@ def check(
     stack: Stack = None,
 ) -> None:
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
-    from ..errors import UsageError
+    from ..errors import UsageError, shown
+    from ._app import print_warnings
     from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
     from ..policy import HELM_NOT_FOUND, evaluate, select
     from ..preview import preview_project
 
     if against is not None and against not in BUILTIN_STANCES:
-        raise UsageError(option="--against", message=f"{against!r} is not a built-in stance", fix=f"use one of: {', '.join(BUILTIN_STANCES)}")
+        raise UsageError(option="--against", message=f"{shown(against)} is not a built-in stance", fix=f"use one of: {', '.join(BUILTIN_STANCES)}")
     use_cache(no_cache)
     spec = load_blueprint(directory)
+    print_warnings(spec)
     judge = builtin_stance(against) if against else None
     with progress("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory, stack=stack)
@@ -61,7 +63,7 @@ def check(
     rules = select(family.value if family else None)
     result = evaluate(spec, graph, against=judge, rules=rules)
     if as_json:
-        typer.echo(json.dumps(result.as_json(), indent=2, sort_keys=True))
+        typer.echo(json.dumps({**result.as_json(), "blueprint_warnings": [w.as_json() for w in spec.warnings]}, indent=2, sort_keys=True))
     else:
         print_result(result, total_rules=len(rules), project_stance=spec.stance.name)
     if result.not_run:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, shown
 from ._app import HERE, ProjectDir, app, err, handles_errors, out
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class IdpKind(str, Enum):
 def _parse_team(option: str) -> tuple[str, str]:
     name, _, group = option.partition(":")
     if not name:
-        raise UsageError(option="--team", message=f"{option!r} has no team name", fix="use NAME or NAME:IDP_GROUP, e.g. genomics:dsw-genomics")
+        raise UsageError(option="--team", message=f"{shown(option)} has no team name", fix="use NAME or NAME:IDP_GROUP, e.g. genomics:dsw-genomics")
     return name, group or name
 
 

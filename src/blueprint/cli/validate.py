@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import SpecError
-from ._app import HERE, ProjectDir, app, err, handles_errors, out
+from ._app import HERE, ProjectDir, app, err, handles_errors, out, print_warnings
 
 
 @app.command()
@@ -24,7 +24,8 @@ def validate(
         bool,
         typer.Option(
             "--json",
-            help="Print JSON: {valid, blueprint, stance, teams: [{name, overlay}], exceptions: [{team, control, expires}], expiring, floor}; "
+            help="Print JSON: {valid, blueprint, stance, teams: [{name, overlay}], exceptions: [{team, control, expires}], expiring, floor, "
+            "warnings: [{source, field, message, fix}]}; "
             "on bad input {valid: false, source, problems: [{field, message, fix}]} (exit 2, the error on stderr too).",
         ),
     ] = False,
@@ -46,6 +47,7 @@ def validate(
     _, soon = expiring(spec.exceptions, today())
     for exception in soon:
         err.print(f"[yellow]note:[/] the exception for team {escape(exception.team)} on {escape(exception.control)} expires on {exception.expires} (renew it or plan for the floor value)")
+    print_warnings(spec)
     if as_json:
         payload = {
             "valid": True,
@@ -55,6 +57,7 @@ def validate(
             "exceptions": [{"team": e.team, "control": e.control, "expires": e.expires.isoformat()} for e in spec.exceptions],
             "expiring": [{"team": e.team, "control": e.control, "expires": e.expires.isoformat()} for e in soon],
             "floor": sorted(spec.floor),
+            "warnings": [w.as_json() for w in spec.warnings],
         }
         typer.echo(json.dumps(payload, indent=2, sort_keys=True))
         return

@@ -206,7 +206,8 @@ class PrivateNetwork(pulumi.ComponentResource):
         # program's buckets: the gateway endpoint is on the hub's and the runner's route tables too, or that traffic
         # would take their default route and be dropped by the firewall.
         gateway_tables = [*private_tables, *hub_tables, *ci_tables]
-        self.endpoint_security_group_id = self._endpoints(vpc, private, gateway_tables) if args.vpc_endpoints else None
+        self._gateways(vpc, gateway_tables)
+        self.endpoint_security_group_id = self._interface_endpoints(vpc, private) if args.vpc_endpoints else None
         if args.flow_log_traffic != "NONE":
             self._flow_logs(vpc)
         s3_list = aws.ec2.get_managed_prefix_list_output(name=self._service("s3"), opts=invoke)
@@ -338,19 +339,11 @@ class PrivateNetwork(pulumi.ComponentResource):
         )
         return firewall.endpoint_ids
 
-    def _endpoints(self, vpc: aws.ec2.Vpc, private: Sequence[aws.ec2.Subnet], gateway_tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[str]:
-        """The S3 gateway endpoint on `gateway_tables`, and an interface endpoint (private DNS, in the private subnets,
-        HTTPS from the VPC) for every other AWS API the installed callers need (facts.aws_apis)."""
+    def _gateways(self, vpc: aws.ec2.Vpc, gateway_tables: Sequence[aws.ec2.RouteTable]) -> None:
+        """The S3 gateway endpoint (and any other gateway service a caller needs) on `gateway_tables`, in every stance:
+        ECR serves image layers from S3, a private R repository admits reads only through it (`aws:SourceVpc`), and a
+        gateway endpoint costs nothing and keeps that traffic off NAT."""
         name = self._name
-        group = aws.ec2.SecurityGroup(
-            child(name, "endpoints"),
-            vpc_id=vpc.id,
-            description="HTTPS to VPC interface endpoints from inside the VPC only",
-            ingress=[{"protocol": "tcp", "from_port": HTTPS, "to_port": HTTPS, "cidr_blocks": [self._args.vpc_cidr], "description": "HTTPS from the VPC"}],
-            tags=self._tags(child(name, "endpoints")),
-            opts=self._opts(),
-        )
-        # S3 always: ECR serves image layers from it, whoever the callers are.
         for gateway in sorted({"s3"} | (apis_for(self._args.api_callers) & GATEWAY_SERVICES)):
             aws.ec2.VpcEndpoint(
                 child(name, gateway),
@@ -361,6 +354,19 @@ class PrivateNetwork(pulumi.ComponentResource):
                 tags=self._tags(child(name, gateway)),
                 opts=self._opts(),
             )
+
+    def _interface_endpoints(self, vpc: aws.ec2.Vpc, private: Sequence[aws.ec2.Subnet]) -> pulumi.Output[str]:
+        """An interface endpoint (private DNS, in the private subnets, HTTPS from the VPC) for every AWS API the
+        installed callers need besides the gateway services (facts.aws_apis); returns their security group."""
+        name = self._name
+        group = aws.ec2.SecurityGroup(
+            child(name, "endpoints"),
+            vpc_id=vpc.id,
+            description="HTTPS to VPC interface endpoints from inside the VPC only",
+            ingress=[{"protocol": "tcp", "from_port": HTTPS, "to_port": HTTPS, "cidr_blocks": [self._args.vpc_cidr], "description": "HTTPS from the VPC"}],
+            tags=self._tags(child(name, "endpoints")),
+            opts=self._opts(),
+        )
         for suffix in interface_services(self._args.api_callers):
             endpoint = child(name, suffix.replace(".", "-"))
             aws.ec2.VpcEndpoint(

@@ -19,11 +19,11 @@ from .buckets import private_bucket
 from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, physical_name, service_trust_policy, tags, tls_only_statement, type_token
 
 # Public CRAN-style repositories, by the stance's R mode. A dated Posit Public Package Manager URL freezes CRAN at
-# that day; it does not limit *which* packages exist (the private repository below does, from the allowlist).
+# that day; it does not limit *which* packages exist, so 'curated-snapshot' has none: only the private repository
+# below, filled from the allowlist, serves what it admits (policy rule packages.r-snapshot).
 PUBLIC_R = {
     "latest": "https://cloud.r-project.org",
     "snapshot": "https://packagemanager.posit.co/cran/{date}",
-    "curated-snapshot": "https://packagemanager.posit.co/cran/{date}",
 }
 # The private repository is filled from the dated snapshot even when the stance's mode is 'latest' (a repository
 # the program builds is reproducible or it is nothing); without a date, the newest CRAN.
@@ -48,18 +48,20 @@ class RPlan:
 def plan_r_repository(
     mode: str, snapshot_date: str | None, egress: str, egress_allowlist: tuple[str, ...], mirror_url: str | None
 ) -> RPlan:
-    """The org's own mirror if named; else the public repository when egress reaches it; else a private one."""
+    """The org's own mirror if named; else, for 'curated-snapshot', a private one (the only kind that curates); else the
+    public repository when egress reaches it; else a private one."""
     snapshot = SNAPSHOT_SOURCE.format(date=snapshot_date) if snapshot_date else PUBLIC_R["latest"]
     if mirror_url:
         return RPlan("org-mirror", mirror_url, f"org-run CRAN mirror at {mirror_url} (R mode {mode!r} is enforced there, not by this program)", snapshot)
-    public = PUBLIC_R[mode].format(date=snapshot_date)
-    host = urlsplit(public).hostname or ""
-    what = "public CRAN" if mode == "latest" else f"public dated snapshot {snapshot_date} (Posit Public Package Manager)"
     if mode == "curated-snapshot":
-        what += "; the snapshot date is enforced, package curation is not"
-    if egress == "open" or (egress == "allowlist" and any(fnmatchcase(host, p) for p in egress_allowlist)):
-        return RPlan("public", public, what, snapshot)
-    reason = f"{host} is not in the stance's egress_allowlist" if egress == "allowlist" else "egress 'mirror' reaches no public CRAN"
+        reason = "'curated-snapshot' admits only the allowlist, which no public repository limits itself to"
+    else:
+        public = PUBLIC_R[mode].format(date=snapshot_date)
+        host = urlsplit(public).hostname or ""
+        what = "public CRAN" if mode == "latest" else f"public dated snapshot {snapshot_date} (Posit Public Package Manager)"
+        if egress == "open" or (egress == "allowlist" and any(fnmatchcase(host, p) for p in egress_allowlist)):
+            return RPlan("public", public, what, snapshot)
+        reason = f"{host} is not in the stance's egress_allowlist" if egress == "allowlist" else "egress 'mirror' reaches no public CRAN"
     return RPlan(
         "private",
         None,

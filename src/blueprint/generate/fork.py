@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..catalog import OVERLAY_SCHEMA_FILE, modeline
-from ..errors import GenerateError, SpecError
+from ..errors import GenerateError, SpecError, shown
 from ..model import BLUEPRINT_FILE, TeamSpec, load_file
 from ..model.loading import load_overlays, resolve, validate
 from ..model.overlay import TEAMS_DIR, TeamOverlay
@@ -84,7 +84,7 @@ def fork_team(project: Path, team: str, group: str | None = None, *, force: bool
         blueprint = validate(type(blueprint), read_yaml_text(files[BLUEPRINT_FILE], blueprint_file), str(blueprint_file))
     elif group is not None and group != existing.idp_group:
         raise SpecError.single(
-            source=blueprint_file, field="teams", message=f"team {team!r} already maps to IdP group {existing.idp_group!r}, not {group!r}", fix="change idp_group in blueprint.yaml (an org decision), or drop --group"
+            source=blueprint_file, field="teams", message=f"team {shown(team)} already maps to IdP group {shown(existing.idp_group)}, not {shown(group)}", fix="change idp_group in blueprint.yaml (an org decision), or drop --group"
         )
 
     spec = resolve(blueprint, str(blueprint_file), overlays)

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from .. import __version__
 from ..catalog import BLUEPRINT_SCHEMA_FILE, OVERLAY_SCHEMA_FILE, blueprint_schema, modeline, overlay_schema, schema_text
 from ..charts.z2jh import chart_vendored, project_chart_files
-from ..errors import UsageError
+from ..errors import SpecError, UsageError, shown
 from ..model import BlueprintFile, BlueprintSpec, resolve
 from ..model.loading import validate
 from ..model.migrate import check_current
@@ -64,6 +64,34 @@ def blueprint_document(answers: NewProject) -> dict[str, Any]:
         ci["ci_role_arns"] = list(answers.ci_role_arns)
     document["ci"] = ci
     return document
+
+
+# The blueprint.yaml field each `blueprint new` option sets (`blueprint_document`): a mistake in one is reported
+# as the option's, with its name (`--issuer-url: is required with --idp oidc`), not as a YAML field.
+OPTION_FIELDS = {
+    "org": "--org",
+    "region": "--region",
+    "hub_hostname": "--hub-hostname",
+    "stance": "--stance",
+    "idp": "--idp",
+    "idp.kind": "--idp",
+    "idp.issuer_url": "--issuer-url",
+    "idp.client_id": "--client-id",
+    "idp.metadata_url": "--metadata-url",
+    "budgets.alert_emails": "--alert-email",
+    "network.admin_cidrs": "--admin-cidr",
+    "network.on_premises_cidrs": "--on-premises-cidr",
+    "tls.certificate_arn": "--certificate-arn",
+    "tls.private_ca_arn": "--private-ca-arn",
+    "tls.validation_zone_id": "--validation-zone-id",
+    "tls.hub_zone_id": "--hub-zone-id",
+    "ci.repository": "--github-repository",
+    "ci.admin_role_arns": "--admin-role-arn",
+    "ci.ci_role_arns": "--ci-role-arn",
+    "teams": "--team",
+    "teams.name": "--team",
+    "teams.idp_group": "--team",
+}
 
 
 def validated(document: dict[str, Any], source: str) -> tuple[BlueprintFile, BlueprintSpec]:
@@ -213,7 +241,7 @@ def check_index_url(url: str | None) -> None:
     if url is not None and not _INDEX_URL.match(url):
         raise UsageError(
             option="--index-url",
-            message=f"{url!r} is not an https URL of a package index",
+            message=f"{shown(url)} is not an https URL of a package index",
             fix="name your internal index's simple API, e.g. https://pypi.example.internal/simple (credentials through pip's keyring or netrc, never in the URL)",
         )
 
@@ -252,7 +280,10 @@ def new_project(answers: NewProject, *, force: bool = False) -> NewResult:
     check_index_url(answers.index_url)
     check_stack(answers.stack, source="--stack", option="--stack")
     document = blueprint_document(answers)
-    _, spec = validated(document, f"{target / 'blueprint.yaml'} (from command-line options)")
+    try:
+        _, spec = validated(document, f"{target / 'blueprint.yaml'} (from command-line options)")
+    except SpecError as exc:
+        raise exc.from_options(OPTION_FIELDS) from None
     files: dict[str, str | bytes] = {**render_project(answers, document, spec), **vendored_files(answers)}
     write_tree(target, files, force=force)
     return NewResult(directory=target, files=sorted(files), spec=spec)

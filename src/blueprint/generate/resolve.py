@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from ..charts.z2jh import CHART_VERSION, PROJECT_CHART_DIR, chart_vendored
+from ..errors import shown
 from ..model import BlueprintSpec
 from ..policy import PACK_DIR
 from .wheel import DISTRIBUTION
@@ -55,7 +56,7 @@ def file_problems(requirements: Path, pip_cwd: Path) -> list[str]:
                 problems.append(f"{where}: {wheel['path']} does not have the sha256 the line pins; pip refuses it (THESE PACKAGES DO NOT MATCH THE HASHES)")
             names.add(_normalised(Path(wheel["path"]).name.split("-")[0]))
             continue
-        problems.append(f"{where}: {line!r} is not an exact pin (name==version) nor the vendored wheel with its sha256; the install is not reproducible")
+        problems.append(f"{where}: {shown(line)} is not an exact pin (name==version) nor the vendored wheel with its sha256; the install is not reproducible")
     if _normalised(DISTRIBUTION) not in names:
         problems.append(f"{requirements.name}: no workbench-blueprint requirement, but __main__.py imports blueprint")
     return problems
@@ -69,7 +70,7 @@ def requirement_problems(directory: Path, spec: BlueprintSpec) -> list[str]:
     if chart_vendored(spec.stance.network.egress):
         chart = directory / PROJECT_CHART_DIR / "Chart.yaml"
         if not chart.is_file():
-            problems.append(f"{PROJECT_CHART_DIR}/ is missing: under egress {spec.stance.network.egress!r} the Release installs the project's copy of the chart; run `blueprint upgrade`")
+            problems.append(f"{PROJECT_CHART_DIR}/ is missing: under egress {shown(spec.stance.network.egress)} the Release installs the project's copy of the chart; run `blueprint upgrade`")
         elif not re.search(rf"^version: {re.escape(CHART_VERSION)}$", chart.read_text(encoding="utf-8"), re.M):
             problems.append(f"{PROJECT_CHART_DIR}/Chart.yaml is not chart {CHART_VERSION}, the version this release renders and tests; run `blueprint upgrade`")
     return problems

@@ -124,6 +124,8 @@ def _old_spec(directory: Path, blueprint: BlueprintFile, spec: BlueprintSpec, re
     from ..model.spec import CustomStance
     from ..model.stance import StanceControls
 
+    # Projects generated before summaries were derived recorded the written `summary`; it follows from the values now.
+    recorded = {key: value for key, value in recorded.items() if key != "summary"}
     try:
         stance = Stance.model_validate(recorded)
     except ValueError:
@@ -131,7 +133,7 @@ def _old_spec(directory: Path, blueprint: BlueprintFile, spec: BlueprintSpec, re
     controls = stance.model_dump(mode="json", include=set(StanceControls.model_fields))
     # Resolve the blueprint once more with the recorded stance as a custom stance that overrides every control.
     name = "recorded-stance"
-    custom = CustomStance(extends="strict", summary=stance.summary, overrides=controls)
+    custom = CustomStance(extends="strict", summary=stance.note, overrides=controls)
     old_file = blueprint.model_copy(update={"stance": name, "stances": {**blueprint.stances, name: custom}})
     try:
         old = resolve(old_file, str(directory / "blueprint.yaml"), load_overlays(directory, blueprint))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from ..charts.z2jh import HELM_VERSION
+from ..errors import shown
 from ..facts.ci_runner import RUNNER_HOSTS, runner_domains
 from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
 ENVIRONMENT = "production"
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
+_REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]$")  # facts.aws_regions: e.g. eu-west-1, us-gov-west-1, eusc-de-east-1
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 HOSTED_RUNNER = "ubuntu-latest"  # jobs that never touch the cluster (offline review, the PR comment)
 # Jobs that call the cluster's API (the Kubernetes provider in `pulumi preview` and `pulumi up`); they run on the
@@ -216,12 +217,12 @@ def cluster_runs_on(spec: BlueprintSpec) -> str:
         # The project is named after the stack the job deploys (`<org>-<stack>-ci-runner`), so the label reads it from
         # the same variable as `stack-name`; the settings step has checked its shape before anything runs.
         if not _LABEL.match(spec.ci_runner_project("stack")):
-            raise ValueError(f"CodeBuild project name {spec.ci_runner_project('stack')!r} is not a runner label")
+            raise ValueError(f"CodeBuild project name {shown(spec.ci_runner_project('stack'))} is not a runner label")
         return f"codebuild-{spec.ci_runner_project(STACK_EXPRESSION)}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
     if spec.ci.runner == "self-hosted":
         label = spec.ci.runner_label or ""
         if not _LABEL.match(label):
-            raise ValueError(f"runner label {label!r} is not a runner label")
+            raise ValueError(f"runner label {shown(label)} is not a runner label")
         return f"[self-hosted, {label}]"
     return HOSTED_RUNNER
 
@@ -266,7 +267,7 @@ _PULUMI_LOGIN = f"""      - name: Pulumi Cloud access token through OIDC (no sto
 def render_workflow(spec: BlueprintSpec) -> str:
     """The CI workflow for a project; the region and the cluster jobs' runner label are its only project values, validated again here."""
     if not _REGION.match(spec.region):
-        raise ValueError(f"region {spec.region!r} is not an AWS region code")
+        raise ValueError(f"region {shown(spec.region)} is not an AWS region code")
     return _TEMPLATE.format(
         region=spec.region,
         python=PYTHON_VERSION,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from ..errors import Problem
+from ..errors import Problem, shown
 from ..facts.instances import INSTANCES, InstanceType, daemonset_reserve
 from ..facts.kubernetes import CLUSTER_AUTOSCALER_RELEASES
 from .spec import TeamSpec
@@ -95,7 +95,7 @@ def _explain(profile: Profile, candidates: Iterable[InstanceType], field: str) -
     wants = f"{profile.cpu} CPU, {profile.memory}" + (f", {profile.gpu} GPU" if profile.gpu else "")
     offers = f"{_cores(cpu)} CPU, {_gib(memory)}" + (f", {best.gpus} GPU" if profile.gpu else "")
     message = (
-        f"profile {profile.name!r} guarantees {wants} but no type in compute.nodes.{field} fits it: the roomiest, "
+        f"profile {shown(profile.name)} guarantees {wants} but no type in compute.nodes.{field} fits it: the roomiest, "
         f"{best.name}, leaves {offers} after the kubelet's reservations and the node DaemonSets"
     )
     fix = f"lower cpu/memory to at most {_cores(cpu)} CPU and {_gib(memory)}, or add a larger type to compute.nodes.{field}"

@@ -10,7 +10,7 @@ from typing import Any
 from deepmerge import Merger
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, SpecError
+from ..errors import Problem, SpecError, shown
 from .builtin import BUILTIN_STANCES, stance_path
 from .fit import fit_problems
 from .migrate import check_current
@@ -19,6 +19,7 @@ from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
 from .stance import TEAM_FIELDS, Profile, Quota, Stance, control_value
 from .units import parse_quantity
 from .validation import problems_from
+from .warnings import budget_warnings, exception_warnings
 from .yamlio import read_yaml
 
 BLUEPRINT_FILE = "blueprint.yaml"
@@ -46,7 +47,7 @@ def _builtin_raw(name: str) -> dict[str, Any]:
 
 def builtin_stance(name: str) -> Stance:
     if name not in BUILTIN_STANCES:
-        raise SpecError.single(source="stance", field="", message=f"unknown stance {name!r}", fix=f"choose one of: {', '.join(BUILTIN_STANCES)}")
+        raise SpecError.single(source="stance", field="", message=f"unknown stance {shown(name)}", fix=f"choose one of: {', '.join(BUILTIN_STANCES)}")
     return validate(Stance, _builtin_raw(name), str(stance_path(name)))
 
 
@@ -59,13 +60,15 @@ def _stance_raw(name: str, blueprint: BlueprintFile, source: str, chain: tuple[s
         if name in BUILTIN_STANCES:
             return copy.deepcopy(_builtin_raw(name))
         known = [*BUILTIN_STANCES, *blueprint.stances]
-        raise SpecError.single(source=source, field=field, message=f"unknown stance {name!r}", fix=f"choose one of: {', '.join(known)}")
+        raise SpecError.single(source=source, field=field, message=f"unknown stance {shown(name)}", fix=f"choose one of: {', '.join(known)}")
     base = _stance_raw(custom.extends, blueprint, source, (*chain, name), f"stances.{name}.extends")
     merged = _overlay.merge(copy.deepcopy(base), copy.deepcopy(custom.overrides))
     merged["name"] = name
     merged["extends"] = custom.extends
+    # The stance's own words only: a parent's note describes the parent's values, not these.
+    merged.pop("note", None)
     if custom.summary:
-        merged["summary"] = custom.summary
+        merged["note"] = custom.summary
     return merged
 
 
@@ -91,11 +94,11 @@ def resolve_team(team: TeamEntry, stance: Stance, field: str, source: str, contr
     if team.profiles:
         unknown = [p for p in team.profiles if p not in by_name]
         if unknown:
-            problems.append(Problem(f"{field}.profiles", f"unknown profile(s) {unknown}", f"allowed: {', '.join(by_name)}"))
+            problems.append(Problem(f"{field}.profiles", f"unknown profile(s) {shown(unknown)}", f"allowed: {', '.join(by_name)}"))
         profiles = tuple(by_name[p] for p in team.profiles if p in by_name)
         too_big = [p.name for p in profiles if not _fits(p, quota)]
         if too_big:
-            problems.append(Problem(f"{field}.profiles", f"profile(s) {too_big} need more than the team quota", "raise the team's quota or drop the profile"))
+            problems.append(Problem(f"{field}.profiles", f"profile(s) {shown(too_big)} need more than the team quota", "raise the team's quota or drop the profile"))
     else:
         profiles = tuple(p for p in stance.compute.profiles if _fits(p, quota))
         if not profiles:
@@ -133,14 +136,14 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         raise SpecError.single(
             source=source,
             field="network.admin_cidrs",
-            message=f"stance {stance.name!r} has a public Kubernetes API endpoint but no CIDR may reach it",
-            fix="list your office or VPN ranges, e.g. admin_cidrs: ['203.0.113.0/24']",
+            message=f"stance {shown(stance.name)} has a public Kubernetes API endpoint but no CIDR may reach it",
+            fix="list the office or VPN ranges that may reach it in network.admin_cidrs, e.g. 203.0.113.0/24",
         )
     team_names = {t.name for t in blueprint.teams}
     for i, exception in enumerate(blueprint.exceptions):
         if exception.team not in team_names:
             raise SpecError.single(
-                source=source, field=f"exceptions[{i}].team", message=f"no team named {exception.team!r}", fix=f"teams are: {', '.join(sorted(team_names))}"
+                source=source, field=f"exceptions[{i}].team", message=f"no team named {shown(exception.team)}", fix=f"teams are: {', '.join(sorted(team_names))}"
             )
     floor = floor_ids(blueprint.floor)
     overlays = overlays or {}
@@ -156,6 +159,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
     fit = fit_problems(stance, teams, f"stances.{blueprint.stance}.overrides" if blueprint.stance in blueprint.stances else "stance")
     if fit:
         raise SpecError(source=source, problems=fit)
+    warnings = (*budget_warnings(blueprint, stance, teams, source), *exception_warnings(blueprint, stance, floor, overlays, source))
     return BlueprintSpec(
         org=blueprint.org,
         description=blueprint.description,
@@ -171,6 +175,7 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         teams=tuple(teams),
         floor=floor,
         exceptions=blueprint.exceptions,
+        warnings=warnings,
     )
 
 
@@ -194,10 +199,10 @@ def load_overlays(project: Path, blueprint: BlueprintFile) -> dict[str, tuple[Te
     for path in overlay_files(project):
         overlay = validate(TeamOverlay, read_yaml(path), str(path))
         if overlay.team != path.stem:
-            raise SpecError.single(source=path, field="team", message=f"{overlay.team!r} does not match the file name {path.name!r}", fix=f"set team: {path.stem}, or rename the file")
+            raise SpecError.single(source=path, field="team", message=f"{shown(overlay.team)} does not match the file name {shown(path.name)}", fix=f"set team: {path.stem}, or rename the file")
         if overlay.team not in team_names:
             raise SpecError.single(
-                source=path, field="team", message=f"team {overlay.team!r} is not in blueprint.yaml", fix=f"run `blueprint fork {project} --team {overlay.team}` to add it"
+                source=path, field="team", message=f"team {shown(overlay.team)} is not in blueprint.yaml", fix=f"run `blueprint fork {project} --team {overlay.team}` to add it"
             )
         overlays[overlay.team] = (overlay, str(path))
     return overlays

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from ..errors import Problem, SpecError
+from ..errors import Problem, SpecError, as_yaml, shown
 from .base import StrictModel
 from .controls import ControlMeta, compare, has_path, read_path
 from .spec import ControlException, Description, ExtraPackages, FloorSpec, QuotaOverride, TeamEntry
-from .stance import CONTROL_IDS, META, TEAM_FIELDS, Stance, control_value, stance_controls, validate_control_value
+from .stance import CONTROL_IDS, META, TEAM_FIELDS, Stance, control_value, stance_controls, unknown_control, validate_control_value
 from .types import ProfileName, TeamName
+from .validation import first_described
 
 TEAMS_DIR = "teams"
 EXPIRY_WARNING_DAYS = 14
@@ -46,10 +47,10 @@ class TeamOverlay(StrictModel):
     def _team_scoped_only(cls, controls: dict[str, Any]) -> dict[str, Any]:
         for control_id in controls:
             if control_id not in CONTROL_IDS:
-                raise ValueError(f"unknown control {control_id!r}; `blueprint explain --json` lists the ids")
+                raise ValueError(unknown_control(control_id, TEAM_SCOPED_CONTROLS))
             if control_id not in TEAM_SCOPED_CONTROLS:
                 raise ValueError(
-                    f"{control_id!r} is not team-scoped: only the org blueprint can change it "
+                    f"{shown(control_id)} is not team-scoped: only the org blueprint can change it "
                     f"(team-scoped controls: {', '.join(TEAM_SCOPED_CONTROLS)})"
                 )
         return {control_id: _validated(control_id, value) for control_id, value in controls.items()}
@@ -65,8 +66,8 @@ TEAM_FIELD_CONTROLS: dict[str, str] = {
 def _validated(control_id: str, value: Any) -> Any:
     try:
         return validate_control_value(control_id, value)
-    except ValueError as exc:
-        raise ValueError(f"{control_id}: {value!r} is not valid: {str(exc).splitlines()[-1].strip()}") from None
+    except ValidationError as exc:
+        raise ValueError(f"{control_id}: {first_described(exc)}") from None
 
 
 def floor_ids(floor: FloorSpec) -> frozenset[str]:
@@ -137,10 +138,10 @@ def check_floor(
             problems.append(
                 Problem(
                     change.field,
-                    f"{change.value!r} goes below the org floor for {change.control}: the floor is {change.floor_value!r} "
-                    f"({meta.direction.value if meta.direction else 'unordered'})",
+                    f"{shown(change.value)} goes below the org floor for {change.control}: the floor is {shown(change.floor_value)} "
+                    f"({meta.direction.value.replace('-', ' ') if meta.direction else 'unordered'})",
                     f"stay within the floor, or ask the org to add an exception to blueprint.yaml: "
-                    f"{{team: {overlay.team}, control: {change.control}, value: {change.value!r}, reason, approved_by, expires}}",
+                    f"{{team: {overlay.team}, control: {change.control}, value: {as_yaml(change.value)}, reason, approved_by, expires}}",
                 )
             )
     if problems:

@@ -6,14 +6,16 @@ import datetime as dt
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from .. import __version__
+from ..errors import Problem, shown
 from .base import StrictModel
 from .controls import Concern as C
 from .controls import Direction, Exposure, SettingInfo, setting, walk_settings
 from .dns import non_public_suffix
 from .idp import cognito_domain_host, guessed_endpoints, host_of, oidc_endpoints
-from .stance import CONTROL_IDS, META, Profile, Quota, Stance, validate_control_value
+from .stance import CONTROL_IDS, META, Profile, Quota, Stance, unknown_control, validate_control_value
 from .types import (
     Cidr,
     CodeConnectionArn,
@@ -30,30 +32,61 @@ from .types import (
     Region,
     RoleArn,
     RunnerLabel,
+    StanceName,
     StorageQuantity,
     TeamName,
     looks_like_secret,
+    pattern,
 )
+from .validation import first_described
 
 SCHEMA_VERSION = 2  # 2: `stack:` removed, the Pulumi stack names things (model.migrate)
-Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", max_length=254)]
+FIRST_SCHEMA_VERSION = 1  # the first schema_version any workbench-blueprint wrote
+Email = Annotated[str, pattern(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", "an e-mail address such as platform@acme.example", max_length=254)]
 
 
-def _no_c1_controls(value: str) -> str:
+def _readable_text(value: str) -> str:
     # The pattern refuses C0 controls; C1 controls are just as invisible, and YAML reads NEL (U+0085) as a line break.
     if any("\x7f" <= character <= "\x9f" for character in value):
         raise ValueError("contains a control character (U+007F to U+009F); use printable text")
+    # A team's description reaches the hub's values.yaml, which helm writes with Go's YAML (a lone `=` unquoted) and the
+    # hub reads with PyYAML's safe_load (z2jh's files/hub/z2jh.py), where a lone `=` is YAML 1.1's `value` tag, which
+    # it cannot construct: the hub would not start.
+    if value.strip() == "=":
+        raise ValueError("is a lone '=', which the hub's YAML reader cannot read (the hub would not start); write a few words")
     return value
 
 
-Description = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f`$<>\\|;]*$"), AfterValidator(_no_c1_controls)]
-ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,200}$")]
-Hostname = Annotated[str, Field(min_length=4, max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+Description = Annotated[
+    str, pattern(r"^[^\x00-\x1f`$<>\\|;]*$", "one line of text without control characters or any of ` $ < > \\ | ;", max_length=200), AfterValidator(_readable_text)
+]
+ClientId = Annotated[str, pattern(r"^[A-Za-z0-9._:/-]{1,200}$", "the client id your IdP gave JupyterHub: letters, digits and . _ : / -, e.g. jupyterhub")]
+Hostname = Annotated[
+    str,
+    pattern(
+        r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        "a lowercase DNS name such as jupyter.acme.example, without https://, port or path",
+        min_length=4,
+        max_length=253,
+    ),
+]
 # ACM ARNs: a certificate (`certificate/<uuid>`) and an ACM Private CA (`certificate-authority/<uuid>`).
-CertificateArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$")]
-PrivateCaArn = Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]{36}$")]
-HostedZoneId = Annotated[str, Field(pattern=r"^Z[0-9A-Z]{1,31}$")]
-ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$")]
+CertificateArn = Annotated[
+    str,
+    pattern(
+        r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$",
+        "an ACM certificate ARN, e.g. arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+    ),
+]
+PrivateCaArn = Annotated[
+    str,
+    pattern(
+        r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:[0-9]{12}:certificate-authority/[0-9a-f-]{36}$",
+        "an ACM Private CA ARN, e.g. arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+    ),
+]
+HostedZoneId = Annotated[str, pattern(r"^Z[0-9A-Z]{1,31}$", "a Route 53 hosted zone id: Z and up to 31 capitals and digits, e.g. Z0123456789ABCDEFGHIJ")]
+ClaimName = Annotated[str, pattern(r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$", "a token claim name: a letter, then letters, digits and _ : / . -, e.g. groups")]
 
 
 class IdentityProvider(StrictModel):
@@ -65,9 +98,9 @@ class IdentityProvider(StrictModel):
             "cognito: a Cognito user pool the program creates, with users an admin adds."
         )
     )
-    issuer_url: HttpsUrl | None = Field(default=None, description="OIDC issuer (kind: oidc).")
-    metadata_url: HttpsUrl | None = Field(default=None, description="SAML metadata URL (kind: saml); brokered through Cognito.")
-    client_id: ClientId | None = Field(default=None, description="OIDC client id registered at the IdP (kind: oidc).")
+    issuer_url: HttpsUrl | None = Field(default=None, validate_default=True, description="OIDC issuer (kind: oidc).")
+    metadata_url: HttpsUrl | None = Field(default=None, validate_default=True, description="SAML metadata URL (kind: saml); brokered through Cognito.")
+    client_id: ClientId | None = Field(default=None, validate_default=True, description="OIDC client id registered at the IdP (kind: oidc).")
     group_claim: ClaimName = Field(default="groups", description="Token claim that lists the user's groups.")
     client_secret_config: ConfigKey = Field(
         default="idpClientSecret",
@@ -97,24 +130,40 @@ class IdentityProvider(StrictModel):
             )
         return value
 
+    @field_validator("issuer_url", "metadata_url", "client_id")
+    @classmethod
+    def _kind_has_its_fields(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A field validator (with validate_default) rather than a model validator, so the problem names the field
+        # itself: `idp.issuer_url`, which `blueprint new` turns into `--issuer-url`.
+        kind = info.data.get("kind")
+        if kind is None:
+            return value  # the kind itself is wrong; that is the problem to report
+        field = info.field_name
+        if value is None and kind in _IDP_FIELDS[field]:
+            raise ValueError(f"is required with idp.kind {kind}: {_IDP_FIELD_HINTS[field]}")
+        if value is not None and kind not in _IDP_FIELDS[field]:
+            raise ValueError(f"is not used with idp.kind {kind}; remove it")
+        return value
+
     @model_validator(mode="after")
-    def _kind_has_its_fields(self) -> IdentityProvider:
-        needed = {"oidc": ("issuer_url", "client_id"), "saml": ("metadata_url",), "cognito": ()}[self.kind]
-        missing = [name for name in needed if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"kind {self.kind!r} needs {', '.join(missing)}")
-        unused = {"oidc": ("metadata_url",), "saml": ("issuer_url", "client_id"), "cognito": ("issuer_url", "metadata_url", "client_id")}[self.kind]
-        present = [name for name in unused if getattr(self, name) is not None]
-        if present:
-            raise ValueError(f"kind {self.kind!r} does not use {', '.join(present)}; remove it")
+    def _kind_fits(self) -> IdentityProvider:
         if self.kind != "oidc" and self.reachable_via == "on-premises":
             raise ValueError(
-                f"kind {self.kind!r} signs in through a Cognito domain, which is only on the internet (Cognito's managed login "
+                f"kind {self.kind} signs in through a Cognito domain, which is only on the internet (Cognito's managed login "
                 "has no PrivateLink endpoint); use reachable_via: internet, or an OIDC IdP on your network (kind: oidc)"
             )
         if self.kind != "oidc" and self.extra_hosts:
-            raise ValueError(f"kind {self.kind!r} does not use extra_hosts; remove it")
+            raise ValueError(f"kind {self.kind} does not use extra_hosts; remove it")
         return self
+
+
+# Which IdP kinds use each of its URL and id fields, and what a missing one is.
+_IDP_FIELDS = {"issuer_url": ("oidc",), "client_id": ("oidc",), "metadata_url": ("saml",)}
+_IDP_FIELD_HINTS = {
+    "issuer_url": "the URL your IdP serves /.well-known/openid-configuration under, e.g. https://login.acme.example/realms/dsw",
+    "client_id": "the client id registered for JupyterHub at your IdP, e.g. jupyterhub",
+    "metadata_url": "your IdP's SAML metadata URL, e.g. https://login.acme.example/saml/metadata",
+}
 
 
 class NetworkSpec(StrictModel):
@@ -135,7 +184,7 @@ class NetworkSpec(StrictModel):
     def _vpc_size(cls, value: str) -> str:
         prefix = ipaddress.ip_network(value).prefixlen
         if not 16 <= prefix <= 22:
-            raise ValueError(f"{value!r} is a /{prefix}; the VPC needs between a /16 and a /22 to hold subnets in every AZ")
+            raise ValueError(f"{shown(value)} is a /{prefix}; the VPC needs between a /16 and a /22 to hold subnets in every AZ")
         return value
 
     @field_validator("admin_cidrs")
@@ -143,7 +192,7 @@ class NetworkSpec(StrictModel):
     def _no_world(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             if ipaddress.ip_network(value).prefixlen < 8:
-                raise ValueError(f"{value!r} opens the API to most of the internet; list your office or VPN ranges")
+                raise ValueError(f"{shown(value)} opens the API to most of the internet; list your office or VPN ranges")
         return values
 
     @model_validator(mode="after")
@@ -261,7 +310,7 @@ class TeamEntry(StrictModel):
     @classmethod
     def _not_a_platform_namespace(cls, name: str) -> str:
         if name in RESERVED_TEAM_NAMES or name.startswith("kube-"):
-            raise ValueError(f"{name!r} is a namespace the platform uses; choose another team name")
+            raise ValueError(f"{shown(name)} is a namespace the platform uses; choose another team name")
         return name
 
 
@@ -280,7 +329,7 @@ class BudgetSpec(StrictModel):
 
 class PackageSpec(StrictModel):
     internal_prefixes: Annotated[
-        tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,40}$")], ...],
+        tuple[Annotated[str, pattern(r"^[a-z0-9][a-z0-9._-]{0,40}$", "a lowercase package name prefix of letters, digits and . _ -, e.g. acme-")], ...],
         setting(C.INCORRECT_WORK, "Names never fetched from public PyPI; a dropped prefix reopens dependency confusion."),
     ] = Field(
         default=(), description="Name prefixes of the org's internal packages; never fetched from public PyPI when the stance blocks it."
@@ -297,10 +346,12 @@ class ControlException(StrictModel):
     team: TeamName = Field(description="The team the exception is for.")
     control: str = Field(description="The control's id (`blueprint explain --json` lists them); only a control with a weaker/stronger order.")
     value: Any = Field(description="The value the team may set, of the control's own type.")
-    reason: Annotated[str, Field(min_length=10, max_length=500, pattern=r"^[^\x00-\x1f`$<>\\]*$")] = Field(
+    reason: Annotated[str, pattern(r"^[^\x00-\x1f`$<>\\]*$", "one line of text without control characters or any of ` $ < > \\", min_length=10, max_length=500)] = Field(
         description="Why the team needs it, for reviewers (10 to 500 characters)."
     )
-    approved_by: Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[A-Za-z0-9 ._@'-]+$")] = Field(
+    approved_by: Annotated[
+        str, pattern(r"^[A-Za-z0-9 ._@'-]+$", "a name or e-mail address (letters, digits, spaces and . _ @ ' -), e.g. jane.doe@acme.example", min_length=3, max_length=120)
+    ] = Field(
         description="Who approved it: a name or an email address."
     )
     expires: dt.date = Field(description="The last day the exception holds (YYYY-MM-DD); after it, the team's overlay is refused again.")
@@ -309,17 +360,17 @@ class ControlException(StrictModel):
     @classmethod
     def _known_control(cls, value: str) -> str:
         if value not in CONTROL_IDS:
-            raise ValueError(f"unknown control {value!r}; `blueprint explain --json` lists the ids")
+            raise ValueError(unknown_control(value))
         if not META[value].ordered:
-            raise ValueError(f"{value!r} has no floor to go below, so it needs no exception")
+            raise ValueError(f"{shown(value)} has no floor to go below, so it needs no exception")
         return value
 
     @model_validator(mode="after")
     def _value_fits_the_control(self) -> ControlException:
         try:
             validate_control_value(self.control, self.value)
-        except ValueError as exc:
-            raise ValueError(f"value {self.value!r} is not a valid {self.control}: {str(exc).splitlines()[-1].strip()}") from None
+        except ValidationError as exc:
+            raise ValueError(f"value is not a valid {self.control}: {first_described(exc)}") from None
         return self
 
 
@@ -333,10 +384,10 @@ class FloorSpec(StrictModel):
     def _known_controls(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [v for v in values if v not in CONTROL_IDS]
         if unknown:
-            raise ValueError(f"unknown control(s) {unknown}; `blueprint explain --json` lists the ids")
+            raise ValueError("; ".join(unknown_control(v) for v in unknown))
         unordered = [v for v in values if not META[v].ordered]
         if unordered:
-            raise ValueError(f"control(s) {unordered} have no weaker/stronger order, so they cannot be a floor")
+            raise ValueError(f"control(s) {shown(unordered)} have no weaker/stronger order, so they cannot be a floor")
         return values
 
 
@@ -373,22 +424,22 @@ class CiSpec(StrictModel):
         if self.runner == "self-hosted" and (self.runner_label is None or not self.runner_cidrs):
             raise ValueError("runner 'self-hosted' needs runner_label (the label your runners carry) and runner_cidrs (where they run)")
         if self.runner != "self-hosted" and (self.runner_label is not None or self.runner_cidrs):
-            raise ValueError(f"runner_label and runner_cidrs describe self-hosted runners; runner is {self.runner!r}: remove them")
+            raise ValueError(f"runner_label and runner_cidrs describe self-hosted runners; runner is {shown(self.runner)}: remove them")
         if self.runner != "codebuild" and (self.repository is not None or self.connection_arn is not None):
-            raise ValueError(f"repository and connection_arn configure the CodeBuild runner; runner is {self.runner!r}: remove them")
+            raise ValueError(f"repository and connection_arn configure the CodeBuild runner; runner is {shown(self.runner)}: remove them")
         overlap = sorted(set(self.admin_role_arns) & set(self.ci_role_arns))
         if overlap:
-            raise ValueError(f"roles listed both as admin and CI: {overlap}; list each role once")
+            raise ValueError(f"roles listed both as admin and CI: {shown(overlap, limit=200)}; list each role once")
         return self
 
 
 class CustomStance(StrictModel):
     """A stance defined in blueprint.yaml: a built-in (or another custom stance) plus partial overrides."""
 
-    extends: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(
+    extends: StanceName = Field(
         description="The stance this one starts from: a built-in, or another stance under `stances:`."
     )
-    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(default=None, description="One line describing this stance, shown by `blueprint explain`.")
+    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(default=None, description="Your own words about this stance, shown by `blueprint explain` as a note beside the summary derived from its values.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Partial stance controls, same shape as a stance file.")
 
 
@@ -400,8 +451,8 @@ class BlueprintFile(StrictModel):
     description: Description = Field(default="", description="A line about this workbench, for people; no shell or markup characters.")
     region: Region = Field(description="AWS region everything is created in, such as eu-west-1; changing it builds a new workbench.")
     hub_hostname: Hostname = Field(description="DNS name users open for JupyterHub; the OAuth callback is https://<hub_hostname>/hub/oauth_callback.")
-    stance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
-    stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(
+    stance: Annotated[StanceName, Field(description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
+    stances: dict[StanceName, CustomStance] = Field(
         default_factory=dict,
         description="Custom stances by name: each extends a built-in (or another custom stance) and overrides some of its controls.",
     )
@@ -424,6 +475,22 @@ class BlueprintFile(StrictModel):
         default=(), description="Approved, expiring permissions for one team to go below the floor on one control."
     )
 
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _this_tool_reads_it(cls, version: object) -> object:
+        # Before the type check: "2 is not allowed (allowed: 1)" would not say which tool reads the file.
+        if not isinstance(version, int) or isinstance(version, bool) or version == SCHEMA_VERSION:
+            return version
+        this = f"workbench-blueprint {__version__} reads and writes schema_version {SCHEMA_VERSION}"
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"{version} is from a newer workbench-blueprint: {this}; upgrade the tool with `pip install --upgrade "
+                "workbench-blueprint` (or `pip install -r requirements.txt` in the project: it pins the version that wrote the file)"
+            )
+        if version < FIRST_SCHEMA_VERSION:
+            raise ValueError(f"{version} was never written by workbench-blueprint: {this}; set schema_version: {SCHEMA_VERSION}")
+        raise ValueError(f"{version} is from an older workbench-blueprint: {this}; run `blueprint upgrade` in the project to migrate the file")
+
     @field_validator("tls")
     @classmethod
     def _certificate_can_be_issued(cls, tls: TlsSpec, info: ValidationInfo) -> TlsSpec:
@@ -432,7 +499,7 @@ class BlueprintFile(StrictModel):
             suffix = non_public_suffix(hostname)
             if suffix:
                 raise ValueError(
-                    f"validation_zone_id asks for a public certificate, but hub_hostname {hostname!r} is under '.{suffix}', "
+                    f"validation_zone_id asks for a public certificate, but hub_hostname {shown(hostname)} is under '.{suffix}', "
                     "a special- or private-use name no public CA issues for (IANA special-use domain names, RFC 6762 Appendix G), "
                     "so DNS validation would never complete; bring a certificate from your private CA (tls.certificate_arn, or "
                     "tls.private_ca_arn), or use a hub_hostname under a public domain you own"
@@ -441,7 +508,7 @@ class BlueprintFile(StrictModel):
         if arn is not None and region and arn.split(":")[3] != region:
             # ACM certificates are regional: a load balancer uses only those of its own region (ACM user guide, "Regions").
             raise ValueError(
-                f"certificate_arn is in {arn.split(':')[3]!r} but the hub's load balancer is in {region!r}, and a load balancer "
+                f"certificate_arn is in {shown(arn.split(':')[3])} but the hub's load balancer is in {shown(region)}, and a load balancer "
                 f"only uses an ACM certificate of its own region; issue or import the certificate in {region}"
             )
         return tls
@@ -462,7 +529,7 @@ class BlueprintFile(StrictModel):
             values = [getattr(t, attribute) for t in teams]
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
-                raise ValueError(f"team {attribute}s must be unique; repeated: {repeated}")
+                raise ValueError(f"team {attribute}s must be unique; repeated: {shown(repeated)}")
         return teams
 
 
@@ -506,6 +573,8 @@ class BlueprintSpec(StrictModel):
     teams: tuple[TeamSpec, ...]
     floor: frozenset[str]
     exceptions: tuple[ControlException, ...]
+    # What loading found that is allowed but likely unintended (`model.warnings`): not part of what is built.
+    warnings: tuple[Problem, ...] = Field(default=(), exclude=True)
 
     def idp_hosts(self, stack: str) -> tuple[str, ...]:
         """Every host the hub of Pulumi stack `stack` calls to sign users in (token and userinfo endpoints), sorted;

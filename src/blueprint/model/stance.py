@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Annotated, Literal
 
 from functools import cache
 
 from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
+from ..errors import did_you_mean, shown
 from .base import StrictModel
 from .controls import Concern as C
 from .controls import ControlInfo, Direction, control, read_path, walk_controls
@@ -21,7 +23,9 @@ from .types import (
     PackageName,
     RPackageName,
     ProfileName,
+    StanceName,
     StorageQuantity,
+    pattern,
 )
 
 LOWER = Direction.LOWER_IS_WEAKER
@@ -98,12 +102,12 @@ class IdentityControls(StrictModel):
     ] = True
     mfa: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER, exposure=X.ACCESS),
+        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication. Checked on a Cognito user pool; an external OIDC IdP applies its own MFA policy, which no offline rule can see: require MFA there.", direction=LOWER, exposure=X.ACCESS),
     ]
     session_hours: Annotated[
         int,
         Field(ge=1, le=168),
-        control(C.DATA_THEFT_INSIDER, "How long a login lasts; shorter sessions limit a stolen cookie.", direction=HIGHER),
+        control(C.DATA_THEFT_INSIDER, "How long a login lasts (the hub's cookie; Cognito's tokens); shorter sessions limit a stolen cookie. An external IdP's own session is set there.", direction=HIGHER),
     ]
     group_rbac: Annotated[
         bool,
@@ -135,7 +139,9 @@ class Profile(StrictModel):
     """A server size users pick at spawn time."""
 
     name: ProfileName = Field(description="The profile's id, as teams' `profiles` name it.")
-    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")] = Field(
+    display_name: Annotated[
+        str, pattern(r"^[A-Za-z0-9 ,.()+/-]+$", "up to 60 letters, digits, spaces and , . ( ) + / -, e.g. Small (2 CPU, 8 GiB)", min_length=1, max_length=60)
+    ] = Field(
         description="What users see in the spawn form."
     )
     cpu: CpuQuantity = Field(description="CPU of the server, guaranteed and its limit, in cores ('2', '500m').")
@@ -168,10 +174,10 @@ class Nodes(StrictModel):
         for kind, types in (("instance_types", self.instance_types), ("gpu_instance_types", self.gpu_instance_types)):
             for instance_type in types:
                 if "*" in instance_type:
-                    raise ValueError(f"{kind} must list concrete instance types, not the pattern {instance_type!r}")
+                    raise ValueError(f"{kind} must list concrete instance types, not the pattern {shown(instance_type)}")
                 if not any(fnmatchcase(instance_type, p) for p in self.allowed_instance_types):
                     raise ValueError(
-                        f"{kind} entry {instance_type!r} is not in allowed_instance_types {list(self.allowed_instance_types)}"
+                        f"{kind} entry {shown(instance_type)} is not in allowed_instance_types {shown(self.allowed_instance_types, limit=200)}"
                     )
         return self
 
@@ -192,7 +198,7 @@ class ComputeControls(StrictModel):
         names = [p.name for p in profiles]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"profile names must be unique; repeated: {duplicates}")
+            raise ValueError(f"profile names must be unique; repeated: {shown(duplicates)}")
         return profiles
 
 
@@ -240,11 +246,14 @@ class StabilityControls(StrictModel):
         Literal["exact", "minor", "latest"],
         control(C.LOST_TIME, "Version policy for the chart and images: exact pins never move under you; 'latest' takes every minor.", ranking=("exact", "minor", "latest")),
     ]
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
+    kubernetes_version: Annotated[str, pattern(r"^1\.[0-9]{2}$", "a Kubernetes minor version, quoted so YAML keeps it text, e.g. '1.33'"), control(C.LOST_TIME, "EKS Kubernetes minor version; upgrades are deliberate changes reviewed in a pull request.")]
     multi_az_nodes: Annotated[bool, control(C.LOST_TIME, "Spread node groups across all the VPC's AZs, and give each AZ its own NAT gateway where there is NAT, so losing one AZ loses neither nodes nor egress.", direction=LOWER)]
     maintenance_window: Annotated[
         str,
-        Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"),
+        pattern(
+            r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$",
+            "a weekly window as day:hh:mm-day:hh:mm in UTC, e.g. sun:03:00-sun:05:00",
+        ),
         control(C.LOST_TIME, "When automated backups and upgrades may disrupt users (ddd:hh:mm-ddd:hh:mm, UTC)."),
     ]
     # The one stance setting the works rule family reads (policy/pack.py): how the generated CrossGuard pack
@@ -272,7 +281,7 @@ class PackageControls(StrictModel):
     python_blocklist: Annotated[tuple[PackageName, ...], control(C.INCORRECT_WORK, "Packages never admitted, e.g. known typosquats.")] = ()
     r: Annotated[
         Literal["curated-snapshot", "snapshot", "latest"],
-        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages.", ranking=("curated-snapshot", "snapshot", "latest")),
+        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages. An org mirror (packages.r_mirror_url) enforces this itself.", ranking=("curated-snapshot", "snapshot", "latest")),
     ]
     r_snapshot_date: Annotated[dt.date | None, control(C.INCORRECT_WORK, "The CRAN snapshot date served by the R mirror.")] = None
     r_allowlist: Annotated[
@@ -282,7 +291,7 @@ class PackageControls(StrictModel):
     cooldown_days: Annotated[
         int,
         Field(ge=0, le=365),
-        control(C.INCORRECT_WORK, "New releases wait this long before admission; most malicious uploads are caught within days.", direction=LOWER),
+        control(C.INCORRECT_WORK, "New releases wait this long before a curated mirror admits them; most malicious uploads are caught within days. Only python 'curated' has a promoter to hold them: a proxy serves every release at once.", direction=LOWER),
     ]
     curation_mode: Annotated[
         Literal["block", "report"],
@@ -298,7 +307,7 @@ class PackageControls(StrictModel):
         if self.python == "curated" and not self.python_allowlist:
             raise ValueError("python 'curated' needs a non-empty python_allowlist")
         if self.r != "latest" and self.r_snapshot_date is None:
-            raise ValueError(f"r {self.r!r} needs r_snapshot_date (YYYY-MM-DD)")
+            raise ValueError(f"r {shown(self.r)} needs r_snapshot_date (YYYY-MM-DD)")
         return self
 
 
@@ -324,12 +333,69 @@ class StanceControls(StrictModel):
     budgets: BudgetControls = Field(description="Budget scope, alert threshold and each team's default budget.")
 
 
-class Stance(StanceControls):
-    """A named, resolved stance (built-in or custom after `extends:` resolution)."""
+def _count(items: tuple[str, ...], one: str) -> str:
+    return f"{len(items)} {one}{'' if len(items) == 1 else 's'}"
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(description="The stance's name; a built-in's is its file name.")
-    summary: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="One line saying what the stance is.")
+
+# The one-line summary of a stance, phrase by phrase: each phrase is a function of one control's value, so a
+# summary can only say what the values say (a custom stance never inherits its parent's words). Order: the
+# concerns, biggest first. `None` leaves a reassuring default unsaid; every weakening is said.
+SUMMARY_PHRASES: tuple[tuple[str, Callable[[StanceControls], str | None]], ...] = (
+    ("network.egress", lambda s: {
+        "mirror": "no internet egress",
+        "allowlist": f"NAT to {_count(s.network.egress_allowlist, 'allowlisted domain')}",
+        "open": "open internet egress",
+    }[s.network.egress]),
+    ("network.api_endpoint", lambda s: {"private": "private API", "public-and-private": "public API to admin CIDRs"}[s.network.api_endpoint]),
+    ("network.ingress", lambda s: {"internal": "internal ingress", "internet-sso": "internet ingress behind SSO"}[s.network.ingress]),
+    ("identity.mfa", lambda s: "MFA" if s.identity.mfa else "no MFA"),
+    ("compute.sessions.root_allowed", lambda s: "root in sessions" if s.compute.sessions.root_allowed else None),
+    ("storage.encryption", lambda s: {
+        "kms-cmk-rotated": "KMS keys with rotation",
+        "kms-cmk": "KMS keys",
+        "provider-managed": "provider-managed encryption",
+    }[s.storage.encryption]),
+    ("audit.cloudtrail", lambda s: {
+        "multi-region": "multi-region audit trail",
+        "single-region": "single-region audit trail",
+        "off": "no audit trail",
+    }[s.audit.cloudtrail]),
+    ("packages.python", lambda s: {
+        "curated": "curated Python packages",
+        "proxy-blocklist": "PyPI proxy with a blocklist",
+        "proxy": "live PyPI",
+    }[s.packages.python]),
+    ("packages.r", lambda s: {
+        "curated-snapshot": "curated CRAN snapshot",
+        "snapshot": "dated CRAN snapshot",
+        "latest": "live CRAN",
+    }[s.packages.r]),
+)  # fmt: skip
+
+
+def derived_summary(controls: StanceControls) -> str:
+    """One line saying what the values say: built from `SUMMARY_PHRASES`, never from written text."""
+    phrases = [phrase for _, describe in SUMMARY_PHRASES if (phrase := describe(controls))]
+    text = ", ".join(phrases)
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+class Stance(StanceControls):
+    """A named, resolved stance (built-in or custom after `extends:` resolution).
+
+    `summary` is derived from the values; `note` is what a custom stance's own `summary:` says in
+    blueprint.yaml (the org's words, shown as such, never inherited from the stance it extends).
+    """
+
+    name: StanceName = Field(description="The stance's name; a built-in's is its file name.")
+    note: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The organisation's own words about a custom stance, shown beside the summary derived from its values."
+    )
     extends: str | None = Field(default=None, description="The stance a custom one extends (set when it is resolved); a built-in extends none.")
+
+    @property
+    def summary(self) -> str:
+        return derived_summary(self)
 
 
 def stance_controls() -> tuple[ControlInfo, ...]:
@@ -357,6 +423,13 @@ TEAM_QUOTA_CONTROLS: dict[str, str] = {field.removeprefix("quota."): cid for cid
 def controls_exposed(exposure: X) -> frozenset[str]:
     """The ids of the controls declared with `exposure=`."""
     return frozenset(c.id for c in _CONTROLS if c.meta.exposure is exposure)
+
+
+def unknown_control(control_id: str, among: Iterable[str] = CONTROL_IDS) -> str:
+    """The message for a control id that is not one: the closest id (of `among` first) when there is one."""
+    close = did_you_mean(control_id, among) or did_you_mean(control_id, CONTROL_IDS)
+    hint = f"did you mean {close}? " if close else ""
+    return f"unknown control {shown(control_id)}; {hint}`blueprint explain --json` lists the ids"
 
 
 def validate_control_value(control_id: str, value: object) -> object:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..errors import shown
+
 _SUFFIX = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -30,12 +32,12 @@ def parse_quantity(text: str) -> Decimal:
     """Return the quantity's value in base units (cores or bytes); raise ValueError if malformed."""
     match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not {QUANTITY_LOOKS_LIKE}")
+        raise ValueError(f"{shown(text)} is not {QUANTITY_LOOKS_LIKE}")
     number, suffix = match.groups()
     try:
         amount = Decimal(number)
     except InvalidOperation as exc:  # pragma: no cover - the regex already guarantees digits
-        raise ValueError(f"{text!r} is not a number") from exc
+        raise ValueError(f"{shown(text)} is not a number") from exc
     return amount * _SUFFIX[suffix or ""]
 
 

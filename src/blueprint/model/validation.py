@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import difflib
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem
+from ..errors import Problem, did_you_mean, shown
+from .types import PATTERN_HINTS
 
-# What to do about a pattern mismatch, by the last element of the field path.
-_PATTERN_FIXES = {
-    "name": "use lowercase letters, digits and '-', starting with a letter; it becomes a Kubernetes namespace and IAM name",
-    "org": "use 2-24 lowercase letters, digits and '-', starting with a letter",
-    "region": "use an AWS region code such as 'eu-west-1'",
-    "stack": "use lowercase letters, digits and '-', starting with a letter",
-    "idp_group": "use letters, digits and . _ / - (as the IdP sends the group)",
-    "admin_groups": "use letters, digits and . _ / - (as the IdP sends the group)",
-    "client_secret_config": "use a Pulumi config key name such as 'idpClientSecret'",
-    "stance": "use a built-in stance (strict, balanced, open) or a name under `stances`",
+# What a valid value looks like, for the fields where the name says more than the pattern's own hint
+# (`types.PATTERN_HINTS`, which every pattern of the model has: a message never shows a regular expression).
+_FIELD_HINTS = {
+    "name": "lowercase letters, digits and '-', starting with a letter, e.g. genomics; it becomes a Kubernetes namespace and IAM name",
+    "org": "2-24 lowercase letters, digits and '-', starting with a letter, e.g. acme; it prefixes AWS resource names",
+    "stance": "a built-in stance (strict, balanced, open) or a name under `stances`",
+    "region": "an AWS region code such as eu-west-1",
 }
 
 
 def _key(part: Any) -> str:
     """A mapping key as shown in a field path: as written when short and printable, else quoted and cut."""
     text = str(part)
-    return text if text.isprintable() and 0 < len(text) <= 60 else _shown(text)
+    return text if text.isprintable() and 0 < len(text) <= 60 else shown(text)
 
 
 def _path(loc: Sequence[Any]) -> str:
@@ -43,6 +41,22 @@ def _path(loc: Sequence[Any]) -> str:
 
 def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     """The allowed keys of the mapping that holds `loc[-1]`, for 'did you mean' hints."""
+    holder = _holder(model, loc)
+    return list(holder.model_fields) if holder is not None else []
+
+
+def _looks_like(model: type[BaseModel] | None, loc: Sequence[Any]) -> str | None:
+    """What a valid value of the (string) field at `loc` looks like, from its pattern's hint; None when unknown."""
+    holder = _holder(model, loc) if model is not None and loc else None
+    field = holder.model_fields.get(str(loc[-1])) if holder is not None else None
+    if field is None:
+        return None
+    constraints = [*field.metadata, *(m for a in getattr(field.annotation, "__args__", ()) for m in getattr(a, "__metadata__", ()))]
+    return next((PATTERN_HINTS[c.pattern] for c in constraints if getattr(c, "pattern", None) in PATTERN_HINTS), None)
+
+
+def _holder(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The model class whose field `loc[-1]` is (through nested models, lists and optionals)."""
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -56,20 +70,16 @@ def _fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
                 flattened.extend(candidate if isinstance(candidate, tuple) else (candidate,))
             current = next((c for c in flattened if isinstance(c, type) and issubclass(c, BaseModel)), None)
         else:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
     errors = exc.errors(include_url=False)
+    version = [e for e in errors if tuple(e["loc"]) == ("schema_version",)]
+    if version and version[0]["type"] == "value_error":
+        errors = version  # a file of another schema version: the rest of what is wrong follows from that
     for error in errors:
         loc = error["loc"]
         if error["type"] == "too_short" and any(len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors):
@@ -77,48 +87,77 @@ def problems_from(exc: ValidationError, model: type[BaseModel], prefix: str = ""
         field = _path(loc)
         if prefix:
             field = f"{prefix}.{field}" if field and not field.startswith("[") else f"{prefix}{field}"
-        kind = error["type"]
-        message = error["msg"]
-        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if isinstance(error.get("input"), str) and len(repr(error["input"])) > 60:
-            message = message.replace(repr(error["input"]), _shown(error["input"]))  # validators quote the whole value
-        fix = ""
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = _fields_at(model, loc)
-            close = difflib.get_close_matches(key, allowed, n=1)
-            message = f"unknown key {_shown(key)}"
-            if key in ("client_secret", "secret", "password", "client_secret_value"):
-                fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
-            elif close:
-                fix = f"did you mean {close[0]!r}?"
-            elif allowed:
-                fix = f"allowed keys: {', '.join(allowed)}"
-        elif kind == "literal_error":
-            expected = error.get("ctx", {}).get("expected", "")
-            message = f"{_shown(error.get('input'))} is not allowed"
-            fix = f"allowed: {expected}"
-        elif kind == "string_pattern_mismatch":
-            message = f"{_shown(error.get('input'))} is not valid"
-            last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
-            fix = _PATTERN_FIXES.get(last, f"must match {error.get('ctx', {}).get('pattern', '')}")
-        elif kind == "missing":
-            message = "is required"
-            fix = "add it; `blueprint schema` shows the format"
-        elif kind in ("tuple_type", "list_type"):
-            message = f"{_shown(error.get('input'))} must be a list"
-            fix = "write it as [a, b] or one '- item' per line"
-        elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            message = f"{_shown(error.get('input'))} must be a mapping"
-            fix = "write `key: value` pairs"
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            message = f"{_shown(error.get('input'))} must be a whole number"
-        elif kind in ("bool_parsing", "bool_type"):
-            message = f"{_shown(error.get('input'))} must be true or false"
-        elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-            message = f"{_shown(error.get('input'))} is not a date"
-            fix = "write it as YYYY-MM-DD"
-        elif "input" in error and kind not in ("model_type", "dict_type", "value_error", "assertion_error") and not isinstance(error["input"], dict):
-            message = f"{_shown(error['input'])}: {message}"
+        message, fix = described(error, model)
         problems.append(Problem(field=field, message=message, fix=fix))
     return problems
+
+
+def first_described(exc: ValidationError) -> str:
+    """One value's first problem as a sentence (for validators that check a value with another type's rules)."""
+    message, fix = described(exc.errors(include_url=False)[0])
+    return f"{message} ({fix})" if fix else message
+
+
+# Bounds pydantic checks, by error type: (context key, how a value breaks it, what to write instead).
+_BOUNDS = {
+    "greater_than_equal": ("ge", "is less than {}", "use {} or more"),
+    "greater_than": ("gt", "is not more than {}", "use more than {}"),
+    "less_than_equal": ("le", "is more than {}", "use {} or less"),
+    "less_than": ("lt", "is not less than {}", "use less than {}"),
+    "string_too_long": ("max_length", "is longer than {} characters", "shorten it to {} characters at most"),
+    "string_too_short": ("min_length", "is shorter than {} characters", "write at least {} characters"),
+    "too_long": ("max_length", "has more than {} items", "list {} at most"),
+    "too_short": ("min_length", "has fewer than {} items", "list at least {}"),
+}
+
+
+def described(error: Any, model: type[BaseModel] | None = None) -> tuple[str, str]:
+    """(message, fix) for one pydantic error: the value as YAML, what is wrong with it, and what to write instead."""
+    loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
+    value = shown(error.get("input"))
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if isinstance(error.get("input"), str) and len(shown(error["input"], limit=10**6)) > 60:
+        message = message.replace(shown(error["input"], limit=10**6), shown(error["input"]))  # validators quote the whole value
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _fields_at(model, loc) if model is not None else []
+        close = did_you_mean(key, allowed)
+        if key in ("client_secret", "secret", "password", "client_secret_value"):
+            fix = "never put secrets in blueprint.yaml; run `pulumi config set --secret idpClientSecret <value>` and keep idp.client_secret_config"
+        elif close:
+            fix = f"did you mean {close}?"
+        else:
+            fix = f"allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {shown(key)}", fix
+    if kind == "literal_error":
+        expected = re.sub(r"'([^']*)'", r"\1", str(ctx.get("expected", "")))  # pydantic quotes each as Python does
+        return f"{value} is not allowed", f"allowed: {expected}"
+    if kind == "string_pattern_mismatch":
+        last = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+        hint = _FIELD_HINTS.get(last) or PATTERN_HINTS.get(ctx.get("pattern", ""))
+        return f"{value} is not valid", f"use {hint}" if hint else "`blueprint schema` shows the format"
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return f"{value} is empty", "list at least one"
+    if kind in _BOUNDS and _BOUNDS[kind][0] in ctx:
+        key, broken, instead = _BOUNDS[kind]
+        return f"{value} {broken.format(ctx[key])}", instead.format(ctx[key])
+    if kind == "missing":
+        looks_like = _FIELD_HINTS.get(str(loc[-1])) or _looks_like(model, loc)
+        return "is required", f"add it: {looks_like}" if looks_like else "add it; `blueprint schema` shows the format"
+    if kind in ("tuple_type", "list_type"):
+        return f"{value} must be a list", "write it as [a, b] or one '- item' per line"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{value} must be a mapping", "write `key: value` pairs"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{value} must be a whole number", ""
+    if kind in ("float_parsing", "float_type"):
+        return f"{value} must be a number", ""
+    if kind in ("string_type",):
+        return f"{value} must be text", "write one value, quoted if YAML would read it as a number or a list: '16'"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{value} must be true or false", ""
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{value} is not a date", "write it as YYYY-MM-DD"
+    if "input" in error and kind not in ("value_error", "assertion_error") and not isinstance(error["input"], dict):
+        return f"{value}: {message}", ""
+    return message, ""

@@ -81,14 +81,47 @@ def parse_yaml_text(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if mark and _is_tab(text, mark.line, mark.column):
+            # The scanner's "found character '\\t' that cannot start any token" says what it saw, not what to do.
+            before = text.splitlines()[mark.line][: mark.column]
+            what = "tabs cannot indent YAML" if not before.strip() else "a tab cannot separate YAML values here"
+            raise _problem(source, f"{where}{what}; use spaces", "replace it with spaces, e.g. two per level of indentation") from None
         if "duplicate key" in str(exc):
             what = "duplicate key " + (str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "")
             return_fix = "each key may appear once in a mapping; remove or merge the repeated one"
         else:
-            return_fix = "fix the YAML syntax (indentation, quotes, colons)"
+            what, return_fix = _plainly(exc, what)
         raise _problem(source, f"{where}{what.strip()}", return_fix) from None
     except (YAMLError, RecursionError) as exc:
         raise _problem(source, f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", "fix the YAML syntax") from None
+
+
+def _plainly(exc: MarkedYAMLError, what: str) -> tuple[str, str]:
+    """The scanner's or parser's complaint in a user's words, with the likely fix."""
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    opened = exc.context_mark
+    at = f"line {opened.line + 1}, column {opened.column + 1}" if opened else "earlier"
+    if "flow sequence" in context:
+        return f"the '[' at {at} is not closed", "close the list with ']' and separate its items with ','"
+    if "flow mapping" in context:
+        return f"the '{{' at {at} is not closed", "close the mapping with '}' and separate its entries with ','"
+    if "quoted scalar" in context:
+        return f"the quote at {at} is not closed", "end the quoted text with the same quote it starts with"
+    if "mapping values are not allowed" in problem:
+        return "a ':' where no key can start", "quote a value that contains ': ', put each `key: value` on its own line, or fix this line's indentation"
+    if "expected <block end>" in problem:
+        return f"this line is indented differently from the block that starts at {at}", "indent every key of a mapping, and every '- ' of a list, by the same number of spaces"
+    if "cannot start any token" in problem and "'" in problem:
+        character = problem.split("'")[1]
+        return f"'{character}' cannot start a YAML value", f"quote the value, e.g. '{character}...'"
+    if "could not determine a constructor for the tag" in problem:
+        return f"the tag {problem.rsplit(' ', 1)[-1]} is not supported: a blueprint holds plain values", "remove the tag: the word that starts with '!'"
+    return what, "fix the YAML syntax: indentation, quotes, colons"
+
+
+def _is_tab(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return line < len(lines) and column < len(lines[line]) and lines[line][column] == "\t"
 
 
 def read_yaml(path: Path) -> Any:

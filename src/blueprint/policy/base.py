@@ -91,9 +91,20 @@ def always(_: Context) -> bool:
     return True
 
 
+# What a graph rule declares when it reads the inputs of every resource (e.g. a search for plain-text secrets).
+EVERY_TYPE = "*"
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One stance rule. Exactly one of `check_resource` (with `types`) or `check_graph` is set."""
+    """One stance rule. Exactly one of `check_resource` or `check_graph` is set.
+
+    `types`: the resource types the rule judges. A resource rule checks each resource of these types; a graph
+    rule declares the types it reads (`EVERY_TYPE` for all), which is what `blueprint explain` reports as the
+    resources enforcing its controls. tests/policy/test_rule_types.py holds each graph rule to its declaration:
+    on real graphs, and on every mutation that fires a rule, the rule finds the same on the graph cut down to
+    its declared types (plus the stack and components) as on the whole graph.
+    """
 
     id: str
     concern: Concern
@@ -117,8 +128,10 @@ class Rule:
             raise ValueError(f"rule {self.id}: unknown control(s) {unknown}")
         if (self.check_resource is None) == (self.check_graph is None):
             raise ValueError(f"rule {self.id}: needs exactly one of check_resource or check_graph")
-        if self.check_resource is not None and not self.types:
-            raise ValueError(f"rule {self.id}: a resource rule names the types it checks")
+        if not self.types:
+            raise ValueError(f"rule {self.id}: a rule names the resource types it checks (graph rules: those it reads, or EVERY_TYPE)")
+        if self.check_resource is not None and EVERY_TYPE in self.types:
+            raise ValueError(f"rule {self.id}: a resource rule names the types it checks; EVERY_TYPE is for graph rules")
         if self.family not in FAMILIES:
             raise ValueError(f"rule {self.id}: unknown family {self.family!r} (one of {FAMILIES})")
         if (self.family == "works") != self.id.startswith("works."):
@@ -186,6 +199,7 @@ class RuleSet:
         concern: Concern,
         severity: Severity,
         controls: tuple[str, ...],
+        types: Iterable[str],
         description: str,
         applies: Applies = always,
         needs_secret_markers: bool = False,
@@ -193,10 +207,12 @@ class RuleSet:
         family: Family = "stance",
         needs_render: bool = False,
     ) -> Callable[[GraphCheck], GraphCheck]:
+        """A rule over the whole graph; `types` are the resource types it reads (see `Rule`)."""
+
         def register(check: GraphCheck) -> GraphCheck:
             self.rules.append(
                 Rule(
-                    id, concern, severity, controls, description, applies,
+                    id, concern, severity, controls, description, applies, frozenset(types),
                     check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns, family=family,
                     needs_render=needs_render,
                 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...errors import shown
 from ...model import Concern
 from ...model.overlay import expiring
 from ...model.stance import META
@@ -19,6 +20,7 @@ rules = RuleSet()
     concern=Concern.RESOURCE_HIJACKING,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.NAMESPACE,),
     warns=True,
     description="Every recorded exception to the org floor is still within its expiry date (warned 14 days ahead).",
 )
@@ -28,7 +30,7 @@ def exceptions_current(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     fallback = stack_urn(graph)
     for exception in expired:
         yield Finding(
-            f"the exception for team {exception.team} on {exception.control} (value {exception.value!r}, approved by "
+            f"the exception for team {exception.team} on {exception.control} (value {shown(exception.value)}, approved by "
             f"{exception.approved_by}) expired on {exception.expires.isoformat()}: renew it with a new approval, or remove it "
             "and bring the team back within the floor",
             namespaces.get(exception.team, fallback),

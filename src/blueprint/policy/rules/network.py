@@ -148,6 +148,7 @@ def tier_of(subnet: Resource) -> str:
     concern=OUTSIDER,
     severity=Severity.CRITICAL,
     controls=("network.egress",),
+    types=(T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.SUBNET),
     applies=lambda ctx: ctx.stance.network.egress == "mirror",
     description="With egress 'mirror' no session subnet has a default route; only the hub's and the CI runner's tiers go out, through the egress firewall.",
 )
@@ -194,6 +195,7 @@ def _covers(sources: list[str], cidr: str) -> bool:
     concern=OUTSIDER,
     severity=Severity.HIGH,
     controls=("network.egress", "network.egress_allowlist"),
+    types=(T.FIREWALL, T.FIREWALL_RULE_GROUP, T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.SUBNET),
     applies=lambda ctx: ctx.stance.network.egress != "open",
     description="The firewall admits exactly egress_allowlist from sessions, the IdP from the hub tier, the runner's hosts from the CI tier.",
 )
@@ -262,6 +264,7 @@ REQUIRED_ENDPOINTS = ("s3", "sts", "ecr.api", "ecr.dkr")
     concern=OUTSIDER,
     severity=Severity.MEDIUM,
     controls=("network.vpc_endpoints",),
+    types=(T.VPC, T.VPC_ENDPOINT),
     applies=lambda ctx: ctx.stance.network.vpc_endpoints,
     description="S3, STS and ECR are reached through VPC endpoints with private DNS, keeping AWS API traffic off the internet.",
 )
@@ -286,6 +289,7 @@ _TRAFFIC_STRENGTH = {"ALL": 2, "REJECT": 1, "ACCEPT": 1}
     concern=OUTSIDER,
     severity=Severity.HIGH,
     controls=("network.flow_logs.traffic", "network.flow_logs.retention_days"),
+    types=(T.FLOW_LOG, T.LOG_GROUP, T.VPC),
     applies=lambda ctx: ctx.stance.network.flow_logs.traffic != "NONE",
     description="Every VPC has flow logs of the stance's traffic type, kept in a log group for the stance's retention.",
 )

@@ -28,7 +28,7 @@ from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
 from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_of, stack_urn
 from .network import default_routes, table_subnets
-from .works_crosscut import RULE_GROUP, admits_host, home_net, networks, rule_group_in_use
+from .works_crosscut import FIREWALL_POLICY, RULE_GROUP, admits_host, home_net, networks, rule_group_in_use
 
 rules = RuleSet()
 
@@ -118,6 +118,7 @@ def _self_hosted_path(graph: ResourceGraph, cluster: Resource, ctx: Context, pub
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(CODEBUILD_WEBHOOK, T.CODEBUILD_PROJECT, T.EKS_CLUSTER, T.SECURITY_GROUP, T.SG_INGRESS_RULE, T.SUBNET, T.VPC),
     family="works",
     applies=lambda ctx: ctx.spec is not None,  # the runner is in blueprint.yaml's ci section
     description="The CI jobs that touch the cluster (pulumi preview/up) run where the Kubernetes API endpoint admits them.",
@@ -175,6 +176,9 @@ def _admitted(graph: ResourceGraph, cidr: str, hosts: tuple[str, ...]) -> set[st
     severity=Severity.HIGH,
     controls=(),
     family="works",
+    types=(
+        T.CODEBUILD_PROJECT, T.SUBNET, T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.FIREWALL_RULE_GROUP, FIREWALL_POLICY, T.FIREWALL,
+    ),
     applies=lambda ctx: ctx.spec is not None and ctx.spec.ci_egress != "none",
     description="The CodeBuild CI runner reaches GitHub, Pulumi, the package index and the AWS APIs, by NAT or the egress firewall.",
 )

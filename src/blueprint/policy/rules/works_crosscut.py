@@ -134,6 +134,7 @@ def _reachable_from(host: str, port: int, namespace: str, services: Mapping[tupl
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.EKS_CLUSTER, T.HELM_RELEASE),
     description="Sessions in every team namespace reach the hub API by a name that resolves there (rendered chart).",
     family="works",
     needs_render=True,
@@ -222,6 +223,7 @@ def rule_group_in_use(graph: ResourceGraph, group: Any) -> bool:
     concern=Concern.LOST_TIME,
     severity=Severity.CRITICAL,
     controls=(),
+    types=(FIREWALL_POLICY, NETWORK_FIREWALL, T.FIREWALL_RULE_GROUP, T.INTERNET_GATEWAY, T.NAT_GATEWAY, T.NODE_GROUP, T.SUBNET),
     description="The hub reaches every host the blueprint's IdP implies: open egress, on-premises routes, or a firewall allowlist.",
     applies=lambda ctx: ctx.spec is not None,
     family="works",
@@ -302,6 +304,7 @@ def _network_policy_on(addon: Any) -> bool | None:
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.EKS_ADDON, T.HELM_RELEASE),
     description="Where the program relies on NetworkPolicy, the CNI enforces it (vpc-cni add-on with enableNetworkPolicy).",
     family="works",
 )
