@@ -24,7 +24,7 @@ from blueprint.components.r_repository import RRepository, RRepositoryArgs
 from blueprint.components.storage import DataStore, StorageArgs
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
-from blueprint.errors import SpecError
+from blueprint.errors import SpecError, shown
 from blueprint.facts.aws_apis import INSTALLED_CALLERS
 from blueprint.model import BlueprintSpec
 from blueprint.model.stack import check_stack
@@ -37,7 +37,7 @@ AWS_API_CALLERS = INSTALLED_CALLERS
 def build(spec: BlueprintSpec) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
     and what the platform team needs for the hub's DNS (`hubDns`)."""
-    stack = check_stack(pulumi.get_stack(), source=f"Pulumi stack {pulumi.get_stack()!r}")
+    stack = check_stack(pulumi.get_stack(), source=f"Pulumi stack {shown(pulumi.get_stack())}")
     _check_region(spec)
     if spec.tls.certificate_source == "config":  # fail before anything is declared (see configured_certificate_arn)
         configured_certificate_arn(stack=stack, region=spec.region, config_key=spec.tls.certificate_arn_config)

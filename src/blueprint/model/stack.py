@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import SpecError, UsageError
+from ..errors import SpecError, UsageError, shown
 from .types import StackName
 
 # Physical names are `<org>-<stack>-...` (S3 buckets, CodeBuild projects, Cognito domains): types.StackName says
@@ -23,7 +23,7 @@ def check_stack(name: str, *, source: str | Path, option: str | None = None) -> 
     command-line `option` it came from."""
     if STACK_PATTERN.match(name):
         return name
-    message = f"the Pulumi stack {name!r} cannot name AWS resources (bucket and project names are built from it)"
+    message = f"the Pulumi stack {shown(name)} cannot name AWS resources (bucket and project names are built from it)"
     if option is not None:
         raise UsageError(option=option, message=message, fix="name a stack of 1 to 30 lowercase letters, digits and '-', starting with a letter, e.g. prod")
     raise SpecError.single(
