@@ -48,7 +48,7 @@ def build(output: Path) -> None:
         project = output / f"{stance}-acme"
         if project.exists():
             shutil.rmtree(project)
-        run("new", str(project), "--from", str(HERE / "sources" / f"{stance}-acme.yaml"))
+        run("new", str(project), "--from", str(HERE / "sources" / f"{stance}-acme.yaml"), "--stack", "prod")
         run("fork", str(project), "--team", "vision")
         tune_vision_overlay(project)
         (output / f"{stance}-acme.preview.txt").write_text(run("preview", str(project)).replace(str(output) + "/", ""))

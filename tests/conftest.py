@@ -28,7 +28,6 @@ def blueprint_data(stance: str = "strict", teams: int | list[dict[str, Any]] = 2
     data: dict[str, Any] = {
         "org": "acme",
         "region": "eu-west-1",
-        "stack": "dev",
         "hub_hostname": "jupyter.acme.example",
         "stance": stance,
         "idp": {"kind": "oidc", "issuer_url": "https://login.acme.example/realms/dsw", "client_id": "jupyterhub"},

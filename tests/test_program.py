@@ -79,7 +79,7 @@ def test_strict_is_private_and_audited(built):
     assert not [r for r in run.of_type("aws:ec2/route:Route") if r.inputs["routeTableId"] in private_tables], "sessions have no route out"
     groups = {g.inputs["tags"]["workbench:egress-tier"]: g for g in run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")}
     assert set(groups) == {"hub", "ci"}
-    assert groups["hub"].inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"] == list(spec.idp_hosts)
+    assert groups["hub"].inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"] == list(spec.idp_hosts("dev"))
     vpc_config = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is False and vpc_config["endpointPrivateAccess"] is True
     assert run.one("aws:ec2/flowLog:FlowLog").inputs["trafficType"] == "ALL"
@@ -210,3 +210,85 @@ def test_a_missing_certificate_config_fails_fast_instead_of_hanging(tmp_path):
     spec = make_spec(tmp_path, "strict")
     with pytest.raises(SpecError, match="hubCertificateArn: is not set"):
         run_program(lambda: build(spec), project=PROJECT, stack="dev", config={"aws:region": REGION}, timeout=120)
+
+
+# Inputs that carry a resource's physical name in AWS.
+PHYSICAL_NAME_KEYS = ("name", "bucket", "domain", "clusterName", "nodeGroupName", "repository", "trailName", "namespace", "prefix", "ecrRepositoryPrefix")
+# Named only inside a parent that is itself named after the stack (the CodeArtifact domain, the user pool, the backup
+# plan), or not a name at all (an Elastic IP's `domain: vpc`); the hub's DNS name is the blueprint's hub_hostname.
+SCOPED = {
+    "aws:codeartifact/repository:Repository",
+    "aws:cognito/userGroup:UserGroup",
+    "aws:backup/selection:Selection",
+    "aws:ec2/eip:Eip",
+    "aws:route53/zone:Zone",
+    "aws:route53/record:Record",
+}
+
+
+def physical_names(graph) -> set[tuple[str, str]]:
+    """(type, name) of every AWS resource named explicitly. Names the engine makes up (auto-naming: a random suffix per
+    stack in a real engine; the logical name under the mocks, which is the same in every stack) and ids built from
+    them are left out: they differ between real stacks by construction."""
+    from blueprint.preview.mocks import autoname
+
+    made_up = {made for r in graph.resources for made in (autoname(r.name), f"{r.name}-id")}
+    return {
+        (r.type, value)
+        for r in graph.resources
+        if r.type.startswith("aws:") and r.type not in SCOPED
+        for key in PHYSICAL_NAME_KEYS
+        if isinstance(value := r.inputs.get(key), str) and value != "[unknown]" and not any(made in value for made in made_up)
+    }
+
+
+def test_two_stacks_of_one_project_are_two_distinct_workbenches(tmp_path):
+    """`pulumi stack init prod` next to dev: the same blueprint.yaml, names from pulumi.get_stack(), nothing shared."""
+    from typer.testing import CliRunner
+
+    from blueprint.cli import app
+    from blueprint.preview import preview_project
+
+    project = tmp_path / "acme-dsw"
+    result = CliRunner().invoke(app, ["new", str(project), "--org", "acme", "--idp", "cognito", "--team", "genomics", "--certificate-arn", CERTIFICATE.replace(REGION, "us-east-1")])
+    assert result.exit_code == 0, result.output
+    assert not [line for line in (project / "blueprint.yaml").read_text().splitlines() if line.startswith("stack")]
+    dev, prod = (preview_project(project, stack=stack) for stack in ("dev", "prod"))
+    dev_names, prod_names = physical_names(dev), physical_names(prod)
+    assert len(dev_names) > 20 and len(dev_names) == len(prod_names)
+    assert dev_names.isdisjoint(prod_names), sorted(dev_names & prod_names)
+    # What carries the stack by name, explicitly: the cluster, the CI runner, the Cognito domain, the tags.
+    assert ("aws:eks/cluster:Cluster", "acme-prod") in prod_names and ("aws:codebuild/project:Project", "acme-prod-ci-runner") in prod_names
+    assert {r.inputs["domain"] for r in prod.of_type("aws:cognito/userPoolDomain:UserPoolDomain")} == {"acme-prod-workbench"}
+    assert {r.inputs["tags"]["workbench:stack"] for r in prod.resources if isinstance(r.inputs.get("tags"), dict) and "workbench:stack" in r.inputs["tags"]} == {"prod"}
+
+
+def test_a_stack_name_that_cannot_name_resources_is_refused(tmp_path):
+    from blueprint.preview.engine import run_program
+
+    spec = make_spec(tmp_path, "open")
+    with pytest.raises(SpecError, match="Pulumi stack 'Prod_1' cannot name AWS resources") as caught:
+        run_program(lambda: build(spec), project=PROJECT, stack="Prod_1", config=CONFIG, secret_keys=SECRETS, timeout=120)
+    assert "pulumi stack rename" in str(caught.value)
+
+
+def test_the_cli_previews_the_stack_it_is_told(tmp_path):
+    """With two stack files the previewing commands ask which (exit 2, naming --stack); --stack picks one."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from blueprint.cli import app
+
+    runner = CliRunner()
+    project = tmp_path / "acme-dsw"
+    assert runner.invoke(app, ["new", str(project), "--org", "acme", "--team", "genomics", "--idp", "cognito", "--certificate-arn", CERTIFICATE.replace(REGION, "us-east-1")]).exit_code == 0
+    (project / "Pulumi.prod.yaml").write_text((project / "Pulumi.dev.yaml").read_text())
+    for command in (["preview"], ["check"], ["graph"]):
+        refused = runner.invoke(app, [*command, str(project)])
+        assert refused.exit_code == 2 and "--stack dev" in refused.output and "Pulumi.prod.yaml" in refused.output, (command, refused.output)
+    result = runner.invoke(app, ["preview", str(project), "--stack", "prod", "--json"])
+    assert result.exit_code == 0, result.output
+    graph = json.loads(result.stdout)
+    assert {r["urn"].split("::")[0] for r in graph["resources"]} == {"urn:pulumi:prod"}
+    assert runner.invoke(app, ["preview", str(project), "--stack", "Prod"]).exit_code == 2

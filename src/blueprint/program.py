@@ -1,4 +1,7 @@
-"""`build(spec)`: the one place components are composed; names derive from the org, every value from the spec."""
+"""`build(spec)`: the one place components are composed; names derive from the org and the Pulumi stack, every value from the spec.
+
+The stack is the one Pulumi runs the program in (`pulumi.get_stack()`), never a copy in blueprint.yaml: `pulumi stack
+init prod` in the same project builds a second, distinct workbench (components name their resources after it)."""
 
 from __future__ import annotations
 
@@ -21,25 +24,23 @@ from blueprint.components.r_repository import RRepository, RRepositoryArgs
 from blueprint.components.storage import DataStore, StorageArgs
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
-from blueprint.errors import SpecError
+from blueprint.errors import SpecError, shown
+from blueprint.facts.aws_apis import INSTALLED_CALLERS
 from blueprint.model import BlueprintSpec
+from blueprint.model.stack import check_stack
 
-# Everything the program installs that calls AWS APIs from inside the VPC, by its facts.aws_apis.API_CALLERS id:
-# the node groups, the add-ons ClusterAddons installs, the hub and sessions, the pip token refresher, the package mirror's curator jobs and the
-# CI runner in the private subnets. The network's VPC endpoints follow this list; works.network.aws-apis-reachable
-# checks it against the graph.
-AWS_API_CALLERS = (
-    "node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler",
-    "workload:hub", "workload:session", "workload:curator", "workload:pip-token", "workload:ci-runner",
-)  # fmt: skip
+# Everything the program installs that calls AWS APIs from inside the VPC: facts.aws_apis.INSTALLED_CALLERS (the network's
+# VPC endpoints follow it; works.network.aws-apis-reachable checks it against the graph).
+AWS_API_CALLERS = INSTALLED_CALLERS
 
 
 def build(spec: BlueprintSpec) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
     and what the platform team needs for the hub's DNS (`hubDns`)."""
+    stack = check_stack(pulumi.get_stack(), source=f"Pulumi stack {shown(pulumi.get_stack())}")
     _check_region(spec)
     if spec.tls.certificate_source == "config":  # fail before anything is declared (see configured_certificate_arn)
-        configured_certificate_arn(stack=spec.stack, region=spec.region, config_key=spec.tls.certificate_arn_config)
+        configured_certificate_arn(stack=stack, region=spec.region, config_key=spec.tls.certificate_arn_config)
     org = spec.org
 
     # ---- AWS foundation ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from blueprint.components.ci_runner import RUNNER_IMAGE, CiRunner, CiRunnerArgs
 from blueprint.generate.workflow import cluster_runs_on
-from tests.components.conftest import CLUSTER_SECURITY_GROUP
+from tests.components.conftest import CLUSTER_SECURITY_GROUP, STACK
 
 PROJECT = "aws:codebuild/project:Project"
 WEBHOOK = "aws:codebuild/webhook:Webhook"
@@ -25,9 +25,11 @@ def test_codebuild_runner_in_the_private_subnets(spec_for, run_program):
     spec = spec_for("strict")
     run = runner(spec, run_program)
     project = run.one(PROJECT)
-    assert project.inputs["name"] == spec.ci_runner_project == "acme-dev-ci-runner"
-    # The label the workflow's cluster jobs ask for names exactly this project.
-    assert cluster_runs_on(spec) == "codebuild-acme-dev-ci-runner-${{ github.run_id }}-${{ github.run_attempt }}"
+    assert project.inputs["name"] == spec.ci_runner_project(STACK) == "acme-dev-ci-runner"
+    # The label the workflow's cluster jobs ask for names exactly this project, once PULUMI_STACK is the stack.
+    label = cluster_runs_on(spec)
+    assert label == "codebuild-acme-${{ vars.PULUMI_STACK }}-ci-runner-${{ github.run_id }}-${{ github.run_attempt }}"
+    assert label.replace("${{ vars.PULUMI_STACK }}", STACK).startswith(f"codebuild-{project.inputs['name']}-")
     assert project.inputs["vpcConfig"]["subnets"] == list(SUBNETS) and project.inputs["vpcConfig"]["vpcId"] == "vpc-1"
     group = run.one(SG)
     assert project.inputs["vpcConfig"]["securityGroupIds"] == [group.id]

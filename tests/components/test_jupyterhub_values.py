@@ -10,7 +10,7 @@ import pytest
 
 from blueprint.components import jupyterhub_values as jv
 from blueprint.charts import z2jh
-from tests.components.conftest import image_references
+from tests.components.conftest import STACK, image_references
 from tests.components.hub_routing import HTTPError, load_routing, offered_profiles, spawner
 
 HUB_CONFIG = {
@@ -41,7 +41,7 @@ def registries_for(spec) -> dict[str, str]:
 
     if spec.stance.network.egress == "open":
         return {}
-    host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
+    host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, STACK)
     return {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
 
 

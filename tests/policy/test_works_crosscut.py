@@ -98,7 +98,7 @@ def _idp_rule_groups(graph: ResourceGraph, hosts: tuple[str, ...]) -> list[Any]:
 def _break_landed_fix(real: Real, targets: list[str] | None, home_net: str, in_firewall: bool) -> ResourceGraph:
     """The same mutations on the network branch's own hub rule group, once it is in the real graph."""
     graph = real.graph
-    for group in _idp_rule_groups(graph, real.spec.idp_hosts):
+    for group in _idp_rule_groups(graph, real.spec.idp_hosts("dev")):
         def change(inputs: dict[str, Any]) -> None:
             source = inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]
             if targets is not None:
@@ -123,7 +123,7 @@ def with_hub_idp_egress_fix(
     graph = real.graph
     if real.spec.hub_egress != "firewall":
         return graph
-    if _hub_node_groups(graph) and _idp_rule_groups(graph, real.spec.idp_hosts):  # the fix has landed
+    if _hub_node_groups(graph) and _idp_rule_groups(graph, real.spec.idp_hosts("dev")):  # the fix has landed
         return _break_landed_fix(real, targets, home_net, in_firewall)
     like_subnet = find(graph, SUBNET, "private-0")
     cidrs = ["10.40.200.0/24", "10.40.201.0/24"]
@@ -146,7 +146,7 @@ def with_hub_idp_egress_fix(
                 "rulesSourceList": {
                     "generatedRulesType": "ALLOWLIST",
                     "targetTypes": ["TLS_SNI"],
-                    "targets": list(real.spec.idp_hosts) if targets is None else targets,
+                    "targets": list(real.spec.idp_hosts("dev")) if targets is None else targets,
                 }
             },
         },

@@ -25,8 +25,9 @@ def cache_on(tmp_path, monkeypatch) -> Path:
 def _spec_json(tmp_path: Path, name: str, **overrides):
     from blueprint.model import load_blueprint
 
-    stance = overrides.pop("stance", "strict")
-    return load_blueprint(write_blueprint(tmp_path / name, blueprint_data(stance, **overrides))).model_dump()
+    stance, stack = overrides.pop("stance", "strict"), overrides.pop("stack", "dev")
+    # What preview_spec keys on: the resolved spec and the Pulumi stack it previews as.
+    return {**load_blueprint(write_blueprint(tmp_path / name, blueprint_data(stance, **overrides))).model_dump(), "stack": stack}
 
 
 def test_every_input_changes_the_key(tmp_path):

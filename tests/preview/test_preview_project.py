@@ -13,7 +13,8 @@ from tests.preview.conftest import make_project
 
 
 def test_project_name_stack_and_region_come_from_the_project(fake_program, tmp_path):
-    directory = make_project(tmp_path / "checkout", project="acme-workbench", region="ca-central-1", stack="prod")
+    directory = make_project(tmp_path / "checkout", project="acme-workbench", region="ca-central-1")
+    (directory / "Pulumi.prod.yaml").write_text("config:\n  aws:region: ca-central-1\n", encoding="utf-8")  # the stack: its settings file
     graph = preview_project(directory)
     (stack,) = graph.roots()
     assert stack.urn == "urn:pulumi:prod::acme-workbench::pulumi:pulumi:Stack::acme-workbench-prod"

@@ -158,10 +158,9 @@ def valid_documents(draw: st.DrawFn, max_teams: int = 6) -> dict[str, Any]:
     groups = draw(st.lists(idp_groups, unique=True, min_size=count, max_size=count + 2))
     team_groups, admin_groups = groups[:count], groups[count:]
     document: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": 2,
         "org": org,
         "region": draw(st.sampled_from(REGIONS)),
-        "stack": draw(st.sampled_from(("dev", "prod", "staging-2", "x"))),
         "hub_hostname": draw(st.sampled_from((f"jupyter.{org}.example", "hub.internal.acme.example", "dsw.example.org"))),
         "stance": stance,
         "idp": draw(idps(admin_groups)),

@@ -166,7 +166,8 @@ def scan_lines(path: str, lines: list[tuple[str, str]]) -> list[Hit]:
             continue  # Pulumi ciphertext
         for match in TOKEN.finditer(line):
             token = match.group(0)
-            before = where + " " + line[max(0, match.start() - 40) : match.start()]
+            # 100 characters: enough for `uses: <owner>/<long action name>@` before a pinned commit.
+            before = where + " " + line[max(0, match.start() - 100) : match.start()]
             if SAFE_CONTEXT.search(before) or SAFE_CONTEXT.search(token):
                 continue  # digests in pins, URNs, ARNs and fingerprints
             if LOAD_BALANCER_HOST.match(line, match.end()):
@@ -176,7 +177,8 @@ def scan_lines(path: str, lines: list[tuple[str, str]]) -> list[Hit]:
             if entropy(token) >= 3.8:
                 hits.append(Hit(path, where, f"high-entropy token ({entropy(token):.1f} bits/char)", _mask(token)))
         for match in HEX.finditer(line):
-            before = where + " " + line[max(0, match.start() - 40) : match.start()]
+            # 100 characters: enough for `uses: <owner>/<long action name>@` before a pinned commit.
+            before = where + " " + line[max(0, match.start() - 100) : match.start()]
             if not SAFE_CONTEXT.search(before) and entropy(match.group(0)) >= 3.5:
                 hits.append(Hit(path, where, "long hex string", _mask(match.group(0))))
     return hits

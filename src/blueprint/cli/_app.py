@@ -96,6 +96,11 @@ _FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
 
 # `--no-cache` on every command that previews: run the program even when the preview cache holds its graph.
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.")]
+# `--stack` on every command that previews: the Pulumi stack names the physical resources (a second stack is a second workbench).
+Stack = Annotated[
+    str | None,
+    typer.Option("--stack", metavar="NAME", help="Pulumi stack to preview as. Default: the project's only Pulumi.<stack>.yaml (dev when there is none).", show_default=False),
+]
 CACHED_NOTE = "[dim](cached graph: an identical preview ran before; --no-cache runs the program again)[/]"
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import HERE, ExitCode, NoCache, ProjectDir, app, err, handles_errors, note_cached, out, progress, use_cache
+from ._app import HERE, ExitCode, NoCache, ProjectDir, Stack, app, err, handles_errors, note_cached, out, progress, use_cache
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -42,6 +42,7 @@ def check(
         typer.Option("--family", help="Run one rule family: 'stance' (what the stance forbids) or 'works' (what day 1 needs). Default: both."),
     ] = None,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
     from ..errors import UsageError, shown
@@ -57,7 +58,7 @@ def check(
     print_warnings(spec)
     judge = builtin_stance(against) if against else None
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory)
+        graph = preview_project(directory, stack=stack)
     note_cached(graph)
     rules = select(family.value if family else None)
     result = evaluate(spec, graph, against=judge, rules=rules)

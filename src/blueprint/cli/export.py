@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import GenerateError
-from ._app import HERE, NoCache, ProjectDir, app, err, handles_errors, note_cached, progress, use_cache
+from ._app import HERE, NoCache, ProjectDir, Stack, app, err, handles_errors, note_cached, progress, use_cache
 
 if TYPE_CHECKING:
     from ..export.terraform import OutputsOf
@@ -43,6 +43,7 @@ def export(
     directory: ProjectDir = HERE,
     output: Annotated[str, typer.Option("--output", "-o", help="File to write (replaced atomically), or - for stdout.")] = STDOUT,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Export the offline preview as Terraform plan JSON, Kubernetes manifests, Helm values or the rendered chart."""
     from ..export import export_graph
@@ -52,7 +53,7 @@ def export(
     use_cache(no_cache)
     spec = load_blueprint(directory)
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory)
+        graph = preview_project(directory, stack=stack)
     note_cached(graph)
     result = export_graph(graph, export_format.value, region=spec.region, outputs=preview_outputs(spec.region))
     if output == STDOUT:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import HERE, NoCache, ProjectDir, app, handles_errors, note_cached, progress, use_cache
+from ._app import HERE, NoCache, ProjectDir, Stack, app, handles_errors, note_cached, progress, use_cache
 
 
 @app.command()
@@ -24,6 +24,7 @@ def graph(
         ),
     ] = False,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Print the project's component/resource tree (offline preview) as a Mermaid flowchart."""
     from ..diagram import component_tree, mermaid
@@ -31,7 +32,7 @@ def graph(
 
     use_cache(no_cache)
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory)
+        graph = preview_project(directory, stack=stack)
     note_cached(graph)
     if as_json:
         typer.echo(json.dumps({"components": component_tree(graph, every_resource=every_resource)}, indent=2, sort_keys=True))

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from ._app import HERE, NoCache, ProjectDir, app, err, handles_errors, note_cached, out, progress
+from ._app import HERE, NoCache, ProjectDir, Stack, app, err, handles_errors, note_cached, out, progress
 
 if TYPE_CHECKING:
     from ..preview.graph import Resource, ResourceGraph
@@ -39,6 +39,7 @@ def preview(
         ),
     ] = None,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Show every resource the project's program would create, without a cloud account or the Pulumi CLI."""
     from ..preview import preview_project
@@ -46,7 +47,7 @@ def preview(
     if as_json and tree is False:
         raise UsageError(option="--summary", message="cannot be combined with --json, which prints the whole graph", fix="drop --summary or --json")
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory, use_cache=False if no_cache else None)
+        graph = preview_project(directory, stack=stack, use_cache=False if no_cache else None)
     note_cached(graph)
     if as_json:
         err.print(f"[dim]{DISCLAIMER}[/]")

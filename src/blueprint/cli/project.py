@@ -41,7 +41,7 @@ def new(
     stance: Annotated[str | None, typer.Option(help="Built-in stance: strict, balanced or open. Default: strict (asked when interactive).")] = None,
     org: Annotated[str | None, typer.Option(help="Organisation name (lowercase, prefixes resource names). Default: the directory name's first word.")] = None,
     region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
-    stack: Annotated[str, typer.Option(help="Pulumi stack name.")] = "dev",
+    stack: Annotated[str, typer.Option(help="The first Pulumi stack: its settings file Pulumi.<stack>.yaml is written. Resources are named after the stack Pulumi runs, so `pulumi stack init prod` later makes a second workbench.")] = "dev",
     team: Annotated[list[str] | None, typer.Option(help="A team as NAME or NAME:IDP_GROUP; repeat for more teams. Default: one team 'data-science'.")] = None,
     idp: Annotated[IdpKind, typer.Option(help="Single sign-on: oidc (your IdP), saml (via Cognito) or cognito (a new user pool).")] = IdpKind.cognito,
     issuer_url: Annotated[str | None, typer.Option(help="OIDC issuer URL (with --idp oidc).")] = None,
@@ -71,7 +71,7 @@ def new(
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
 
     if from_file is not None:
-        result = new_project_from_file(from_file, directory, force=force, index_url=index_url)
+        result = new_project_from_file(from_file, directory, force=force, index_url=index_url, stack=stack)
         if as_json:
             _print_written(result)
         else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ._app import CACHED_NOTE, HERE, ExitCode, NoCache, ProjectDir, app, err, handles_errors, out, progress, use_cache
+from ._app import CACHED_NOTE, HERE, ExitCode, NoCache, ProjectDir, Stack, app, err, handles_errors, out, progress, use_cache
 
 if TYPE_CHECKING:
     from ..review.diff import ProjectDiff
@@ -87,13 +87,14 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {controls, teams, exceptions, resources, risks}, keys sorted.")] = False,
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Also compare the resources of both offline previews.")] = True,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Show which controls got weaker or stronger and which resources change between two projects."""
     from ..review.diff import diff_projects
 
     use_cache(no_cache)
     with progress("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
-        result = diff_projects(old, new, preview=preview)
+        result = diff_projects(old, new, preview=preview, stack=stack)
     _note_cached(result, "old", "new")
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
@@ -113,6 +114,7 @@ def review(
     ] = False,
     preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Include resource changes and the check from the offline preview.")] = True,
     no_cache: NoCache = False,
+    stack: Stack = None,
 ) -> None:
     """Print a pull-request comment (GitHub markdown) reviewing the project against a git ref.
 
@@ -132,7 +134,7 @@ def review(
         err.print(f"comparing {escape(str(directory))} with {escape(base)}" + (" (two offline previews)" if preview else ""))
         try:
             with progress("running two offline previews under Pulumi's mock engine…" if preview else "comparing the blueprints…"):
-                result = diff_projects(base_dir, directory, preview=preview)
+                result = diff_projects(base_dir, directory, preview=preview, stack=stack)
         except SpecError as exc:
             if not exc.source.startswith(str(base_dir)):
                 blocked = exc  # the head does not load: review what can be reviewed

@@ -166,9 +166,10 @@ class ClusterAddonsArgs:
     ) -> ClusterAddonsArgs:
         """From `WorkbenchCluster` (name, IRSA, kubeconfig, provider, node groups), the stance's CMK (None without
         one) and `ImageMirror.registries` (pull-through caches, empty unless egress is 'mirror')."""
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             cluster_name=cluster_name,
-            physical_cluster_name=f"{spec.org}-{spec.stack}",
+            physical_cluster_name=f"{spec.org}-{stack}",
             region=spec.region,
             kubernetes_version=spec.stance.stability.kubernetes_version,
             oidc_provider_arn=oidc_provider_arn,
@@ -178,7 +179,7 @@ class ClusterAddonsArgs:
             node_groups=tuple(node_groups),
             kms_key_arn=kms_key_arn,
             image_registries=dict(image_registries or {}),
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
 

@@ -72,9 +72,10 @@ class CiRunnerArgs:
         cluster_security_group_id: pulumi.Input[str],
         kms_key_arn: pulumi.Input[str] | None = None,
     ) -> CiRunnerArgs:
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             runner=spec.ci.runner,
-            project_name=spec.ci_runner_project,
+            project_name=spec.ci_runner_project(stack),
             repository=spec.ci.repository,
             connection_arn=spec.ci.connection_arn,
             runner_cidrs=spec.ci.runner_cidrs,
@@ -83,7 +84,7 @@ class CiRunnerArgs:
             cluster_security_group_id=cluster_security_group_id,
             log_retention_days=spec.stance.audit.log_retention_days,
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
 

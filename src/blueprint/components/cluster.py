@@ -144,8 +144,9 @@ class ClusterArgs:
         public = stance.network.api_endpoint == "public-and-private"
         hub_subnets = tuple(hub_subnet_ids) if hub_subnet_ids else None
         hub_zones = (len(hub_subnets) if stance.stability.multi_az_nodes else 1) if hub_subnets else 0
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
-            cluster_name=f"{spec.org}-{spec.stack}",
+            cluster_name=f"{spec.org}-{stack}",
             kubernetes_version=stance.stability.kubernetes_version,
             public_endpoint=public,
             admin_cidrs=spec.network.admin_cidrs if public else (),
@@ -158,7 +159,7 @@ class ClusterArgs:
             private_subnet_ids=tuple(private_subnet_ids),
             kms_key_arn=kms_key_arn,
             hub_subnet_ids=hub_subnets,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
 

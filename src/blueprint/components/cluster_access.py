@@ -46,7 +46,7 @@ class ClusterAccessArgs:
             cluster_name=cluster_name,
             admin_role_arns=spec.ci.admin_role_arns,
             ci_role_arns=spec.ci.ci_role_arns,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, pulumi.get_stack()),
         )
 
 

@@ -59,11 +59,12 @@ class PackageMirrorArgs:
         provider: k8s.Provider | None = None,
         reader_role_arns: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> PackageMirrorArgs:
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=stack,
             region=spec.region,
-            domain_name=domain_name_for(spec.org, spec.stack),
+            domain_name=domain_name_for(spec.org, stack),
             python_mode=spec.stance.packages.python,
             egress=spec.stance.network.egress,
             vpc_cidr=spec.network.vpc_cidr,

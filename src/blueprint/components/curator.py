@@ -70,7 +70,7 @@ class PackageCuratorArgs:
         prefixes = spec.packages.internal_prefixes if packages.block_public_internal_names else ()
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
             python_mode=packages.python,
             allowlist=tuple(sorted(allowlist)),

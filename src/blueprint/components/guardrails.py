@@ -55,7 +55,7 @@ class GuardrailsArgs:
         stance = spec.stance
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
             cloudtrail=stance.audit.cloudtrail,
             log_validation=stance.audit.log_validation,

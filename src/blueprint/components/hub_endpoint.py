@@ -49,7 +49,7 @@ class HubEndpointArgs:
         tls = spec.tls
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
             hostname=spec.hub_hostname,
             internal=spec.stance.network.ingress == "internal",

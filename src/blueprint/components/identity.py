@@ -58,9 +58,10 @@ class IdentityArgs:
     @classmethod
     def from_spec(cls, spec: BlueprintSpec, *, cluster_name: pulumi.Input[str] | None = None) -> IdentityArgs:
         idp, identity = spec.idp, spec.stance.identity
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=stack,
             kind=idp.kind,
             hub_hostname=spec.hub_hostname,
             issuer_url=idp.issuer_url,
@@ -75,7 +76,7 @@ class IdentityArgs:
             group_rbac=identity.group_rbac,
             protect=spec.stance.storage.protect_stateful,
             cluster_name=cluster_name,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
     @property

@@ -70,16 +70,17 @@ class ImageMirrorArgs:
     ) -> ImageMirrorArgs:
         """`node_role_name`: the EKS node role (the kubelet pulls, so it needs the import rights);
         `kms_key_arn`: the stance's CMK (None without one), used for the cached repositories."""
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             region=spec.region,
-            namespace=cache_namespace(spec.org, spec.stack),
+            namespace=cache_namespace(spec.org, stack),
             # Every stance whose egress is not open pulls through the caches: the allowlist stance's firewall admits
             # none of the public registries, and a cache keeps image pulls inside the VPC (ECR endpoints) anyway.
             upstreams=UPSTREAMS if spec.stance.network.egress != "open" else (),
             version_policy=spec.stance.stability.versions,
             node_role_name=node_role_name,
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
     def prefix(self, upstream: Upstream) -> str:

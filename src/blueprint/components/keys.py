@@ -34,11 +34,12 @@ class KeysArgs:
 
     @classmethod
     def from_spec(cls, spec: BlueprintSpec) -> KeysArgs:
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             mode=spec.stance.storage.encryption,
             protect=spec.stance.storage.protect_stateful,
-            alias=f"alias/{spec.org}-{spec.stack}-workbench",
-            tags=tags(spec.org, spec.stack),
+            alias=f"alias/{spec.org}-{stack}-workbench",
+            tags=tags(spec.org, stack),
         )
 
 

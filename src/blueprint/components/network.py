@@ -57,6 +57,7 @@ class NetworkArgs:
         network = spec.stance.network
         if network.egress == "allowlist" and "*" in network.egress_allowlist:
             raise ValueError("network.egress 'allowlist' with '*' in egress_allowlist is open egress; use egress: open")
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         args = cls(
             vpc_cidr=spec.network.vpc_cidr,
             zones=network.availability_zones,
@@ -70,11 +71,11 @@ class NetworkArgs:
             flow_log_retention_days=network.flow_logs.retention_days,
             api_callers=tuple(api_callers),
             hub_egress=spec.hub_egress,
-            idp_hosts=spec.idp_hosts,
+            idp_hosts=spec.idp_hosts(stack),
             ci_egress=spec.ci_egress,
             ci_hosts=runner_domains(spec.region) if spec.ci_egress == "firewall" else (),
             kms_key_arn=kms_key_arn,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
         plan = subnet_plan(args.vpc_cidr, args.zones)
         for tier in args.small_tiers:

@@ -59,7 +59,7 @@ class PipTokenRefresherArgs:
         waits for its own namespace only (depending on every TeamSpace would make 200 teams cost 200 x 200 edges)."""
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
             version_policy=spec.stance.stability.versions,
             teams=tuple(t.name for t in spec.teams),

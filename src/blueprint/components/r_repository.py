@@ -100,7 +100,7 @@ class RRepositoryArgs:
         wanted = {*packages.r_allowlist, *(p for team in spec.teams for p in team.r_packages)}
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             region=spec.region,
             plan=plan,
             packages=tuple(sorted(wanted)),

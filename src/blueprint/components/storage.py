@@ -74,9 +74,10 @@ class StorageArgs:
         kms_key_arn: pulumi.Input[str] | None = None,
     ) -> StorageArgs:
         storage, audit = spec.stance.storage, spec.stance.audit
+        stack = pulumi.get_stack()  # names physical resources: a second stack is a second workbench
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=stack,
             teams=tuple(team.name for team in spec.teams),
             versioning=storage.versioning,
             backup_schedule=storage.backup.schedule,
@@ -89,7 +90,7 @@ class StorageArgs:
             oidc_issuer=oidc_issuer,
             kms_key_arn=kms_key_arn,
             access_log_retention_days=audit.log_retention_days if audit.cloudtrail != "off" else None,
-            tags=tags(spec.org, spec.stack),
+            tags=tags(spec.org, stack),
         )
 
 

@@ -71,7 +71,7 @@ class WorkbenchArgs:
         `after` are resources (the TeamSpaces) that must exist before the hub spawns into them."""
         return cls(
             org=spec.org,
-            stack=spec.stack,
+            stack=pulumi.get_stack(),
             settings=HubSettings.from_spec(spec),
             chart_version=chart_version(spec.stance.stability.versions),
             egress=spec.stance.network.egress,

@@ -77,6 +77,16 @@ API_CALLERS: Mapping[str, frozenset[str]] = {
 }
 
 
+# Everything `program.build` installs that calls AWS APIs from inside the VPC, by its API_CALLERS id: the node groups,
+# the add-ons ClusterAddons installs, the hub and sessions, the pip token refresher, the package mirror's curator jobs
+# and the CI runner in the private subnets. Here, not in the program, so what needs the endpoint list without the
+# Pulumi SDK (the generated README's cost estimate) reads the same tuple.
+INSTALLED_CALLERS = (
+    "node", "vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "cluster-autoscaler",
+    "workload:hub", "workload:session", "workload:curator", "workload:pip-token", "workload:ci-runner",
+)  # fmt: skip
+
+
 def apis_for(callers: Iterable[str]) -> frozenset[str]:
     """Every API the given callers need; KeyError names a caller the table does not know."""
     needed: set[str] = set()

@@ -4,7 +4,8 @@
 and the resolved stance in `.blueprint/answers.json`. An upgrade merges, per file,
 base = what was generated before, theirs = what this version generates now,
 ours = the file as it is. `blueprint.yaml` and `teams/*.yaml` belong to the user:
-validated, never rewritten.
+validated, never rewritten, except that a blueprint.yaml of an older schema_version is migrated
+(`model.migrate`: line by line, every other line and comment kept) and the change reported.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import GenerateError, SpecError
-from ..model import BlueprintSpec
+from ..model import BlueprintFile, BlueprintSpec
 from .project import blueprint_document, render_project, vendored_files
 from .record import ANSWERS_FILE, GENERATED_FILE, answers_from_json, is_merged, is_vendored
 from .wheel import VENDOR_DIR
@@ -89,7 +90,7 @@ def _terminated(lines: list[str]) -> list[str]:
 # ---- the upgrade ----------------------------------------------------------------------
 
 # What happened to each generated file.
-UNCHANGED, UPDATED, ADDED, MERGED, CONFLICT, KEPT = "unchanged", "updated", "added", "merged", "conflict", "kept"
+UNCHANGED, UPDATED, ADDED, MERGED, CONFLICT, KEPT, MIGRATED = "unchanged", "updated", "added", "merged", "conflict", "kept", "migrated"
 
 
 @dataclass
@@ -116,9 +117,9 @@ def _read_json(path: Path, what: str, fix: str) -> dict[str, Any]:
     return data
 
 
-def _old_spec(directory: Path, spec: BlueprintSpec, recorded: Mapping[str, Any]) -> BlueprintSpec | None:
+def _old_spec(directory: Path, blueprint: BlueprintFile, spec: BlueprintSpec, recorded: Mapping[str, Any]) -> BlueprintSpec | None:
     """The project as the recorded stance resolved it: same blueprint and overlays, the old stance's values."""
-    from ..model import Stance, load_file
+    from ..model import Stance
     from ..model.loading import load_overlays, resolve
     from ..model.spec import CustomStance
     from ..model.stance import StanceControls
@@ -129,7 +130,6 @@ def _old_spec(directory: Path, spec: BlueprintSpec, recorded: Mapping[str, Any])
         stance = Stance.model_validate(recorded)
     except ValueError:
         return None
-    blueprint = load_file(directory)
     controls = stance.model_dump(mode="json", include=set(StanceControls.model_fields))
     # Resolve the blueprint once more with the recorded stance as a custom stance that overrides every control.
     name = "recorded-stance"
@@ -181,13 +181,14 @@ def plan_files(base: Mapping[str, str] | None, current: Mapping[str, str | None]
 
 def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflicts: bool = False, dry_run: bool = False, preview: bool = True) -> UpgradeResult:
     """Merge this version's generated files into the project; all or nothing, nothing at all on conflicts unless allowed."""
-    from ..model import load_blueprint, load_file
     from ..review import uncommitted
 
     directory = Path(directory)
     if not (directory / "blueprint.yaml").is_file():
         raise GenerateError(target=directory, message="has no blueprint.yaml", fix="point at a project made by `blueprint new`")
-    spec = load_blueprint(directory)  # the user's files: validated, never rewritten
+    migrated, migration_notes = _migrated_blueprint(directory)
+    # The user's files: validated, rewritten only to migrate blueprint.yaml.
+    blueprint, spec = _load(directory, migrated)
     dirty = uncommitted(directory)
     if dirty and not force:
         shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
@@ -198,6 +199,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     answers = answers_from_json(answers_data, answers_path)
     old_version = str(answers_data.get("version", "unknown"))
     result = UpgradeResult(directory=directory, old_version=old_version, new_version=__version__)
+    result.notes.extend(migration_notes)
 
     base: dict[str, str] | None = None
     if (directory / GENERATED_FILE).is_file():
@@ -206,16 +208,18 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     else:
         result.notes.append(f"{GENERATED_FILE} is missing (project made before {__version__}): files you did not edit are updated, edited ones conflict")
 
-    declared = tuple(load_file(directory).stances)  # for the schema's stance names: the blueprint as it is now
+    declared = tuple(blueprint.stances)  # for the schema's stance names: the blueprint as it is now (migrated)
     rendered = render_project(answers, blueprint_document(answers), spec, stances=declared)
     generated = {p: t for p, t in rendered.items() if is_merged(p)}
     current = {p: _read_text(directory / p) for p in generated}
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)
+    if migrated is not None:
+        writes["blueprint.yaml"], result.files["blueprint.yaml"] = migrated, MIGRATED
     for path in sorted(set(base or {}) - set(generated)):
         result.notes.append(f"{path} is no longer generated; it was left in place")
     binary = _vendored(directory, {**{p: t for p, t in rendered.items() if is_vendored(p)}, **vendored_files(answers)}, result)
 
-    old_spec = _old_spec(directory, spec, answers_data["stance"]) if "stance" in answers_data else None
+    old_spec = _old_spec(directory, blueprint, spec, answers_data["stance"]) if "stance" in answers_data else None
     if old_spec is not None:
         from ..preview import preview_spec
         from ..review import diff_specs
@@ -223,7 +227,7 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
         graphs: dict[str, Any] = {}
         if preview and old_spec.stance != spec.stance:
             # Both sides run this version's program: the difference is what the stance data changes.
-            graphs = {"old_graph": preview_spec(old_spec, directory), "new_graph": preview_spec(spec, directory)}
+            graphs = {"old_graph": preview_spec(old_spec, directory, stack=answers.stack), "new_graph": preview_spec(spec, directory, stack=answers.stack)}
         result.diff = diff_specs(old_spec, spec, old_source=f"stance as generated by {old_version}", new_source=f"stance of {__version__}", **graphs)
     else:
         result.notes.append("no stance recorded in answers.json: the controls diff is not available for this upgrade")
@@ -241,6 +245,31 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     write_tree(directory.resolve(), {**writes, **binary}, force=True)
     result.written = True
     return result
+
+
+def _migrated_blueprint(directory: Path) -> tuple[str | None, list[str]]:
+    """blueprint.yaml's text brought to this schema_version (None when it is current), and what changed."""
+    from ..model.migrate import migrate_text
+    from ..model.yamlio import read_yaml
+
+    path = directory / "blueprint.yaml"
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        return None, []  # loading names what is wrong
+    text = path.read_text(encoding="utf-8")
+    migrated, notes = migrate_text(text, data, str(path))
+    return (migrated, notes) if migrated != text else (None, [])
+
+
+def _load(directory: Path, migrated: str | None) -> tuple[BlueprintFile, BlueprintSpec]:
+    """The project's blueprint and spec: from disk, or from the migrated blueprint.yaml text (not yet written)."""
+    from ..model import BlueprintFile, load_file
+    from ..model.loading import load_overlays, resolve, validate
+    from ..model.yamlio import parse_yaml_text
+
+    source = str(directory / "blueprint.yaml")
+    blueprint = load_file(directory) if migrated is None else validate(BlueprintFile, parse_yaml_text(migrated, source), source)
+    return blueprint, resolve(blueprint, source, load_overlays(directory, blueprint))
 
 
 def _vendored(directory: Path, wanted: Mapping[str, str | bytes], result: UpgradeResult) -> dict[str, str | bytes]:

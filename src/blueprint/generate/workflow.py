@@ -22,18 +22,29 @@ HOSTED_RUNNER = "ubuntu-latest"  # jobs that never touch the cluster (offline re
 # runner the blueprint names (`ci.runner`), because a private endpoint answers only inside the VPC.
 CLUSTER_JOBS = ("preview", "apply")
 
-# Actions pinned by major version; Dependabot (`package-ecosystem: github-actions`) can pin them further.
-ACTIONS = {
-    "checkout": "actions/checkout@v4",
-    "setup_python": "actions/setup-python@v5",
-    "upload": "actions/upload-artifact@v4",
-    "download": "actions/download-artifact@v4",
-    "comment": "marocchino/sticky-pull-request-comment@v2",
-    "aws": "aws-actions/configure-aws-credentials@v4",
-    "pulumi": "pulumi/actions@v6",
-    # Pinned by commit: azure/setup-helm v4.3.0. It installs the helm release named by `version:` (HELM_VERSION).
-    "setup_helm": "azure/setup-helm@b9e51907a09c216f16ebe8536097933489208112",
+# Every action pinned by the commit its release tag names (a tag can be moved; a commit cannot), the tag in a comment
+# next to each `uses:`. Dependabot (`package-ecosystem: github-actions`) keeps SHA pins and their comments current.
+# Commits read from each repository's tag (`git rev-list -n1 <tag>`).
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    "checkout": ("actions/checkout", "11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"),
+    "setup_python": ("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "upload": ("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "download": ("actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "comment": ("marocchino/sticky-pull-request-comment", "773744901bac0e8cbb5a0dc842800d45e9b2b405", "v2.9.4"),
+    "aws": ("aws-actions/configure-aws-credentials", "7474bc4690e29a8392af63c5b98e7449536d5c3a", "v4.3.1"),
+    "pulumi_auth": ("pulumi/auth-actions", "141415910c3beb54e03b48e9057c204c97b956f2", "v2.1.0"),
+    "pulumi": ("pulumi/actions", "8582a9e8cc630786854029b4e09281acd6794b58", "v6.6.1"),
+    # It installs the helm release named by `version:` (HELM_VERSION).
+    "setup_helm": ("azure/setup-helm", "b9e51907a09c216f16ebe8536097933489208112", "v4.3.0"),
 }
+
+
+def _uses(key: str) -> str:
+    """`owner/name@<commit> # <tag>`: what a `uses:` line says."""
+    repository, commit, tag = ACTIONS[key]
+    return f"{repository}@{commit} # {tag}"
+
+
 PYTHON_VERSION = "3.12"
 
 _TEMPLATE = """\
@@ -96,7 +107,7 @@ jobs:
           path: review.md
           retention-days: 7
       - name: Install helm (the works rules render the JupyterHub chart with it)
-        uses: {setup_helm}  # v4.3.0
+        uses: {setup_helm}
         with:
           version: {helm_version}
       - name: blueprint check (stance and works rules, offline)
@@ -132,16 +143,7 @@ jobs:
       - uses: {checkout}
         with:
           persist-credentials: false
-      - name: Require the repository settings
-        env:
-          PULUMI_STACK: ${{{{ vars.PULUMI_STACK }}}}
-          AWS_ROLE_ARN: ${{{{ vars.AWS_PREVIEW_ROLE_ARN }}}}
-          HAS_TOKEN: ${{{{ secrets.PULUMI_ACCESS_TOKEN != '' }}}}
-        run: |
-          test -n "$PULUMI_STACK" || {{ echo "::error::set the repository variable PULUMI_STACK (README: Continuous integration)"; exit 1; }}
-          test -n "$AWS_ROLE_ARN" || {{ echo "::error::set the repository variable AWS_PREVIEW_ROLE_ARN"; exit 1; }}
-          test "$HAS_TOKEN" = "true" || {{ echo "::error::set the repository secret PULUMI_ACCESS_TOKEN"; exit 1; }}
-      - uses: {setup_python}
+{settings_step_preview}      - uses: {setup_python}
         with:
           python-version: ${{{{ env.PYTHON_VERSION }}}}
           cache: pip
@@ -154,14 +156,15 @@ jobs:
         with:
           role-to-assume: ${{{{ vars.AWS_PREVIEW_ROLE_ARN }}}}
           aws-region: ${{{{ env.AWS_REGION }}}}
-      - uses: {pulumi}
+{pulumi_login}      - uses: {pulumi}
         with:
           command: preview
-          stack-name: ${{{{ vars.PULUMI_STACK }}}}
+          stack-name: {stack_name}
+          cloud-url: ${{{{ vars.PULUMI_BACKEND_URL }}}}
           policyPacks: policy
           diff: true
         env:
-          PULUMI_ACCESS_TOKEN: ${{{{ secrets.PULUMI_ACCESS_TOKEN }}}}
+          PULUMI_CONFIG_PASSPHRASE: ${{{{ secrets.PULUMI_CONFIG_PASSPHRASE }}}}
 
   apply:
     name: pulumi up (after approval)
@@ -180,7 +183,7 @@ jobs:
       - uses: {checkout}
         with:
           persist-credentials: false
-      - uses: {setup_python}
+{settings_step_apply}      - uses: {setup_python}
         with:
           python-version: ${{{{ env.PYTHON_VERSION }}}}
           cache: pip
@@ -193,13 +196,14 @@ jobs:
         with:
           role-to-assume: ${{{{ vars.AWS_APPLY_ROLE_ARN }}}}
           aws-region: ${{{{ env.AWS_REGION }}}}
-      - uses: {pulumi}
+{pulumi_login}      - uses: {pulumi}
         with:
           command: up
-          stack-name: ${{{{ vars.PULUMI_STACK }}}}
+          stack-name: {stack_name}
+          cloud-url: ${{{{ vars.PULUMI_BACKEND_URL }}}}
           policyPacks: policy
         env:
-          PULUMI_ACCESS_TOKEN: ${{{{ secrets.PULUMI_ACCESS_TOKEN }}}}
+          PULUMI_CONFIG_PASSPHRASE: ${{{{ secrets.PULUMI_CONFIG_PASSPHRASE }}}}
 """
 
 
@@ -210,10 +214,11 @@ def cluster_runs_on(spec: BlueprintSpec) -> str:
     (https://docs.aws.amazon.com/codebuild/latest/userguide/sample-github-action-runners-update-labels.html).
     """
     if spec.ci.runner == "codebuild":
-        label = spec.ci_runner_project
-        if not _LABEL.match(label):
-            raise ValueError(f"CodeBuild project name {shown(label)} is not a runner label")
-        return f"codebuild-{label}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+        # The project is named after the stack the job deploys (`<org>-<stack>-ci-runner`), so the label reads it from
+        # the same variable as `stack-name`; the settings step has checked its shape before anything runs.
+        if not _LABEL.match(spec.ci_runner_project("stack")):
+            raise ValueError(f"CodeBuild project name {shown(spec.ci_runner_project('stack'))} is not a runner label")
+        return f"codebuild-{spec.ci_runner_project(STACK_EXPRESSION)}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
     if spec.ci.runner == "self-hosted":
         label = spec.ci.runner_label or ""
         if not _LABEL.match(label):
@@ -229,6 +234,36 @@ _RUNNER_NOTES = {
 }
 
 
+STACK_EXPRESSION = "${{ vars.PULUMI_STACK }}"
+# Pulumi Cloud takes `<organization>/<stack>` (the project comes from Pulumi.yaml); a backend of your own, the stack's name.
+STACK_NAME = "${{ vars.PULUMI_BACKEND_URL == '' && format('{0}/{1}', vars.PULUMI_ORGANIZATION, vars.PULUMI_STACK) || vars.PULUMI_STACK }}"
+_STACK_NAME_ERE = "[a-z][a-z0-9-]{0,29}"  # model.stack.STACK_PATTERN, as grep -E spells it
+
+
+def _settings_step(role_variable: str) -> str:
+    """The first step of a cluster job: every repository setting it reads, checked, each failure naming the setting."""
+    return f"""      - name: Require the repository settings (README.md, Continuous integration)
+        env:
+          PULUMI_STACK: ${{{{ vars.PULUMI_STACK }}}}
+          PULUMI_ORGANIZATION: ${{{{ vars.PULUMI_ORGANIZATION }}}}
+          PULUMI_BACKEND_URL: ${{{{ vars.PULUMI_BACKEND_URL }}}}
+          AWS_ROLE_ARN: ${{{{ vars.{role_variable} }}}}
+        run: |
+          printf '%s\\n' "$PULUMI_STACK" | grep -Eqx '{_STACK_NAME_ERE}' || {{ echo "::error::set the repository variable PULUMI_STACK to the stack's name, e.g. dev"; exit 1; }}
+          test -n "$PULUMI_ORGANIZATION" || test -n "$PULUMI_BACKEND_URL" || {{ echo "::error::set PULUMI_ORGANIZATION (Pulumi Cloud through OIDC) or PULUMI_BACKEND_URL (your own state backend)"; exit 1; }}
+          test -n "$AWS_ROLE_ARN" || {{ echo "::error::set the repository variable {role_variable}"; exit 1; }}
+"""
+
+
+_PULUMI_LOGIN = f"""      - name: Pulumi Cloud access token through OIDC (no stored token)
+        if: vars.PULUMI_BACKEND_URL == ''
+        uses: {_uses("pulumi_auth")}
+        with:
+          organization: ${{{{ vars.PULUMI_ORGANIZATION }}}}
+          requested-token-type: urn:pulumi:token-type:access_token:organization
+"""
+
+
 def render_workflow(spec: BlueprintSpec) -> str:
     """The CI workflow for a project; the region and the cluster jobs' runner label are its only project values, validated again here."""
     if not _REGION.match(spec.region):
@@ -240,7 +275,11 @@ def render_workflow(spec: BlueprintSpec) -> str:
         cluster_runs_on=cluster_runs_on(spec),
         runner_note=_RUNNER_NOTES[spec.ci.runner],
         helm_version=HELM_VERSION,
-        **ACTIONS,
+        settings_step_preview=_settings_step("AWS_PREVIEW_ROLE_ARN"),
+        settings_step_apply=_settings_step("AWS_APPLY_ROLE_ARN"),
+        pulumi_login=_PULUMI_LOGIN,
+        stack_name=STACK_NAME,
+        **{key: _uses(key) for key in ACTIONS},
     )
 
 
@@ -262,8 +301,10 @@ Set these in the repository's *Settings → Secrets and variables → Actions* b
 
 | name | kind | value |
 |---|---|---|
-| `PULUMI_STACK` | variable | the stack to preview and apply, e.g. `<pulumi-org>/<project>/{spec.stack}` |
-| `PULUMI_ACCESS_TOKEN` | secret | a Pulumi Cloud access token (or switch the workflow to your own state backend) |
+| `PULUMI_STACK` | variable | the name of the stack to preview and apply, e.g. `dev` (it names the AWS resources and the CI runner) |
+| `PULUMI_ORGANIZATION` | variable | your Pulumi Cloud organization; the jobs get a short-lived Pulumi token through OIDC |
+| `PULUMI_BACKEND_URL` | variable | only for a state backend of your own instead of Pulumi Cloud, e.g. `s3://<bucket>/<prefix>` |
+| `PULUMI_CONFIG_PASSPHRASE` | secret | only with your own backend and the passphrase secrets provider (not needed with `awskms://`) |
 | `AWS_PREVIEW_ROLE_ARN` | variable | IAM role for `pulumi preview`, read-only, trusting GitHub's OIDC provider for `repo:<owner>/<repo>:pull_request` |
 | `AWS_APPLY_ROLE_ARN` | variable | IAM role for `pulumi up`, trusting GitHub's OIDC provider only for `repo:<owner>/<repo>:environment:{ENVIRONMENT}` |
 
@@ -271,6 +312,21 @@ and create the environment `{ENVIRONMENT}` (*Settings → Environments*) with re
 applied without an approval. No AWS keys are stored: both roles are assumed through GitHub's OIDC token
 (`token.actions.githubusercontent.com`, audience `sts.amazonaws.com`). Pull requests from forks get the
 offline review in the job's artifact but no comment, no credentials and no cloud preview.
+
+### Pulumi state
+
+- **Pulumi Cloud (the default)**: no stored token either. `pulumi/auth-actions` exchanges the job's GitHub OIDC token
+  for a short-lived Pulumi access token. Once, in Pulumi Cloud (*Settings → OIDC Issuers*), register the issuer
+  `https://token.actions.githubusercontent.com` and a policy that grants an organization token to this repository's
+  subjects only (`repo:<owner>/<repo>:pull_request` and `repo:<owner>/<repo>:environment:{ENVIRONMENT}`). The jobs name the
+  stack `<PULUMI_ORGANIZATION>/<PULUMI_STACK>`.
+- **A state backend of your own**: set `PULUMI_BACKEND_URL` (e.g. `s3://<bucket>/<prefix>`, reached with the AWS role the job
+  already assumed; give both roles access to that bucket) and the OIDC step is skipped. Create the stack with
+  `pulumi stack init <stack> --secrets-provider awskms://alias/<key>` so no passphrase is needed, or store the
+  passphrase as the secret `PULUMI_CONFIG_PASSPHRASE`.
+
+Every action is pinned to a commit, with its release tag in a comment (a tag can be moved, a commit cannot). Dependabot
+(`package-ecosystem: github-actions` in `.github/dependabot.yml`) proposes updates that move both together.
 {runner_section(spec)}"""
 
 
@@ -282,7 +338,7 @@ def runner_section(spec: BlueprintSpec) -> str:
         where = (
             f"`preview` and `apply` call the cluster's API, which answers only inside the VPC when the endpoint is private. They run on a\n"
             f"CodeBuild-hosted GitHub Actions runner (`runs-on: {cluster_runs_on(spec)}`): the program creates the CodeBuild\n"
-            f"project `{spec.ci_runner_project}` in the {'private subnets' if spec.stance.network.egress == 'open' else 'CI tier of subnets'}, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
+            f"project `{spec.ci_runner_project('<stack>')}` in the {'private subnets' if spec.stance.network.egress == 'open' else 'CI tier of subnets'}, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
             "and 443 from its security group to the cluster security group. `review` and `comment` stay on GitHub-hosted runners."
         )
         owns = [

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Problem, SpecError, shown
 from .builtin import BUILTIN_STANCES, stance_path
 from .fit import fit_problems
+from .migrate import check_current
 from .overlay import TEAM_FIELD_CONTROLS, TeamOverlay, apply_overlay, check_floor, floor_ids, overlay_files
 from .spec import BlueprintFile, BlueprintSpec, TeamEntry, TeamSpec
 from .stance import TEAM_FIELDS, Profile, Quota, Stance, control_value
@@ -163,7 +164,6 @@ def resolve(blueprint: BlueprintFile, source: str, overlays: dict[str, tuple[Tea
         org=blueprint.org,
         description=blueprint.description,
         region=blueprint.region,
-        stack=blueprint.stack,
         hub_hostname=blueprint.hub_hostname,
         stance=stance,
         idp=blueprint.idp,
@@ -187,7 +187,9 @@ def blueprint_path(location: str | Path) -> Path:
 
 def load_file(location: str | Path) -> BlueprintFile:
     path = blueprint_path(location)
-    return validate(BlueprintFile, read_yaml(path), str(path))
+    data = read_yaml(path)
+    check_current(data, str(path))  # an older schema_version names `blueprint upgrade` (model.migrate)
+    return validate(BlueprintFile, data, str(path))
 
 
 def load_overlays(project: Path, blueprint: BlueprintFile) -> dict[str, tuple[TeamOverlay, str]]:

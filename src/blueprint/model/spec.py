@@ -32,7 +32,6 @@ from .types import (
     Region,
     RoleArn,
     RunnerLabel,
-    StackName,
     StanceName,
     StorageQuantity,
     TeamName,
@@ -41,7 +40,7 @@ from .types import (
 )
 from .validation import first_described
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `stack:` removed, the Pulumi stack names things (model.migrate)
 FIRST_SCHEMA_VERSION = 1  # the first schema_version any workbench-blueprint wrote
 Email = Annotated[str, pattern(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", "an e-mail address such as platform@acme.example", max_length=254)]
 
@@ -447,11 +446,10 @@ class CustomStance(StrictModel):
 class BlueprintFile(StrictModel):
     """The document in `blueprint.yaml`."""
 
-    schema_version: Literal[1] = Field(default=SCHEMA_VERSION, description="Format version of this file; this release reads and writes 1.")
-    org: OrgName = Field(description="Organisation name: prefixes AWS resource names and tags. Lowercase letters, digits and '-', 2 to 24 characters.")
+    schema_version: Literal[2] = Field(default=SCHEMA_VERSION, description="Format version of this file; this release reads and writes 2 (`blueprint upgrade` migrates 1).")
+    org: OrgName = Field(description="Organisation name: with the Pulumi stack it prefixes AWS resource names and tags. Lowercase letters, digits and '-', 2 to 24 characters.")
     description: Description = Field(default="", description="A line about this workbench, for people; no shell or markup characters.")
     region: Region = Field(description="AWS region everything is created in, such as eu-west-1; changing it builds a new workbench.")
-    stack: StackName = Field(default="dev", description="Pulumi stack this blueprint is previewed and applied as; part of physical resource names.")
     hub_hostname: Hostname = Field(description="DNS name users open for JupyterHub; the OAuth callback is https://<hub_hostname>/hub/oauth_callback.")
     stance: Annotated[StanceName, Field(description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
     stances: dict[StanceName, CustomStance] = Field(
@@ -564,7 +562,6 @@ class BlueprintSpec(StrictModel):
     org: OrgName
     description: str
     region: Annotated[Region, setting(C.LOST_TIME, "Where everything runs; changing it builds a new workbench.")]
-    stack: StackName
     hub_hostname: Annotated[Hostname, setting(C.USER_EXPERIENCE, "The address users open; the IdP's callback names it.")]
     stance: Stance
     idp: Annotated[IdentityProvider, setting(C.DATA_THEFT_INSIDER, "Where users sign in and which groups they bring.", exposure=Exposure.ACCESS)]
@@ -579,11 +576,11 @@ class BlueprintSpec(StrictModel):
     # What loading found that is allowed but likely unintended (`model.warnings`): not part of what is built.
     warnings: tuple[Problem, ...] = Field(default=(), exclude=True)
 
-    @property
-    def idp_hosts(self) -> tuple[str, ...]:
-        """Every host the hub calls to sign users in (token and userinfo endpoints), sorted; see `model.idp`."""
+    def idp_hosts(self, stack: str) -> tuple[str, ...]:
+        """Every host the hub of Pulumi stack `stack` calls to sign users in (token and userinfo endpoints), sorted;
+        see `model.idp` (Cognito's domain is named after the stack)."""
         if self.idp.kind != "oidc":
-            return (cognito_domain_host(self.org, self.stack, self.region),)
+            return (cognito_domain_host(self.org, stack, self.region),)
         assert self.idp.issuer_url is not None  # the model requires it for kind oidc
         endpoints = oidc_endpoints(self.idp.issuer_url) or guessed_endpoints(self.idp.issuer_url)
         hosts = {host_of(self.idp.issuer_url), host_of(endpoints.token), host_of(endpoints.userinfo), *self.idp.extra_hosts}
@@ -608,10 +605,9 @@ class BlueprintSpec(StrictModel):
             return "none"
         return "open" if self.stance.network.egress == "open" else "firewall"
 
-    @property
-    def ci_runner_project(self) -> str:
-        """Name of the CodeBuild project hosting the CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
-        return f"{self.org}-{self.stack}-ci-runner"
+    def ci_runner_project(self, stack: str) -> str:
+        """Name of the CodeBuild project hosting stack `stack`'s CI runner (`ci.runner: codebuild`); the workflow's `runs-on` names it."""
+        return ci_runner_project(self.org, stack)
 
     @property
     def any_gpu(self) -> bool:
@@ -619,6 +615,11 @@ class BlueprintSpec(StrictModel):
 
     def team(self, name: str) -> TeamSpec:
         return next(t for t in self.teams if t.name == name)
+
+
+def ci_runner_project(org: str, stack: str) -> str:
+    """`<org>-<stack>-ci-runner`: the CodeBuild project of one stack's CI runner (the workflow builds the same from its variables)."""
+    return f"{org}-{stack}-ci-runner"
 
 
 def today() -> dt.date:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model.spec import ControlException
 from ..model.stance import META
+from ..model.stack import DEFAULT_STACK
 from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph, dig
 
 if TYPE_CHECKING:
@@ -267,6 +268,14 @@ def linked(graph: ResourceGraph, resource: Resource, token: str) -> list[Resourc
 
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def stack_of(graph: ResourceGraph) -> str:
+    """The Pulumi stack the graph's program ran as (`urn:pulumi:<stack>::...` in every URN; `dev` for a graph without one).
+
+    Names built from the stack (the Cognito domain, the CI runner's CodeBuild project) are judged against it."""
+    urn = next((r.urn for r in graph.resources if r.urn.startswith("urn:pulumi:")), None)
+    return urn.removeprefix("urn:pulumi:").split("::", 1)[0] if urn else DEFAULT_STACK
 
 
 def stack_urn(graph: ResourceGraph) -> str | None:

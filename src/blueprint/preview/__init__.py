@@ -12,22 +12,24 @@ if TYPE_CHECKING:
     from ..model import BlueprintSpec
     from .engine import run_program
 
-__all__ = ["SECRET", "UNKNOWN", "PLACEHOLDER_SECRET", "Resource", "ResourceGraph", "preview_project", "preview_spec", "project_name", "run_program"]
+__all__ = ["SECRET", "UNKNOWN", "PLACEHOLDER_SECRET", "Resource", "ResourceGraph", "preview_project", "preview_spec", "project_name", "project_stack", "run_program", "stack_names"]
 
 PROJECT_FILE = "Pulumi.yaml"
 # Stands in for `pulumi config set --secret <key>`; it only ever appears as "[secret]".
 PLACEHOLDER_SECRET = "offline-preview-placeholder"
 
 
-def preview_project(location: str | Path, *, use_cache: bool | None = None) -> ResourceGraph:
-    """Preview the project at `location` (its directory or its blueprint.yaml) offline; raise SpecError on a bad blueprint."""
+def preview_project(location: str | Path, *, stack: str | None = None, use_cache: bool | None = None) -> ResourceGraph:
+    """Preview the project at `location` (its directory or its blueprint.yaml) offline as Pulumi stack `stack`
+    (default: see `project_stack`); raise SpecError on a bad blueprint."""
     from ..model import blueprint_path, load_blueprint
 
-    return preview_spec(load_blueprint(location), blueprint_path(location).parent, use_cache=use_cache)
+    return preview_spec(load_blueprint(location), blueprint_path(location).parent, stack=stack, use_cache=use_cache)
 
 
-def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None = None) -> ResourceGraph:
-    """Offline preview of a resolved spec as the project in `directory` (its project name, the spec's stack and region).
+def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = None, use_cache: bool | None = None) -> ResourceGraph:
+    """Offline preview of a resolved spec as the project in `directory` (its project name, the spec's region) and
+    Pulumi stack `stack` (default: `project_stack(directory)`), which names the physical resources.
 
     With the cache on (the default unless `BLUEPRINT_NO_CACHE` is set; `use_cache` decides when given), an
     identical earlier preview is reused: see `preview.cache` for what the key covers. `graph.cached` says which.
@@ -37,11 +39,12 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     from . import cache
 
     project = project_name(directory)
+    stack = project_stack(directory, stack)
     if use_cache is None:
         use_cache = cache.enabled()
     if not use_cache:
-        return _run(spec, project)
-    key = cache.graph_key(spec.model_dump(), project)
+        return _run(spec, project, stack)
+    key = cache.graph_key({**spec.model_dump(), "stack": stack}, project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
     if hit is not None:
@@ -52,14 +55,14 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
-        graph = _run(spec, project)
+        graph = _run(spec, project, stack)
     finally:
         logger.removeHandler(recorder)
     cache.store(key, cache.Entry(graph, tuple(recorder.messages)))
     return graph
 
 
-def _run(spec: BlueprintSpec, project: str) -> ResourceGraph:
+def _run(spec: BlueprintSpec, project: str, stack: str) -> ResourceGraph:
     from .. import program
     from .engine import run_program
 
@@ -67,7 +70,7 @@ def _run(spec: BlueprintSpec, project: str) -> ResourceGraph:
     config = {"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET}
     if spec.tls.certificate_source == "config":  # `pulumi config set hubCertificateArn <arn>` in a real stack
         config[f"{project}:{spec.tls.certificate_arn_config}"] = placeholder_certificate_arn(spec.region)
-    return run_program(lambda: program.build(spec), project=project, stack=spec.stack, config=config, secret_keys=(secret_key,))
+    return run_program(lambda: program.build(spec), project=project, stack=stack, config=config, secret_keys=(secret_key,))
 
 
 def placeholder_certificate_arn(region: str) -> str:
@@ -87,6 +90,29 @@ def project_name(directory: Path) -> str:
     if not isinstance(name, str) or not name.strip():
         raise SpecError.single(source=path, field="name", message="is missing or empty", fix="set `name:` to the Pulumi project name")
     return name
+
+
+def project_stack(directory: Path, stack: str | None = None) -> str:
+    """The Pulumi stack to preview `directory` as: `stack` when given, else the stack of its one `Pulumi.<stack>.yaml`,
+    else `dev` (what `blueprint new` writes); a SpecError naming `--stack` when several stack files leave it open."""
+    from ..model.stack import DEFAULT_STACK, check_stack
+
+    if stack is not None:
+        return check_stack(stack, source="--stack", option="--stack")
+    stacks = stack_names(directory)
+    if len(stacks) > 1:
+        raise SpecError.single(
+            source=directory / PROJECT_FILE,
+            field="",
+            message=f"the project has {len(stacks)} stacks ({', '.join(f'Pulumi.{s}.yaml' for s in stacks)}), so which one to preview is open",
+            fix=f"name it: --stack {stacks[0]}",
+        )
+    return check_stack(stacks[0], source=directory / f"Pulumi.{stacks[0]}.yaml") if stacks else DEFAULT_STACK
+
+
+def stack_names(directory: Path) -> list[str]:
+    """The stacks with settings in `directory` (`Pulumi.<stack>.yaml`, as `pulumi config` writes them), sorted."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml") if p.is_file())
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +64,10 @@ class ProjectDiff:
         }
 
 
-def default_previewer(location: Path) -> ResourceGraph:
+def default_previewer(location: Path, stack: str | None = None) -> ResourceGraph:
     from ..preview import preview_project
 
-    return preview_project(location)
+    return preview_project(location, stack=stack)
 
 
 def diff_specs(
@@ -103,13 +104,15 @@ def diff_projects(
     preview: bool = True,
     previewer: Previewer | None = None,
     today: dt.date | None = None,
+    stack: str | None = None,
 ) -> ProjectDiff:
-    """Load, validate and (with `preview`) preview both projects offline, then compare them."""
+    """Load, validate and (with `preview`) preview both projects offline (as Pulumi stack `stack`, default: each
+    project's own, see `preview.project_stack`), then compare them."""
     old_path, new_path = blueprint_path(old_location), blueprint_path(new_location)
     old, new = load_blueprint(old_path), load_blueprint(new_path)
     old_graph = new_graph = None
     if preview:
-        run = previewer or default_previewer
+        run = previewer or functools.partial(default_previewer, stack=stack)
         # One process, two programs: the engine resets Pulumi's runtime between runs.
         old_graph, new_graph = run(old_path.parent), run(new_path.parent)
     return diff_specs(old, new, old_graph=old_graph, new_graph=new_graph, old_source=str(old_location), new_source=str(new_location), today=today)

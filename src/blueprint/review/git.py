@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import BlueprintError, Problem
+from ..model.migrate import migrate_copy
 
 GIT_TIMEOUT = 60
 
@@ -104,7 +105,10 @@ def project_at_ref(directory: Path, ref: str, *, required: str = "blueprint.yaml
         root = Path(temporary)
         with tarfile.open(fileobj=io.BytesIO(archive.stdout), mode="r:") as tar:
             tar.extractall(root, filter="data")
-        yield root / prefix if prefix else root
+        base = root / prefix if prefix else root
+        # A base from before a schema change (the pull request of `blueprint upgrade`) reads as the upgrade leaves it.
+        migrate_copy(base / "blueprint.yaml")
+        yield base
 
 
 def uncommitted(directory: Path) -> list[str] | None:

@@ -10,7 +10,7 @@ from ...facts.ci_runner import runner_domains
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, dig, known, linked
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, known, linked, stack_of
 
 rules = RuleSet()
 OUTSIDER = Concern.DATA_THEFT_OUTSIDER
@@ -201,7 +201,7 @@ def _covers(sources: list[str], cidr: str) -> bool:
 )
 def firewall_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     allowlist = set(ctx.stance.network.egress_allowlist) if ctx.stance.network.egress == "allowlist" else set()
-    idp = set(ctx.spec.idp_hosts) if ctx.spec else None
+    idp = set(ctx.spec.idp_hosts(stack_of(graph))) if ctx.spec else None
     runner = set(runner_domains(ctx.spec.region)) if ctx.spec else None
     subnets = [s for s in graph.of_type(T.SUBNET) if known(s.inputs.get("cidrBlock"))]
     hub_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "hub"]

@@ -26,7 +26,7 @@ from ...facts.ci_runner import runner_domains
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_urn
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_of, stack_urn
 from .network import default_routes, table_subnets
 from .works_crosscut import FIREWALL_POLICY, RULE_GROUP, admits_host, home_net, networks, rule_group_in_use
 
@@ -57,9 +57,10 @@ def _covers(outer: str, inner: str) -> bool:
 
 
 def runner_project(graph: ResourceGraph, ctx: Context) -> Resource | None:
-    """The CodeBuild project hosting the workflow's runner (named `spec.ci_runner_project`), if the program has it."""
+    """The CodeBuild project hosting the workflow's runner (named `spec.ci_runner_project(<the graph's stack>)`), if the program has it."""
     assert ctx.spec is not None
-    return next((p for p in graph.of_type(CODEBUILD_PROJECT) if p.inputs.get("name") == ctx.spec.ci_runner_project), None)
+    name = ctx.spec.ci_runner_project(stack_of(graph))
+    return next((p for p in graph.of_type(CODEBUILD_PROJECT) if p.inputs.get("name") == name), None)
 
 
 def _vpcs(graph: ResourceGraph, subnets: list[Resource]) -> set[str]:
@@ -69,7 +70,7 @@ def _vpcs(graph: ResourceGraph, subnets: list[Resource]) -> set[str]:
 def _codebuild_path(graph: ResourceGraph, cluster: Resource, ctx: Context) -> Iterator[str]:
     """Why the CodeBuild runner does not reach the API from inside the VPC (nothing: it does)."""
     assert ctx.spec is not None
-    name = ctx.spec.ci_runner_project
+    name = ctx.spec.ci_runner_project(stack_of(graph))
     project = runner_project(graph, ctx)
     if project is None:
         fix = "set ci.repository (owner/name) in blueprint.yaml" if ctx.spec.ci.repository is None else "restore the CiRunner component"

@@ -17,7 +17,7 @@ from ...charts.z2jh import chart_defaults, jupyterhub_release, merge_like_helm
 from ...model import Concern
 from ...preview.graph import ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, dig, known, linked, rendered, stack_urn
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, known, linked, rendered, stack_of, stack_urn
 
 rules = RuleSet()
 
@@ -237,7 +237,7 @@ def rule_group_in_use(graph: ResourceGraph, group: Any) -> bool:
 )
 def hub_reaches_idp(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     assert ctx.spec is not None
-    hosts = ctx.spec.idp_hosts
+    hosts = ctx.spec.idp_hosts(stack_of(graph))
     mode = ctx.spec.hub_egress
     where = stack_urn(graph)
     if mode == "on-premises":
