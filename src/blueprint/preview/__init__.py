@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,16 +32,19 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
 
     With the cache on (the default unless `BLUEPRINT_NO_CACHE` is set; `use_cache` decides when given), an
     identical earlier preview is reused: see `preview.cache` for what the key covers. `graph.cached` says which.
+    Otherwise the program runs only for the teams that changed since an earlier preview with the same shared
+    settings, and the other teams' resources come from that preview (`preview.incremental`).
     """
     import logging
 
-    from . import cache
+    from . import cache, incremental
 
     project = project_name(directory)
+    stack = spec.stack
     if use_cache is None:
         use_cache = cache.enabled()
     if not use_cache:
-        return _run(spec, project)
+        return _run(spec, project, stack)[0]
     key = cache.graph_key(spec.model_dump(), project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
@@ -52,22 +56,31 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
-        graph = _run(spec, project)
+        graph = incremental.preview(spec.model_dump(), project, stack, lambda only_teams: _run(spec, project, stack, only_teams)).graph
     finally:
         logger.removeHandler(recorder)
     cache.store(key, cache.Entry(graph, tuple(recorder.messages)))
     return graph
 
 
-def _run(spec: BlueprintSpec, project: str) -> ResourceGraph:
+def _run(spec: BlueprintSpec, project: str, stack: str, only_teams: Collection[str] | None = None) -> tuple[ResourceGraph, Mapping[str, str]]:
+    """Run the real program (for `only_teams`' own resources, or every team's); the graph and which team declared what."""
     from .. import program
-    from .engine import run_program
+    from .engine import record_program
 
     secret_key = f"{project}:{spec.idp.client_secret_config}"
     config = {"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET}
     if spec.tls.certificate_source == "config":  # `pulumi config set hubCertificateArn <arn>` in a real stack
         config[f"{project}:{spec.tls.certificate_arn_config}"] = placeholder_certificate_arn(spec.region)
-    return run_program(lambda: program.build(spec), project=project, stack=spec.stack, config=config, secret_keys=(secret_key,))
+    recording = record_program(
+        lambda: program.build(spec, only_teams=only_teams),
+        project=project,
+        stack=stack,
+        config=config,
+        secret_keys=(secret_key,),
+        owner=program.current_team,
+    )
+    return recording.graph, recording.owners
 
 
 def placeholder_certificate_arn(region: str) -> str:

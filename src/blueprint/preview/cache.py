@@ -75,7 +75,11 @@ def graph_key(spec_data: Any, project: str, *, code: str | None = None) -> str:
     Sets (the floor is a frozenset) are written sorted: their iteration order changes from one process to the
     next with hash randomisation, and the key must not.
     """
-    payload = {"format": FORMAT, "spec": spec_data, "project": project, "code": code or code_digest()}
+    return content_key({"format": FORMAT, "spec": spec_data, "project": project, "code": code or code_digest()})
+
+
+def content_key(payload: Any) -> str:
+    """sha256 of `payload` as canonical JSON (keys sorted, sets sorted)."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_canonical).encode()).hexdigest()
 
 

@@ -1,0 +1,186 @@
+"""Per-team preview graphs, so editing one team of many re-runs the program for that team only.
+
+A program run labels each resource with the team whose own resources were being declared (program.current_team;
+see components.team_scope for the contract). A team's resources, and the edges other resources have into them,
+are stored under a key of everything the team's resources can read: the spec without its `teams` (the shared
+settings), that team's resolved entry, the project, the stack and the code (cache.code_digest). A later preview
+looks every team up; the teams without an entry (changed, added, renamed) are declared by running the real program
+with `only_teams` — which still declares the shared infrastructure and every aggregate (the hub's profile list,
+the package allowlists, the pip-token job) from the whole spec — and the stored teams are merged in: their resources
+added, their edges put back into the dependency lists of the run's resources. tests/property/test_incremental.py
+checks that the merged graph equals a full run's byte for byte over random edits.
+
+When nothing is stored for these shared settings, or a stored part does not fit the run (a URN twice, an edge from
+a resource the run did not declare), the whole program runs instead: a fallback, never a guess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cache
+from .graph import Resource, ResourceGraph
+
+FORMAT = 1
+KEPT_SHARED_SETTINGS = 8
+"""Directories of team parts kept (one per distinct shared settings), newest first."""
+
+
+@dataclass(frozen=True)
+class TeamPart:
+    """One team's resources as a run declared them, and which of them each outside resource depended on."""
+
+    resources: tuple[Resource, ...]
+    edges: Mapping[str, tuple[str, ...]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resources": [r.to_json() for r in self.resources], "edges": {source: list(targets) for source, targets in sorted(self.edges.items())}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TeamPart:
+        return cls(tuple(Resource.from_json(r) for r in data["resources"]), {source: tuple(targets) for source, targets in data["edges"].items()})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The merged graph and how it was made: the teams the program ran for (None: a full run)."""
+
+    graph: ResourceGraph
+    ran_teams: frozenset[str] | None
+
+
+# A run of the real program: `only_teams` (None for every team) -> its graph and URN -> team labels.
+Runner = Callable[[Collection[str] | None], tuple[ResourceGraph, Mapping[str, str]]]
+
+
+def shared_key(spec_data: Mapping[str, Any], project: str, stack: str, *, code: str | None = None) -> str:
+    """The key of what every team's resources may read: the spec without `teams`, project, stack, code."""
+    shared = {key: value for key, value in spec_data.items() if key != "teams"}
+    return cache.content_key({"format": FORMAT, "shared": shared, "project": project, "stack": stack, "code": code or cache.code_digest()})
+
+
+def team_key(shared: str, team_data: Mapping[str, Any]) -> str:
+    return cache.content_key({"format": FORMAT, "shared": shared, "team": team_data})
+
+
+def split(graph: ResourceGraph, owners: Mapping[str, str]) -> dict[str, TeamPart]:
+    """Each labelled team's resources, with the edges from resources outside the team into them."""
+    resources: dict[str, list[Resource]] = {}
+    edges: dict[str, dict[str, set[str]]] = {}
+    for resource in graph:
+        owner = owners.get(resource.urn)
+        if owner is not None:
+            resources.setdefault(owner, []).append(resource)
+        for target in resource.dependencies:
+            target_owner = owners.get(target)
+            if target_owner is not None and target_owner != owner:
+                edges.setdefault(target_owner, {}).setdefault(resource.urn, set()).add(target)
+    return {
+        team: TeamPart(tuple(found), {source: tuple(sorted(targets)) for source, targets in edges.get(team, {}).items()})
+        for team, found in resources.items()
+    }
+
+
+def merge(run: ResourceGraph, parts: Iterable[TeamPart]) -> ResourceGraph | None:
+    """The run's resources plus the parts', with the parts' edges added; None when a part does not fit the run."""
+    parts = tuple(parts)
+    resources = {r.urn: r for r in run}
+    for part in parts:
+        for resource in part.resources:
+            if resource.urn in resources:
+                return None
+            resources[resource.urn] = resource
+    added: dict[str, set[str]] = {}
+    for part in parts:
+        for source, targets in part.edges.items():
+            if source not in resources:
+                return None
+            added.setdefault(source, set()).update(targets)
+    for source, targets in added.items():
+        resource = resources[source]
+        dependencies = tuple(sorted(set(resource.dependencies) | targets))
+        if dependencies != resource.dependencies:
+            resources[source] = dataclasses.replace(resource, dependencies=dependencies)
+    return ResourceGraph(tuple(resources.values()))
+
+
+def preview(spec_data: Mapping[str, Any], project: str, stack: str, run: Runner) -> Outcome:
+    """The graph of the whole spec: the program run for the teams without a stored part, merged with the others."""
+    shared = shared_key(spec_data, project, stack)
+    store = _Store(cache.cache_dir() / "teams" / shared)
+    keys = {team["name"]: team_key(shared, team) for team in spec_data["teams"]}
+    stored = {name: store.load(key) for name, key in keys.items()}
+    reused = {name: part for name, part in stored.items() if part is not None}
+    if reused:
+        changed = frozenset(keys) - frozenset(reused)
+        graph, owners = run(changed)
+        merged = merge(graph, reused.values())
+        if merged is not None:
+            store.save({name: keys[name] for name in changed}, split(graph, owners))
+            return Outcome(merged, changed)
+    graph, owners = run(None)
+    store.save(keys, split(graph, owners))
+    return Outcome(graph, None)
+
+
+class _Store:
+    """Team parts under one shared key: a file per team key, written atomically; unreadable entries are removed."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def load(self, key: str) -> TeamPart | None:
+        path = self.directory / f"{key}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT or data.get("key") != key:
+                raise ValueError("not a team part for this key")
+            return TeamPart.from_json(data["part"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            return None
+
+    def save(self, keys: Mapping[str, str], parts: Mapping[str, TeamPart]) -> None:
+        """Store each team's part under its key (a team that declared nothing gets an empty part); skip on OSError."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for team, key in keys.items():
+                part = parts.get(team, TeamPart((), {}))
+                self._write(key, {"format": FORMAT, "key": key, "team": team, "part": part.to_json()})
+            os.utime(self.directory)
+            self._prune(len(keys))
+        except OSError:
+            return
+
+    def _write(self, key: str, data: Mapping[str, Any]) -> None:
+        handle, temporary = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(data, stream)
+            os.replace(temporary, self.directory / f"{key}.json")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def _prune(self, teams: int) -> None:
+        # Old versions of edited teams stay for a while (an undo is then a hit), within a bound.
+        entries = sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[2 * teams + 16 :]:
+            stale.unlink(missing_ok=True)
+        siblings = sorted((p for p in self.directory.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale_directory in siblings[KEPT_SHARED_SETTINGS:]:
+            for path in stale_directory.iterdir():
+                path.unlink(missing_ok=True)
+            stale_directory.rmdir()
