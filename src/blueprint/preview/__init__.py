@@ -73,7 +73,8 @@ def _run(spec: BlueprintSpec, project: str, stack: str, only_teams: Collection[s
     if spec.tls.certificate_source == "config":  # `pulumi config set hubCertificateArn <arn>` in a real stack
         config[f"{project}:{spec.tls.certificate_arn_config}"] = placeholder_certificate_arn(spec.region)
     recording = record_program(
-        lambda: program.build(spec, only_teams=only_teams),
+        # A full run calls build(spec) exactly as the generated __main__.py does.
+        lambda: program.build(spec) if only_teams is None else program.build(spec, only_teams=only_teams),
         project=project,
         stack=stack,
         config=config,

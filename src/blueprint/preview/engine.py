@@ -212,7 +212,7 @@ def record_program(
     _reset_runtime()
     # Its own thread gives the run its own event loop, even when the caller is inside one.
     worker = threading.Thread(target=run, name=f"blueprint-preview-{project}-{stack}", daemon=True)
-    with _garbage_collection_paused():
+    with garbage_collection_paused():
         worker.start()
         worker.join(timeout)
     _reset_runtime()
@@ -224,7 +224,7 @@ def record_program(
 
 
 @contextlib.contextmanager
-def _garbage_collection_paused() -> Iterator[None]:
+def garbage_collection_paused() -> Iterator[None]:
     # The SDK allocates a few hundred futures per resource and keeps them alive until the
     # run ends, so collections during a run free almost nothing but cost about half its time.
     was_enabled = gc.isenabled()

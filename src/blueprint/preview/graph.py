@@ -41,13 +41,15 @@ class Resource:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Resource:
+    def from_json(cls, data: Mapping[str, Any], *, normalised: bool = False) -> Resource:
+        """`normalised`: the inputs were written by `to_json` of a Resource (the preview caches), so are plain already."""
+        inputs = data.get("inputs") or {}
         return cls(
             urn=data["urn"],
             type=data["type"],
             name=data["name"],
             parent=data.get("parent"),
-            inputs=normalise(data.get("inputs") or {}),
+            inputs=inputs if normalised else normalise(inputs),
             custom=data.get("custom", True),
             protect=data.get("protect", False),
             retain_on_delete=data.get("retainOnDelete", False),
@@ -114,8 +116,8 @@ class ResourceGraph:
         return {"resources": [r.to_json() for r in self.resources], "summary": self.summary()}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResourceGraph:
-        return cls(tuple(Resource.from_json(r) for r in data["resources"]))
+    def from_json(cls, data: Mapping[str, Any], *, normalised: bool = False) -> ResourceGraph:
+        return cls(tuple(Resource.from_json(r, normalised=normalised) for r in data["resources"]))
 
 
 def normalise(value: Any) -> Any:

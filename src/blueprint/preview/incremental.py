@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache
+from .engine import garbage_collection_paused
 from .graph import Resource, ResourceGraph
 
 FORMAT = 1
@@ -47,7 +48,7 @@ class TeamPart:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeamPart:
-        return cls(tuple(Resource.from_json(r) for r in data["resources"]), {source: tuple(targets) for source, targets in data["edges"].items()})
+        return cls(tuple(Resource.from_json(r, normalised=True) for r in data["resources"]), {source: tuple(targets) for source, targets in data["edges"].items()})
 
 
 @dataclass(frozen=True)
@@ -118,17 +119,18 @@ def preview(spec_data: Mapping[str, Any], project: str, stack: str, run: Runner)
     shared = shared_key(spec_data, project, stack)
     store = _Store(cache.cache_dir() / "teams" / shared)
     keys = {team["name"]: team_key(shared, team) for team in spec_data["teams"]}
-    stored = {name: store.load(key) for name, key in keys.items()}
+    with garbage_collection_paused():  # thousands of small objects that stay: collections would find nothing
+        stored = {name: store.load(key) for name, key in keys.items()}
     reused = {name: part for name, part in stored.items() if part is not None}
     if reused:
         changed = frozenset(keys) - frozenset(reused)
         graph, owners = run(changed)
         merged = merge(graph, reused.values())
         if merged is not None:
-            store.save({name: keys[name] for name in changed}, split(graph, owners))
+            store.save({name: keys[name] for name in changed}, split(graph, owners), teams=len(keys))
             return Outcome(merged, changed)
     graph, owners = run(None)
-    store.save(keys, split(graph, owners))
+    store.save(keys, split(graph, owners), teams=len(keys))
     return Outcome(graph, None)
 
 
@@ -152,15 +154,16 @@ class _Store:
                 path.unlink(missing_ok=True)
             return None
 
-    def save(self, keys: Mapping[str, str], parts: Mapping[str, TeamPart]) -> None:
-        """Store each team's part under its key (a team that declared nothing gets an empty part); skip on OSError."""
+    def save(self, keys: Mapping[str, str], parts: Mapping[str, TeamPart], *, teams: int) -> None:
+        """Store each team's part under its key (a team that declared nothing gets an empty part), keeping about two
+        entries per team of the spec (`teams`); a cache that cannot be written is only skipped."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             for team, key in keys.items():
                 part = parts.get(team, TeamPart((), {}))
                 self._write(key, {"format": FORMAT, "key": key, "team": team, "part": part.to_json()})
             os.utime(self.directory)
-            self._prune(len(keys))
+            self._prune(teams)
         except OSError:
             return
 
@@ -168,7 +171,7 @@ class _Store:
         handle, temporary = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=self.directory)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(data, stream)
+                stream.write(json.dumps(data))  # one-shot: json.dump encodes in pure Python
             os.replace(temporary, self.directory / f"{key}.json")
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
