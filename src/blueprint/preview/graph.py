@@ -67,6 +67,7 @@ class ResourceGraph:
     """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
     _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False, hash=False)
     _children: dict[str | None, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
+    _by_type: dict[str, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.resources, key=lambda r: r.urn))
@@ -75,11 +76,14 @@ class ResourceGraph:
             repeated = sorted(urn for urn, count in Counter(r.urn for r in ordered).items() if count > 1)
             raise ValueError(f"duplicate resource URNs: {repeated}")
         children: dict[str | None, list[Resource]] = {}
+        by_type: dict[str, list[Resource]] = {}
         for resource in ordered:
             children.setdefault(resource.parent, []).append(resource)
+            by_type.setdefault(resource.type, []).append(resource)
         object.__setattr__(self, "resources", ordered)
         object.__setattr__(self, "_by_urn", by_urn)
         object.__setattr__(self, "_children", {parent: tuple(kids) for parent, kids in children.items()})
+        object.__setattr__(self, "_by_type", {token: tuple(found) for token, found in by_type.items()})
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
@@ -98,7 +102,7 @@ class ResourceGraph:
 
     def of_type(self, token: str) -> tuple[Resource, ...]:
         """Resources whose type token is exactly `token`, e.g. `aws:eks/cluster:Cluster`."""
-        return tuple(r for r in self.resources if r.type == token)
+        return self._by_type.get(token, ())
 
     def children(self, urn: str) -> tuple[Resource, ...]:
         """Direct children of the resource `urn`."""
