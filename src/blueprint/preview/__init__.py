@@ -56,11 +56,12 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
-        graph = incremental.preview(spec.model_dump(), project, stack, lambda only_teams: _run(spec, project, stack, only_teams)).graph
+        outcome = incremental.preview(spec.model_dump(), project, stack, lambda only_teams: _run(spec, project, stack, only_teams))
     finally:
         logger.removeHandler(recorder)
-    cache.store(key, cache.Entry(graph, tuple(recorder.messages)))
-    return graph
+    cache.store(key, cache.Entry(outcome.graph, tuple(recorder.messages)))
+    object.__setattr__(outcome.graph, "reran_teams", outcome.ran_teams)
+    return outcome.graph
 
 
 def _run(spec: BlueprintSpec, project: str, stack: str, only_teams: Collection[str] | None = None) -> tuple[ResourceGraph, Mapping[str, str]]:

@@ -65,6 +65,9 @@ class ResourceGraph:
     resources: tuple[Resource, ...]
     cached: bool = field(default=False, compare=False)
     """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
+    reran_teams: frozenset[str] | None = field(default=None, compare=False)
+    """The teams the program ran for when the other teams' resources came from earlier previews (`preview.incremental`);
+    None after a run of the whole program, or from the cache."""
     _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False, hash=False)
     _children: dict[str | None, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
     _by_type: dict[str, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
