@@ -155,3 +155,24 @@ def test_a_part_stored_under_another_teams_key_is_never_used(cache_on, tmp_path)
     graph = preview_spec(spec, project, use_cache=True)
     assert graph.reran_teams == {"genomics", "vision"}
     assert as_bytes(graph) == as_bytes(preview_spec(spec, project, use_cache=False))
+
+
+def test_a_whole_run_dealt_out_to_forked_workers_gives_the_same_graph(cache_on, tmp_path, monkeypatch):
+    monkeypatch.setenv(incremental.WORKERS_ENV, "2")
+    forks = []
+    fork = incremental._fork
+    monkeypatch.setattr(incremental, "_fork", lambda run, share: forks.append(share) or fork(run, share))
+    project = project_with(tmp_path / "acme-dsw", TEAMS)
+    spec = load_blueprint(project)
+    sharded = preview_spec(spec, project, use_cache=True)
+    assert forks == [["ml"]]  # genomics and vision here, ml in the child
+    assert as_bytes(sharded) == as_bytes(preview_spec(spec, project, use_cache=False))
+
+
+def test_workers_follow_the_setting_and_the_team_count(monkeypatch):
+    monkeypatch.setenv(incremental.WORKERS_ENV, "3")
+    assert incremental.workers(200) == 3 and incremental.workers(2) == 2
+    monkeypatch.setenv(incremental.WORKERS_ENV, "1")
+    assert incremental.workers(200) == 1
+    monkeypatch.delenv(incremental.WORKERS_ENV)
+    assert incremental.workers(incremental.MIN_TEAMS_PER_WORKER * 2 - 1) == 1  # too few teams to pay for a second process

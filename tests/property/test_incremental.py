@@ -22,10 +22,11 @@ from blueprint.model import load_blueprint
 from blueprint.model.yamlio import dump_yaml
 from blueprint.preview import ResourceGraph, preview_spec
 from blueprint.preview.cache import CACHE_DIR_ENV
+from blueprint.preview.incremental import WORKERS_ENV
 from tests.conftest import blueprint_data, write_blueprint
 from tests.property.counting import EXAMPLES
 
-INCREMENTAL_EXAMPLES = 10
+INCREMENTAL_EXAMPLES = 8
 SAML = {"kind": "saml", "metadata_url": "https://idp.acme.example/saml/metadata", "admin_groups": ["dsw-admins"]}
 TEAMS = [
     {"name": "genomics", "idp_group": "dsw-genomics", "quota": {"gpu": 1}},
@@ -131,9 +132,11 @@ def primed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, di
         root = tmp_path_factory.mktemp(f"primed-{name}")
         project = write_project(root / PROJECT, document, BASE_OVERLAYS)
         spec = load_blueprint(project)
-        with mock.patch.dict(os.environ, {CACHE_DIR_ENV: str(root / "cache")}):
+        # The first preview runs every team, dealt out to two processes (section 4 of issue 16): the same graph.
+        with mock.patch.dict(os.environ, {CACHE_DIR_ENV: str(root / "cache"), WORKERS_ENV: "2"}):
             first = preview_spec(spec, project, use_cache=True)
         assert first.reran_teams is None and not first.cached  # a full run: nothing was stored yet
+        assert serialized(first) == serialized(preview_spec(spec, project, use_cache=False)), "sharded run != one run"
         caches[name] = (root / "cache", {team["name"]: team for team in spec.model_dump()["teams"]})
     return caches
 

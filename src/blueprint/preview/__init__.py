@@ -43,8 +43,8 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     stack = spec.stack
     if use_cache is None:
         use_cache = cache.enabled()
-    if not use_cache:
-        return _run(spec, project, stack)[0]
+    if not use_cache:  # still dealt out to several processes when there are many teams (incremental.workers)
+        return incremental.whole(lambda only_teams: _run(spec, project, stack, only_teams), [team.name for team in spec.teams])[0]
     key = cache.graph_key(spec.model_dump(), project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)

@@ -11,7 +11,8 @@ added, their edges put back into the dependency lists of the run's resources. te
 checks that the merged graph equals a full run's byte for byte over random edits.
 
 When nothing is stored for these shared settings, or a stored part does not fit the run (a URN twice, an edge from
-a resource the run did not declare), the whole program runs instead: a fallback, never a guess.
+a resource the run did not declare), the whole program runs instead: a fallback, never a guess. A whole run of many
+teams is dealt out to forked processes, one per core (`workers`), and merged the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +36,9 @@ from .graph import Resource, ResourceGraph
 
 FORMAT = 1
 KEPT_SHARED_SETTINGS = 8
+WORKERS_ENV = "BLUEPRINT_PREVIEW_WORKERS"
+MAX_WORKERS = 4
+MIN_TEAMS_PER_WORKER = 25
 """Directories of team parts kept (one per distinct shared settings), newest first."""
 
 
@@ -129,9 +135,74 @@ def preview(spec_data: Mapping[str, Any], project: str, stack: str, run: Runner)
         if merged is not None:
             store.save({name: keys[name] for name in changed}, split(graph, owners), teams=len(keys))
             return Outcome(merged, changed)
-    graph, owners = run(None)
+    graph, owners = whole(run, list(keys))
     store.save(keys, split(graph, owners), teams=len(keys))
     return Outcome(graph, None)
+
+
+def workers(teams: int) -> int:
+    """Processes for a whole run: one per available core (at most MAX_WORKERS), for MIN_TEAMS_PER_WORKER teams each;
+    `BLUEPRINT_PREVIEW_WORKERS` sets it (1: never fork). Only where fork is the safe default (Linux)."""
+    if not hasattr(os, "fork") or sys.platform != "linux":
+        return 1
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured.isdigit() and int(configured) >= 1:
+        return min(int(configured), max(teams, 1))
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(cores, MAX_WORKERS, teams // MIN_TEAMS_PER_WORKER))
+
+
+def whole(run: Runner, teams: list[str]) -> tuple[ResourceGraph, Mapping[str, str]]:
+    """A run for every team. With several workers the teams are dealt out: forked children (the SDK is imported
+    already) run the program for their share and send back their teams' parts, this process runs the first share,
+    and the parts are merged as an incremental preview merges stored ones. Any trouble in a child: one plain run."""
+    count = workers(len(teams))
+    if count == 1:
+        return run(None)
+    shares = [teams[i::count] for i in range(count)]
+    children = [_fork(run, share) for share in shares[1:]]
+    try:
+        graph, owners = run(shares[0])
+    except BaseException:
+        for pid, read in children:
+            os.close(read)
+            os.waitpid(pid, 0)
+        raise
+    parts: dict[str, TeamPart] = {}
+    failed = False
+    for pid, read in children:
+        with os.fdopen(read, "rb") as stream:
+            payload = stream.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            parts.update({team: TeamPart.from_json(part) for team, part in json.loads(payload).items()})
+        except ValueError:
+            failed = True
+        failed = failed or status != 0
+    merged = None if failed else merge(graph, parts.values())
+    if merged is None:
+        return run(None)
+    return merged, {**owners, **{r.urn: team for team, part in parts.items() for r in part.resources}}
+
+
+def _fork(run: Runner, share: list[str]) -> tuple[int, int]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    # The child: run, write the parts, and leave without running the parent's exit handlers or flushing its buffers.
+    status = 1
+    try:
+        os.close(read)
+        logging.disable(logging.CRITICAL)  # what the program logs is logged once, by the parent's share
+        graph, owners = run(share)
+        payload = json.dumps({team: part.to_json() for team, part in split(graph, owners).items()}).encode()
+        with os.fdopen(write, "wb") as stream:
+            stream.write(payload)
+        status = 0
+    finally:
+        os._exit(status)
 
 
 class _Store:
