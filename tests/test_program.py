@@ -70,14 +70,16 @@ def test_every_stance_builds_and_exports(stance_name, built):
 
 def test_strict_is_private_and_audited(built):
     spec, run = built("strict")
-    # The only way out is the hub's sign-in path: hub subnets -> firewall admitting the IdP -> NAT (spec.hub_egress).
-    assert spec.hub_egress == "firewall"
+    # The only ways out are the hub's sign-in path (hub subnets -> firewall admitting the IdP -> NAT, spec.hub_egress)
+    # and the CI runner's (ci subnets -> firewall admitting GitHub, Pulumi, PyPI and the AWS APIs -> NAT, spec.ci_egress).
+    assert spec.hub_egress == "firewall" and spec.ci_egress == "firewall"
     tiers = {s.inputs["tags"]["tier"] for s in run.of_type("aws:ec2/subnet:Subnet")}
-    assert tiers == {"private", "hub", "firewall", "nat"}
+    assert tiers == {"private", "hub", "ci", "firewall", "nat"}
     private_tables = {f"{t.name}-id" for t in run.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in t.name}
     assert not [r for r in run.of_type("aws:ec2/route:Route") if r.inputs["routeTableId"] in private_tables], "sessions have no route out"
-    [rules] = run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")
-    assert rules.inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"] == list(spec.idp_hosts)
+    groups = {g.inputs["tags"]["workbench:egress-tier"]: g for g in run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")}
+    assert set(groups) == {"hub", "ci"}
+    assert groups["hub"].inputs["ruleGroup"]["rulesSource"]["rulesSourceList"]["targets"] == list(spec.idp_hosts)
     vpc_config = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is False and vpc_config["endpointPrivateAccess"] is True
     assert run.one("aws:ec2/flowLog:FlowLog").inputs["trafficType"] == "ALL"

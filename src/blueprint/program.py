@@ -18,6 +18,7 @@ from blueprint.components.keys import EncryptionKeys, KeysArgs
 from blueprint.components.codeartifact import PackageMirror, PackageMirrorArgs
 from blueprint.components.curator import PackageCurator, PackageCuratorArgs
 from blueprint.components.network import NetworkArgs, PrivateNetwork
+from blueprint.components.naming import team_namespace
 from blueprint.components.pip_token import PipTokenRefresher, PipTokenRefresherArgs
 from blueprint.components.r_repository import RRepository, RRepositoryArgs
 from blueprint.components.storage import DataStore, StorageArgs
@@ -76,7 +77,7 @@ def _build(spec: BlueprintSpec) -> None:
         CiRunnerArgs.from_spec(
             spec,
             vpc_id=network.vpc_id,
-            private_subnet_ids=network.private_subnet_ids,
+            subnet_ids=network.ci_subnet_ids or network.private_subnet_ids,
             cluster_security_group_id=cluster.node_security_group_id,
             kms_key_arn=keys.key_arn,
         ),
@@ -170,7 +171,8 @@ def _build(spec: BlueprintSpec) -> None:
     mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=r_repository.url).apply(
         lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
     )
-    team_namespaces: pulumi.Input[list[str]] = pulumi.Output.all(*(space.namespace for space in team_spaces.values()))
+    # From the spec, not the TeamSpaces: an output over every team must not need each team's resources (components.team_scope).
+    team_namespaces: pulumi.Input[list[str]] = [team_namespace(team.name) for team in spec.teams]
     # ==== END OF IN-CLUSTER COMPONENTS ==============================================================
 
     pulumi.export("hubUrl", hub_url)

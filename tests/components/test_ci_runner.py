@@ -17,7 +17,7 @@ SUBNETS = ("subnet-a", "subnet-b", "subnet-c")
 
 
 def runner(spec, run_program):
-    args = CiRunnerArgs.from_spec(spec, vpc_id="vpc-1", private_subnet_ids=SUBNETS, cluster_security_group_id=CLUSTER_SECURITY_GROUP, kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k")
+    args = CiRunnerArgs.from_spec(spec, vpc_id="vpc-1", subnet_ids=SUBNETS, cluster_security_group_id=CLUSTER_SECURITY_GROUP, kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k")
     return run_program(lambda: CiRunner("acme-ci", args))
 
 

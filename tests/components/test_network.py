@@ -12,6 +12,7 @@ from blueprint.components.firewall import firewall_domains
 from blueprint.components.network import NetworkArgs, PrivateNetwork
 from blueprint.errors import SpecError
 from blueprint.facts.aws_apis import interface_services
+from blueprint.facts.ci_runner import runner_domains
 from blueprint.program import AWS_API_CALLERS
 from tests.components.conftest import ACCOUNT, REGION
 
@@ -91,8 +92,9 @@ def test_strict_sessions_have_no_way_to_the_internet(spec_for, run_program):
     assert len(subnets(run, "private")) == 3 and subnets(run, "public") == []
     assert routes_of(run, "private") == [], "session subnets have no route but the VPC's local one (and S3's gateway)"
     groups = rule_groups(run)
-    assert set(groups) == {"hub"}, "no session traffic ever reaches the firewall under egress mirror"
+    assert set(groups) == {"hub", "ci"}, "no session traffic ever reaches the firewall under egress mirror"
     assert home_net(groups["hub"]) == [s.inputs["cidrBlock"] for s in subnets(run, "hub")]
+    assert home_net(groups["ci"]) == [s.inputs["cidrBlock"] for s in subnets(run, "ci")]
 
 
 def test_strict_hub_reaches_exactly_the_idp_through_the_firewall(spec_for, run_program):
@@ -112,7 +114,34 @@ def test_strict_hub_reaches_exactly_the_idp_through_the_firewall(spec_for, run_p
         assert routes[f"acme-network-nat-return-hub-{i}"] == {"destinationCidrBlock": hub[i].inputs["cidrBlock"], "routeTableId": "acme-network-nat-rt-id", "vpcEndpointId": f"vpce-fw{i}"}
     assert len(run.of_type(NAT)) == 3, "stability.multi_az_nodes: one NAT per AZ"
     s3 = next(e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway")
-    assert sorted(s3.inputs["routeTableIds"]) == sorted(f"acme-network-{tier}-{i}-rt-id" for tier in ("hub", "private") for i in range(3)), "hub nodes pull image layers from S3 too"
+    assert sorted(s3.inputs["routeTableIds"]) == sorted(
+        f"acme-network-{tier}-{i}-rt-id" for tier in ("hub", "private", "ci") for i in range(3)
+    ), "hub nodes pull image layers from S3 too; the CI runner manages the program's buckets"
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced"])
+def test_the_ci_runner_reaches_exactly_its_hosts_through_the_firewall(spec_for, run_program, stance):
+    spec = spec_for(stance)
+    assert spec.ci_egress == "firewall"
+    run = network_run(run_program, args_for(spec, kms_key_arn=KMS))
+    ci = subnets(run, "ci")
+    assert [s.inputs["cidrBlock"] for s in ci] == ["10.40.240.0/23", "10.40.242.0/23", "10.40.244.0/23"]
+    assert not any(key.startswith("kubernetes.io/role/") for s in ci for key in s.inputs["tags"]), "no load balancer lands in the CI tier"
+    source = rule_groups(run)["ci"]["rulesSource"]["rulesSourceList"]
+    assert source["targetTypes"] == ["TLS_SNI"] and tuple(source["targets"]) == firewall_domains(runner_domains(spec.region))
+    ci_routes = {r.name: r.inputs["vpcEndpointId"] for r in routes_of(run, "ci")}
+    assert ci_routes == {f"acme-network-ci-{i}-egress": f"vpce-fw{i}" for i in range(3)}
+    returns = {r.name: r.inputs["destinationCidrBlock"] for r in run.of_type(ROUTE) if r.name.startswith("acme-network-nat-return-ci-")}
+    assert returns == {f"acme-network-nat-return-ci-{i}": ci[i].inputs["cidrBlock"] for i in range(3)}, "replies come back through the firewall"
+
+
+def test_open_egress_needs_no_ci_tier(spec_for, run_program):
+    spec = spec_for("open")
+    assert spec.ci_egress == "open"
+    run = network_run(run_program, args_for(spec, kms_key_arn=KMS))
+    assert subnets(run, "ci") == [], "the runner uses the private subnets' NAT like every node"
+
+
 
 
 def hub_ids(spec):
@@ -131,6 +160,8 @@ def test_hub_subnet_ids_are_exposed_only_with_a_hub_tier(spec_for, run_program):
 ON_PREMISES = {
     "idp": {"kind": "oidc", "issuer_url": "https://sso.corp.acme.example/realms/dsw", "client_id": "jupyterhub", "reachable_via": "on-premises"},
     "network": {"on_premises_cidrs": ["10.0.0.0/16"]},
+    # CI on the organisation's network too: the CodeBuild runner would need a path of its own (the ci tier).
+    "ci": {"runner": "self-hosted", "runner_label": "workbench", "runner_cidrs": ["10.0.8.0/24"]},
 }
 
 
@@ -148,8 +179,12 @@ def test_balanced_with_an_on_premises_idp_keeps_only_the_sessions_allowlist(spec
     assert set(rule_groups(run)) == {"sessions"} and subnets(run, "hub") == []
 
 
+SELF_HOSTED_CI = {"ci": {"runner": "self-hosted", "runner_label": "workbench", "runner_cidrs": ["10.0.8.0/24"]}}
+
+
 def test_a_22_vpc_holds_strict_with_its_hub_tier(spec_for, run_program):
-    run = run_stance(spec_for, run_program, "strict", network={"vpc_cidr": "192.168.4.0/22"})
+    # A /22's sixteen small blocks are the four tiers': no room for the CodeBuild runner's (see the next test but one).
+    run = run_stance(spec_for, run_program, "strict", network={"vpc_cidr": "192.168.4.0/22"}, **SELF_HOSTED_CI)
     assert [s.inputs["cidrBlock"] for s in subnets(run, "hub")] == ["192.168.7.192/28", "192.168.7.208/28", "192.168.7.224/28"]
     assert len(subnets(run, "firewall")) == 3 and len(subnets(run, "nat")) == 3
 
@@ -158,6 +193,11 @@ def test_a_22_vpc_over_four_zones_is_refused_with_the_fix(spec_for):
     spec = spec_for("mine", network={"vpc_cidr": "192.168.4.0/22"}, stances={"mine": {"extends": "strict", "overrides": {"network": {"availability_zones": 5}}}})
     with pytest.raises(SpecError, match="has room for 4 .* subnets.*use a /21 or larger"):
         args_for(spec)
+
+
+def test_a_22_with_the_codebuild_runner_is_refused_with_the_fix(spec_for):
+    with pytest.raises(SpecError, match="room for 0 ci subnets.*use a /21 or larger VPC, or ci.runner: self-hosted"):
+        args_for(spec_for("strict", network={"vpc_cidr": "192.168.4.0/22"}))
 
 
 def test_s3_cidrs_are_the_regions_s3_ranges(spec_for, run_program):
@@ -189,7 +229,7 @@ def test_strict_endpoints_are_private_and_https_from_the_vpc(spec_for, run_progr
     run = run_stance(spec_for, run_program, "strict")
     endpoints = {e.inputs["serviceName"].rsplit(f"{REGION}.", 1)[1]: e for e in run.of_type(ENDPOINT)}
     assert set(endpoints) == {"s3", *INTERFACE_ENDPOINTS}
-    assert endpoints["s3"].inputs["vpcEndpointType"] == "Gateway" and len(endpoints["s3"].inputs["routeTableIds"]) == 6
+    assert endpoints["s3"].inputs["vpcEndpointType"] == "Gateway" and len(endpoints["s3"].inputs["routeTableIds"]) == 9, "private, hub and ci tiers"
     group = run.one(SG)
     for service in INTERFACE_ENDPOINTS:
         endpoint = endpoints[service]
@@ -263,7 +303,7 @@ def test_open_uses_one_nat_and_no_endpoints_or_flow_logs(spec_for, run_program):
 
 
 def test_sso_ingress_without_egress_gets_public_subnets_but_no_nat(spec_for, run_program):
-    args = replace(args_for(spec_for("strict")), public_ingress=True, hub_egress="on-premises")
+    args = replace(args_for(spec_for("strict")), public_ingress=True, hub_egress="on-premises", ci_egress="none")
     run = network_run(run_program, args)
     assert len(subnets(run, "public")) == 3 and len(run.of_type(IGW)) == 1
     assert run.of_type(NAT) == [] and run.of_type(EIP) == []
@@ -331,5 +371,5 @@ def test_outputs_and_parents(stance_name, spec_for, run_program):
 def test_the_firewall_its_policy_and_rule_groups_are_encrypted_with_the_cmk(spec_for, run_program):
     run = run_stance(spec_for, run_program, "balanced")
     encrypted = [*run.of_type(FIREWALL), *run.of_type(RULE_GROUP), *run.of_type("aws:networkfirewall/firewallPolicy:FirewallPolicy")]
-    assert len(encrypted) == 4
+    assert len(encrypted) == 5, "the firewall, its policy, and the sessions', the hub's and the CI runner's rule groups"
     assert all(r.inputs["encryptionConfiguration"] == {"type": "CUSTOMER_KMS", "keyId": KMS} for r in encrypted), encrypted

@@ -56,3 +56,22 @@ def test_adding_an_az_never_moves_a_subnet(vpc_cidr):
 
 def test_private_subnets_stop_at_six_zones():
     assert len(subnet_plan("10.40.0.0/16", MAX_ZONES).private) == MAX_ZONES
+
+
+@pytest.mark.parametrize("vpc_cidr", ["10.40.0.0/16", "10.8.0.0/20", "10.8.0.0/21"])
+def test_the_ci_tier_takes_the_spare_blocks_without_moving_a_subnet(vpc_cidr):
+    plan = subnet_plan(vpc_cidr, MAX_ZONES)
+    assert plan.fits("ci", MAX_ZONES)
+    taken = blocks(plan)
+    ci = [ipaddress.ip_network(c) for c in plan.ci]
+    assert all(c.subnet_of(ipaddress.ip_network(vpc_cidr)) for c in ci)
+    assert not any(c.overlaps(b) for c in ci for b in taken)
+    # The four tiers are where they were before the ci tier existed: `room` is still theirs alone.
+    assert plan.room == room_per_tier(vpc_cidr) == MAX_ZONES
+    assert subnet_plan(vpc_cidr, 2).ci == plan.ci[:2], "adding an AZ never moves a ci subnet"
+
+
+def test_a_22_has_no_room_for_the_ci_tier():
+    plan = subnet_plan("192.168.4.0/22", 2)
+    assert plan.ci == () and not plan.fits("ci", 2)
+    assert plan.fits("hub", 2), "the four tiers keep their blocks"

@@ -145,6 +145,20 @@ def test_stance_changes_since_generation_are_shown(project):
     assert json.loads(answers_path.read_text())["stance"]["network"]["flow_logs"]["retention_days"] == 400  # dry run
 
 
+def test_a_stance_recorded_with_its_written_summary_is_still_compared(project):
+    """Projects generated before summaries were derived recorded `summary`; the upgrade still diffs their stance."""
+    answers_path = project / ".blueprint/answers.json"
+    answers = json.loads(answers_path.read_text())
+    answers["stance"].pop("note", None)
+    answers["stance"]["summary"] = "No internet egress, private API, curated packages, KMS keys with rotation, full audit."
+    answers["stance"]["network"]["flow_logs"]["retention_days"] = 400
+    answers_path.write_text(json.dumps(answers))
+    result = upgrade(project, "--no-preview", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "no stance recorded" not in result.stdout
+    assert re.search(r"network\.flow_logs\.retention_days: 400 → 365", result.stdout)
+
+
 def test_project_without_a_merge_base_conflicts_on_edited_files(project, next_version):
     (project / GENERATED_FILE).unlink()
     result = upgrade(project, "--no-preview")

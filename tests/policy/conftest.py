@@ -42,14 +42,23 @@ def _project(directory: Path, stance: str, **overrides: Any) -> Path:
     return directory
 
 
+# Projects a built-in stance's real graph lacks a resource for: `real("strict-cognito")` (the user pool and its
+# client; internal package prefixes, so the origin-controls job).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "strict-cognito": ("strict", {"idp": {"kind": "cognito"}, "packages": {"internal_prefixes": ["acme-"]}}),
+}
+
+
 @pytest.fixture(scope="session")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Real]:
-    """`real("strict")`: a two-team project of a built-in stance (genomics has 1 GPU), previewed once per session."""
+    """`real("strict")`: a two-team project of a built-in stance (genomics has 1 GPU), previewed once per session;
+    or of a `VARIANTS` entry."""
     cache: dict[str, Real] = {}
 
     def get(stance: str) -> Real:
         if stance not in cache:
-            directory = _project(tmp_path_factory.mktemp(f"real-{stance}") / "acme-dsw", stance)
+            base, overrides = VARIANTS.get(stance, (stance, {}))
+            directory = _project(tmp_path_factory.mktemp(f"real-{stance}") / "acme-dsw", base, **overrides)
             cache[stance] = Real(load_blueprint(directory), preview_project(directory), directory)
         return cache[stance]
 
@@ -123,7 +132,7 @@ def hub_values(spec: BlueprintSpec) -> dict[str, Any]:
         host, namespace = ecr_registry_host("123456789012", spec.region), cache_namespace(spec.org, spec.stack)
         registries = {u.registry: f"{host}/{cache_prefix(namespace, u)}" for u in UPSTREAMS}
     hub_config = {
-        "JupyterHub": {"authenticator_class": "generic-oauth"},
+        "JupyterHub": {"authenticator_class": "generic-oauth", "cookie_max_age_days": round(spec.stance.identity.session_hours / 24, 4)},
         "GenericOAuthenticator": {"client_id": "jupyterhub", "client_secret": "decrypted-by-the-engine"},
     }
     return render_values(

@@ -23,7 +23,10 @@ OPEN_FAILS_STRICT = {
     "network.firewall-allowlist",
     "network.sessions-no-route-out",
     "network.vpc-endpoints",
+    "identity.session-length",  # open's 24-hour hub cookie outlasts strict's 8-hour session
+    "packages.curation-cooldown",  # open proxies PyPI: no promoter holds new releases
     "packages.no-public-upstream",
+    "packages.r-snapshot",  # open's R installs from live CRAN
     "sessions.idle-culling",
     "sessions.no-root",
     "stability.multi-az-nodes",

@@ -46,6 +46,9 @@ PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
 REPOSITORY = "aws:codeartifact/repository:Repository"
 CRONJOB = "kubernetes:batch/v1:CronJob"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+USER_POOL = "aws:cognito/userPool:UserPool"
+USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 ECR = "123456789012.dkr.ecr.{region}.amazonaws.com/acme-dev"
 
 EIGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
@@ -117,6 +120,36 @@ def targets(inputs: dict[str, Any]) -> list[str]:
 
 def values(dotted: str, value: Any) -> Mutation:
     return put(RELEASE, "jupyterhub", f"values.{dotted}", value)
+
+
+def env(inputs: dict[str, Any], name: str, value: str) -> None:
+    """Set one environment variable of a CronJob's container."""
+    container = inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    next(e for e in container["env"] if e["name"] == name)["value"] = value
+
+
+def snapshot_env(inputs: dict[str, Any], date: str) -> None:
+    variable = next(v for v in inputs["environment"]["environmentVariables"] if v["name"] == "SNAPSHOT_URL")
+    variable["value"] = f"https://packagemanager.posit.co/cran/{date}"
+
+
+def swap_r_url(inputs: dict[str, Any], url: str) -> None:
+    """Point the sessions' R repository (WORKBENCH_CRAN_URL in the hub's values) at `url`."""
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "WORKBENCH_CRAN_URL":
+                    value[key] = url
+                elif isinstance(item, dict) and item.get("name") == "WORKBENCH_CRAN_URL":
+                    item["value"] = url
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(inputs["values"])
 
 
 CASES = [
@@ -280,6 +313,25 @@ CASES = [
         "mirror-workbench",
     ),
     Case("packages.no-public-upstream", "strict", put(REPOSITORY, "mirror-workbench", "externalConnections", {"externalConnectionName": "public:pypi"}), "reaches public:pypi"),
+    # ---- identity: MFA and session length (tests/policy/test_rule_types.py: what else they read) ----------------
+    Case("identity.mfa-enforced", "strict-cognito", put(USER_POOL, "users", "mfaConfiguration", "OPTIONAL"), "mfaConfiguration is 'OPTIONAL', not 'ON'", "users"),
+    Case("identity.mfa-enforced", "strict-cognito", put(USER_POOL, "users", "softwareTokenMfaConfiguration.enabled", False), "no second factor to enrol"),
+    Case("identity.session-length", "strict", values("hub.config.JupyterHub.cookie_max_age_days", 14), "cookie_max_age_days is 14: the hub's cookie outlasts the stance's 8-hour session"),
+    Case("identity.session-length", "strict", edit(RELEASE, "jupyterhub", lambda i: i["values"]["hub"]["config"]["JupyterHub"].pop("cookie_max_age_days")), "cookie_max_age_days is 14"),
+    Case("identity.session-length", "balanced", values("hub.config.JupyterHub.cookie_max_age_days", 0.25), ""),  # 6 h within 12 h
+    Case("identity.session-length", "strict-cognito", put(USER_POOL_CLIENT, "jupyterhub", "refreshTokenValidity", 720), "refreshTokenValidity lets a login last 720 h", "jupyterhub"),
+    Case("identity.session-length", "strict-cognito", edit(USER_POOL_CLIENT, "jupyterhub", lambda i: i.pop("tokenValidityUnits")), "refreshTokenValidity lets a login last 192 h"),  # 8 days
+    # ---- package curation ------------------------------------------------------------------
+    Case("packages.curation-cooldown", "strict", edit(CRONJOB, "promote", lambda i: env(i, "COOLDOWN_DAYS", "1")), "COOLDOWN_DAYS is 1: releases younger than the stance's 14 days", "promote"),
+    Case("packages.curation-cooldown", "strict", drop(CRONJOB, "promote"), "no curator CronJob runs promote.sh"),
+    Case("packages.curation-cooldown", "strict", edit(CRONJOB, "promote", lambda i: env(i, "COOLDOWN_DAYS", "30")), ""),  # longer is stricter
+    Case("packages.curation-mode", "strict", edit(CRONJOB, "promote", lambda i: env(i, "CURATION_MODE", "report")), "CURATION_MODE is 'report'", "promote"),
+    Case("packages.internal-names-blocked", "strict-cognito", put(CONFIG_MAP, "curator-config", "data.internal-prefixes\\.txt", ""), "does not block acme-", "origin-controls"),
+    Case("packages.internal-names-blocked", "strict-cognito", drop(CRONJOB, "origin-controls"), "no origin-controls job"),
+    Case("packages.r-snapshot", "strict", edit("aws:codebuild/project:Project", "r-curator", lambda i: snapshot_env(i, "2025-01-01")), "a snapshot of 2025-01-01; the stance pins CRAN at 2026-10-01"),
+    Case("packages.r-snapshot", "strict", edit(RELEASE, "jupyterhub", lambda i: swap_r_url(i, "https://packagemanager.posit.co/cran/2026-10-01")), "serves every CRAN package of the snapshot"),
+    Case("packages.r-snapshot", "balanced", edit(RELEASE, "jupyterhub", lambda i: swap_r_url(i, "https://cloud.r-project.org")), "not a dated snapshot"),
+    Case("packages.r-snapshot", "balanced", edit(RELEASE, "jupyterhub", lambda i: swap_r_url(i, "https://packagemanager.posit.co/cran/2024-01-02")), "a snapshot of 2024-01-02"),
     # ---- works: TLS and reaching the hub (more cases in test_works_tls.py, test_works_ingress.py) -------------------
     Case("works.tls.certificate-validates", "open", values("proxy.service.annotations", {}), "has no certificate", "jupyterhub"),
     Case("works.ingress.hub-reachable", "balanced", drop("aws:route53/record:Record", "hub-alias"), "no DNS record points", "jupyterhub"),

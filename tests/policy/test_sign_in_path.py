@@ -1,5 +1,6 @@
 """The hub's sign-in path as the network rules see it, for an IdP on the organisation's network (idp.reachable_via:
-on-premises): strict then has no internet path at all, and a NAT gateway is a violation again."""
+on-premises): strict with its CI on the organisation's network too (ci.runner: self-hosted) then has no internet path
+at all, and a NAT gateway is a violation again."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .conftest import Real, added, find
 ON_PREMISES = {
     "idp": {"kind": "oidc", "issuer_url": "https://sso.corp.acme.example/realms/dsw", "client_id": "jupyterhub", "reachable_via": "on-premises"},
     "network": {"on_premises_cidrs": ["10.0.0.0/16"]},
+    # The CodeBuild runner would need a path out of its own (tests/policy/test_works_ci_egress.py); these runners are on site.
+    "ci": {"runner": "self-hosted", "runner_label": "workbench", "runner_cidrs": ["10.0.8.0/24"]},
 }
 
 

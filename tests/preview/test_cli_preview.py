@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 import blueprint
@@ -61,3 +63,128 @@ def test_a_missing_directory_exits_2(fake_program, tmp_path):
     result = runner.invoke(app, ["preview", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "file not found" in result.stderr
+
+
+# ---- many teams: a summary on a terminal, the whole tree otherwise; stack outputs ----------------------------
+
+
+def exporting_program() -> None:
+    """small_program plus stack outputs, one of them secret."""
+    import pulumi
+
+    small_program()
+    pulumi.export("hubUrl", "https://jupyter.acme.example")
+    pulumi.export("teams", ["genomics", "vision"])
+    pulumi.export("token", pulumi.Output.secret("hunter2"))
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stdout is a terminal (as rich sees it), and the summary starts above 3 resources."""
+    from rich.console import Console
+
+    import blueprint.cli.preview as command
+
+    monkeypatch.setattr(command, "out", Console(force_terminal=True, color_system=None, highlight=False, soft_wrap=True, width=200))
+    monkeypatch.setattr(command, "SUMMARY_ABOVE", 3)
+
+
+def test_json_has_the_stack_outputs_secrets_masked(monkeypatch, fake_program, project_dir):
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: exporting_program())
+    result = runner.invoke(app, ["preview", str(project_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["outputs"] == {"hubUrl": "https://jupyter.acme.example", "teams": ["genomics", "vision"], "token": "[secret]"}
+    assert "hunter2" not in result.stdout
+
+
+def test_stack_outputs_survive_the_preview_cache(monkeypatch, fake_program, project_dir, tmp_path):
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: exporting_program())
+    monkeypatch.setenv("BLUEPRINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BLUEPRINT_NO_CACHE", raising=False)
+    first = runner.invoke(app, ["preview", str(project_dir), "--json"])
+    again = runner.invoke(app, ["preview", str(project_dir), "--json"])
+    assert "cached graph" in again.stderr
+    assert json.loads(again.stdout)["outputs"] == json.loads(first.stdout)["outputs"] != {}
+
+
+def test_the_tree_shows_the_stack_outputs_like_pulumi_preview(monkeypatch, fake_program, project_dir):
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: exporting_program())
+    lines = runner.invoke(app, ["preview", str(project_dir)]).stdout.splitlines()
+    outputs = lines.index("Outputs:")
+    assert lines[outputs + 1 : outputs + 4] == ['    hubUrl: "https://jupyter.acme.example"', '    teams: ["genomics", "vision"]', '    token: "[secret]"']
+    assert outputs < lines.index("Resources:")
+
+
+def test_a_terminal_gets_the_summary_above_the_threshold(monkeypatch, terminal, fake_program, project_dir):
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: small_program())
+    result = runner.invoke(app, ["preview", str(project_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == "+ pulumi:pulumi:Stack acme-dsw-dev: 1 components of 1 types"
+    assert "├── 1 × workbench:storage:Storage storage (3 resources)" in lines
+    assert "│       1  aws:s3/bucket:Bucket" in lines
+    assert "    1  aws:eks/cluster:Cluster" in lines  # resources directly under the stack
+    assert "storage-data" not in result.stdout  # no resource names: counts by type
+    assert "a summary of 9 resources: --tree lists every one" in result.stdout
+
+
+def test_tree_gives_the_whole_tree_on_a_terminal(monkeypatch, terminal, fake_program, project_dir):
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: small_program())
+    tree = runner.invoke(app, ["preview", str(project_dir), "--tree"]).stdout
+    assert "└── + workbench:storage:Storage storage" in tree and "a summary" not in tree
+
+
+def test_a_pipe_gets_the_tree_and_summary_forces_one(monkeypatch, fake_program, project_dir):
+    monkeypatch.setattr(blueprint.cli.preview, "SUMMARY_ABOVE", 3)  # above it, yet piped
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: small_program())
+    piped = runner.invoke(app, ["preview", str(project_dir)]).stdout
+    assert "└── + workbench:storage:Storage storage" in piped
+    forced = runner.invoke(app, ["preview", str(project_dir), "--summary"]).stdout
+    assert "1 × workbench:storage:Storage storage (3 resources)" in forced
+
+
+def test_summary_and_json_do_not_combine(fake_program, project_dir):
+    result = runner.invoke(app, ["preview", str(project_dir), "--json", "--summary"])
+    assert result.exit_code == 2 and "--summary" in result.stderr and result.stdout == ""
+
+
+def test_help_documents_when_the_summary_is_shown():
+    text = " ".join(runner.invoke(app, ["preview", "--help"], env={"COLUMNS": "300"}).output.split())
+    assert "--tree --summary" in text
+    assert "the summary on a terminal when there are more than 500 resources" in text
+
+
+def test_fifty_teams_on_a_terminal_get_a_summary_by_default(tmp_path):
+    """The real program, the real CLI in a process whose stdout is a pseudo-terminal; piped, the whole tree."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    teams = [arg for i in range(50) for arg in ("--team", f"team-{i:02d}")]
+    assert runner.invoke(app, ["new", str(tmp_path / "big"), "--stance", "balanced", "--org", "acme", *teams]).exit_code == 0
+    env = {**os.environ, "BLUEPRINT_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "120"}
+    env.pop("BLUEPRINT_NO_CACHE", None)
+    piped = subprocess.run([sys.executable, "-m", "blueprint", "preview", str(tmp_path / "big")], capture_output=True, text=True, env=env, timeout=600, check=True)
+    tree = piped.stdout.splitlines()
+    assert sum("+ workbench:teamspace:TeamSpace acme-team-team-" in line for line in tree) == 50
+    primary, secondary = pty.openpty()
+    with subprocess.Popen([sys.executable, "-m", "blueprint", "preview", str(tmp_path / "big")], stdout=secondary, stderr=subprocess.DEVNULL, env=env) as process:
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(primary)
+    assert process.returncode == 0
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode()).replace("\r", "").splitlines()
+    assert "├── 50 × workbench:teamspace:TeamSpace acme-team-team-00 … acme-team-team-49 (600 resources)" in shown
+    assert "│      50  kubernetes:core/v1:ResourceQuota" in shown
+    assert len(shown) < len(tree) / 5, f"the summary has {len(shown)} lines, the tree {len(tree)}"
+    assert "Outputs:" in shown and any(line.startswith("    teamNamespaces: [") for line in shown)

@@ -52,7 +52,7 @@ def test_lookup_by_urn_type_parent_and_root(graph):
 
 def test_json_has_a_stable_shape_and_key_order(graph):
     data = graph.to_json()
-    assert list(data) == ["resources", "summary"]
+    assert list(data) == ["resources", "outputs", "summary"]
     assert data["summary"] == {"create": 4}
     assert list(data["resources"][0])[:5] == ["urn", "type", "name", "parent", "inputs"]
     assert json.dumps(data) == json.dumps(ResourceGraph(tuple(reversed(graph.resources))).to_json())

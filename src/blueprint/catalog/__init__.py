@@ -1,74 +1,39 @@
-"""Read-only facts about stances: listing, explaining every control, and the blueprint JSON Schema."""
+"""Read-only facts about stances: listing, explaining every control (and a project's teams), and the JSON Schemas."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..errors import SpecError
-from ..model import BUILTIN_STANCES, BlueprintFile, Stance, builtin_stance, load_blueprint, stance_controls
+from ..model import BUILTIN_STANCES, Stance, builtin_stance
 from ..model.builtin import stance_path
+from .explain import NO_OFFLINE_RULE, Enforcement, ExplainedControl, Explanation, TeamControl, TeamExplanation, enforcement, explain, explain_argument
+from .schema import BLUEPRINT_SCHEMA_FILE, OVERLAY_SCHEMA_FILE, blueprint_schema, modeline, overlay_schema, project_schema, schema_text, stance_schema
 
-
-@dataclass(frozen=True)
-class ExplainedControl:
-    id: str
-    value: Any
-    concern: str
-    why: str
-    floor: bool
-    direction: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "value": self.value, "concern": self.concern, "why": self.why, "floor": self.floor}
+__all__ = [
+    "BLUEPRINT_SCHEMA_FILE",
+    "NO_OFFLINE_RULE",
+    "OVERLAY_SCHEMA_FILE",
+    "Enforcement",
+    "ExplainedControl",
+    "Explanation",
+    "TeamControl",
+    "TeamExplanation",
+    "blueprint_schema",
+    "builtin_stance_file",
+    "enforcement",
+    "explain",
+    "explain_argument",
+    "list_stances",
+    "modeline",
+    "overlay_schema",
+    "project_schema",
+    "schema_text",
+    "stance_schema",
+]
 
 
 def list_stances() -> list[Stance]:
     return [builtin_stance(name) for name in BUILTIN_STANCES]
-
-
-def resolve_stance_argument(argument: str) -> Stance:
-    """A built-in stance name, or a project directory / blueprint.yaml whose stance is meant."""
-    if argument in BUILTIN_STANCES:
-        return builtin_stance(argument)
-    path = Path(argument)
-    if path.exists():
-        return load_blueprint(path).stance
-    raise SpecError.single(
-        source=argument,
-        field="",
-        message="is neither a built-in stance nor a project directory",
-        fix=f"use one of {', '.join(BUILTIN_STANCES)} or a directory made by `blueprint new`",
-    )
-
-
-def explain(stance: Stance, floor_ids: frozenset[str] | None = None) -> list[ExplainedControl]:
-    dumped = stance.model_dump(mode="json")
-    explained = []
-    for info in stance_controls():
-        value: Any = dumped
-        for part in info.id.split("."):
-            value = value[part]
-        in_floor = info.meta.in_default_floor if floor_ids is None else info.id in floor_ids
-        explained.append(
-            ExplainedControl(
-                id=info.id,
-                value=value,
-                concern=info.meta.concern.value,
-                why=info.meta.why,
-                floor=in_floor,
-                direction=info.meta.direction.value if info.meta.direction else None,
-            )
-        )
-    return explained
-
-
-def blueprint_schema() -> dict[str, Any]:
-    schema = BlueprintFile.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "workbench-blueprint blueprint.yaml"
-    return schema
 
 
 def builtin_stance_file(name: str) -> Path:

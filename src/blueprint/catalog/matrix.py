@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..model import BUILTIN_STANCES, Concern, builtin_stance, control_value, stance_controls
+from .explain import Enforcement, enforcement
 
 
 def _cell(value: Any) -> str:
@@ -31,22 +32,25 @@ def render_matrix() -> str:
         "",
         "Every control, its value in each built-in stance, the concern it serves and why it exists.",
         "**Floor** marks controls a team overlay may not weaken without a recorded exception;",
-        "**direction** says which way is weaker. Concerns are listed biggest first.",
+        "**direction** says which way is weaker; **rules** are the `blueprint check` rules that enforce the control",
+        "(none: no rule does; its why says what checks it). Concerns are listed biggest first.",
         "",
     ]
     for stance in stances:
         lines.append(f"- **{stance.name}** — {stance.summary}")
     controls = sorted(stance_controls(), key=lambda c: c.meta.concern.rank)
+    enforced = enforcement()
     for concern in Concern:
         group = [c for c in controls if c.meta.concern is concern]
         if not group:
             continue
-        lines += ["", f"## {concern.value}", "", "| control | " + " | ".join(BUILTIN_STANCES) + " | floor | direction | why |", "|---" * (len(BUILTIN_STANCES) + 4) + "|"]
+        lines += ["", f"## {concern.value}", "", "| control | " + " | ".join(BUILTIN_STANCES) + " | floor | direction | rules | why |", "|---" * (len(BUILTIN_STANCES) + 5) + "|"]
         for control in group:
             values = " | ".join(_cell(control_value(s, control.id)) for s in stances)
             direction = control.meta.direction.value if control.meta.direction else "—"
             floor = "yes" if control.meta.in_default_floor else ""
-            lines.append(f"| `{control.id}` | {values} | {floor} | {direction} | {control.meta.why} |")
+            rules = ", ".join(f"`{rule}`" for rule in enforced.get(control.id, Enforcement()).rules) or "none"
+            lines.append(f"| `{control.id}` | {values} | {floor} | {direction} | {rules} | {control.meta.why} |")
     return "\n".join(lines) + "\n"
 
 

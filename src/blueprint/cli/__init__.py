@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 
 # Import order is the order of `blueprint --help`; each module registers its commands on `app`.
-from . import catalog, project, preview, check, graph, export, review  # noqa: F401, I001
-from ._app import app
+from . import catalog, project, validate, preview, check, graph, export, review  # noqa: F401, I001
+from ._app import PROG_NAME, app
 
 
 def main() -> None:
@@ -16,6 +16,6 @@ def main() -> None:
     # (the collector then has nothing to walk; issue 16 measured 0.77x CPU for a 200-team preview).
     gc.disable()
     try:
-        app()
+        app(prog_name=PROG_NAME)
     finally:
         gc.freeze()

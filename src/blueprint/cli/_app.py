@@ -7,6 +7,7 @@ otherwise); anything else is a bug in blueprint (exit 3, "internal error", trace
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import traceback
@@ -18,10 +19,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from .. import ISSUE_TRACKER, __version__
-from ..errors import BlueprintError
+from ..errors import BlueprintError, UsageError
+
+# The metavar of a flag in help: none (`_FlagsTakeNoValue` gives it to every flag, so options need not name it).
+NO_VALUE = ""
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ExitCode(IntEnum):
@@ -37,22 +43,59 @@ EXIT_CODES_HELP = "Exit codes: 0 ok, 1 check failed, 2 bad input (the message na
 # Set by `--debug` (or BLUEPRINT_DEBUG=1): an internal error prints its traceback.
 DEBUG_ENV = "BLUEPRINT_DEBUG"
 
-app = typer.Typer(
-    name="blueprint",
+
+class _FlagsTakeNoValue:
+    """Help shows no `<bool>` placeholder after a flag (`--json`, `--help`, `--install-completion`, ...): it takes no value."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = NO_VALUE
+        return params
+
+
+class _Group(_FlagsTakeNoValue, TyperGroup):
+    pass
+
+
+class _Command(_FlagsTakeNoValue, TyperCommand):
+    pass
+
+
+class _Typer(typer.Typer):
+    """Every command of the app is a `_Command` unless it asks for another class."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+# The program name in usage lines and the completion script, also when run as `python -m blueprint`.
+PROG_NAME = "blueprint"
+
+app = _Typer(
+    name=PROG_NAME,
+    cls=_Group,
     help="Turn an organisation's security/stability/usefulness stance into a reviewed Pulumi program for a data-science workbench on AWS.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: typer's, for bash, zsh, fish and PowerShell
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 _debug = False
-# `metavar=NO_VALUE` on every bool option: a flag takes no value, so help shows no `<bool>` placeholder after it.
-NO_VALUE = ""
+
+# The project a command reads or changes: the current directory unless named, as `pulumi` does.
+HERE = Path(".")
+ProjectDir = Annotated[
+    Path, typer.Argument(help="Project directory (or its blueprint.yaml). Default: the current directory.", show_default=False)
+]
+# What a stray value after a flag looks like when it lands in the project argument (`--json true`).
+_FLAG_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
 
 # `--no-cache` on every command that previews: run the program even when the preview cache holds its graph.
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.", metavar=NO_VALUE)]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Run the program even when an identical offline preview is cached.")]
 CACHED_NOTE = "[dim](cached graph: an identical preview ran before; --no-cache runs the program again)[/]"
 
 
@@ -62,6 +105,12 @@ def use_cache(no_cache: bool) -> None:
         from ..preview.cache import NO_CACHE_ENV
 
         os.environ[NO_CACHE_ENV] = "1"
+
+
+def progress(message: str) -> contextlib.AbstractContextManager[Any]:
+    """A spinner on stderr while a command works, only when stderr is a terminal: pipes and CI logs get no
+    animation frames, and stdout (the command's output) never carries one."""
+    return err.status(message) if err.is_terminal else contextlib.nullcontext()
 
 
 def note_cached(graph: Any) -> None:
@@ -77,9 +126,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).", metavar=NO_VALUE)] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).")] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True, metavar=NO_VALUE)
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
     ] = False,
 ) -> None:
     """Options every command shares (the app's help text is the Typer's `help`)."""
@@ -91,8 +140,6 @@ def _options(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def handles_errors(function: F) -> F:
     """Print a BlueprintError on stderr without a traceback and exit with its code; any other exception is an
@@ -101,6 +148,8 @@ def handles_errors(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            for name in ("directory", "old", "new"):
+                _refuse_flag_value(kwargs.get(name))
             _recover_interrupted_write(kwargs.get("directory"))
             return function(*args, **kwargs)
         except BlueprintError as exc:
@@ -113,6 +162,16 @@ def handles_errors(function: F) -> F:
             raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _refuse_flag_value(directory: object) -> None:
+    """`blueprint preview --json true`: a flag takes no value, so `true` became the project directory; say so."""
+    if isinstance(directory, Path) and str(directory).lower() in _FLAG_VALUES and not directory.exists():
+        raise UsageError(
+            option=str(directory),
+            message="is not a project directory: flags (--json, --force, --dry-run, ...) take no value",
+            fix=f"drop {str(directory)!r}: a flag is on when given and off when left out",
+        )
 
 
 def _recover_interrupted_write(directory: object) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from ._app import NO_VALUE, ExitCode, NoCache, app, err, handles_errors, note_cached, out, use_cache
+from ._app import HERE, ExitCode, NoCache, ProjectDir, app, err, handles_errors, note_cached, out, progress, use_cache
 
 if TYPE_CHECKING:
     from ..policy import CheckResult
@@ -28,14 +27,13 @@ class FamilyChoice(str, Enum):
 @app.command()
 @handles_errors
 def check(
-    directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
+    directory: ProjectDir = HERE,
     as_json: Annotated[
         bool,
         typer.Option(
             "--json",
             help="Print JSON: {stance, violations: [{rule, family, concern, severity, urn, message}], passed, warnings, not_run, "
             "rules: {id: {family, status}}, resources_checked}.",
-            metavar=NO_VALUE,
         ),
     ] = False,
     against: Annotated[str | None, typer.Option(help="Judge the project by another built-in stance's rules (strict, balanced, open): would it pass?")] = None,
@@ -56,7 +54,7 @@ def check(
     use_cache(no_cache)
     spec = load_blueprint(directory)
     judge = builtin_stance(against) if against else None
-    with err.status("running the program under Pulumi's mock engine…"):
+    with progress("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
     note_cached(graph)
     rules = select(family.value if family else None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import GenerateError
-from ._app import NoCache, app, err, handles_errors, note_cached, use_cache
+from ._app import HERE, NoCache, ProjectDir, app, err, handles_errors, note_cached, progress, use_cache
 
 if TYPE_CHECKING:
     from ..export.terraform import OutputsOf
@@ -30,7 +30,6 @@ class ExportFormat(str, Enum):
 @app.command()
 @handles_errors
 def export(
-    directory: Annotated[Path, typer.Argument(help="Project directory (or its blueprint.yaml).")],
     export_format: Annotated[
         ExportFormat,
         typer.Option(
@@ -41,6 +40,7 @@ def export(
             "by the real Helm engine (needs helm: `make tools`).",
         ),
     ],
+    directory: ProjectDir = HERE,
     output: Annotated[str, typer.Option("--output", "-o", help="File to write (replaced atomically), or - for stdout.")] = STDOUT,
     no_cache: NoCache = False,
 ) -> None:
@@ -51,7 +51,7 @@ def export(
 
     use_cache(no_cache)
     spec = load_blueprint(directory)
-    with err.status("running the program under Pulumi's mock engine…"):
+    with progress("running the program under Pulumi's mock engine…"):
         graph = preview_project(directory)
     note_cached(graph)
     result = export_graph(graph, export_format.value, region=spec.region, outputs=preview_outputs(spec.region))

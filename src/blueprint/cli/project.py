@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import UsageError
-from ._app import NO_VALUE, app, err, handles_errors, out
+from ._app import HERE, ProjectDir, app, err, handles_errors, out
+
+if TYPE_CHECKING:
+    from ..generate.project import NewResult
 
 
 class IdpKind(str, Enum):
@@ -60,14 +64,18 @@ def new(
     admin_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN given cluster-admin (EKS access entry); repeat for more.")] = None,
     ci_role_arn: Annotated[list[str] | None, typer.Option(help="IAM role ARN the CI jobs assume, given cluster access; repeat for more.")] = None,
     from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing blueprint.yaml (kept verbatim) instead of the options above.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).", metavar=NO_VALUE)] = False,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate an existing project directory (files you added are kept).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON: {directory, files, stance, teams}.")] = False,
 ) -> None:
     """Create a complete Pulumi Python project for a stance in DIRECTORY."""
     from ..generate.project import NewProject, TeamAnswer, new_project, new_project_from_file
 
     if from_file is not None:
         result = new_project_from_file(from_file, directory, force=force, index_url=index_url)
-        out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
+        if as_json:
+            _print_written(result)
+        else:
+            out.print(f"[green]created[/] {result.directory} from {from_file} ({len(result.files)} files, stance {result.spec.stance.name})")
         return
 
     if stance is None:
@@ -107,25 +115,43 @@ def new(
         ci_role_arns=tuple(ci_role_arn or ()),
     )
     result = new_project(answers, force=force)
-    out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")
+    if as_json:
+        _print_written(result)
+    else:
+        out.print(f"[green]created[/] {result.directory} ({len(result.files)} files, stance {result.spec.stance.name}, {len(result.spec.teams)} team(s))")
     if github_repository is None:
         err.print(f"[yellow]note:[/] ci.repository is guessed as {result.spec.ci.repository}: the CI runner takes that repository's jobs; correct it in blueprint.yaml (or pass --github-repository)")
     if not result.spec.budgets.alert_emails:
         err.print("[yellow]note:[/] no --alert-email given: budgets are created but alert nobody; add budgets.alert_emails in blueprint.yaml")
-    out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")
+    if not as_json:
+        out.print(f"next: blueprint preview {directory}  ·  blueprint check {directory}")
+
+
+def _print_written(result: NewResult) -> None:
+    payload = {
+        "directory": str(result.directory),
+        "files": sorted(result.files),
+        "stance": result.spec.stance.name,
+        "teams": [{"name": team.name, "idp_group": team.idp_group} for team in result.spec.teams],
+    }
+    typer.echo(json.dumps(payload, indent=2, sort_keys=True))
 
 
 @app.command()
 @handles_errors
 def fork(
-    directory: Annotated[Path, typer.Argument(help="The project directory (made by `blueprint new`).")],
     team: Annotated[str, typer.Option(help="Team to fork; added to blueprint.yaml if it does not exist yet.")],
+    directory: ProjectDir = HERE,
     group: Annotated[str | None, typer.Option(help="IdP group of a new team. Default: the team name.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/<team>.yaml.", metavar=NO_VALUE)] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/<team>.yaml.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON: {overlay, team, team_added}.")] = False,
 ) -> None:
     """Write teams/<team>.yaml: a team's overlay above the org floor, from its current values."""
     from ..generate.fork import fork_team
 
     result = fork_team(directory, team, group, force=force)
+    if as_json:
+        typer.echo(json.dumps({"overlay": str(result.overlay), "team": team, "team_added": result.team_added}, indent=2, sort_keys=True))
+        return
     added = " (team added to blueprint.yaml)" if result.team_added else ""
     out.print(f"[green]wrote[/] {result.overlay}{added}")

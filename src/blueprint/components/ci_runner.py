@@ -6,7 +6,7 @@ a runner reaches it only from the VPC (or a network routed to it) with 443 admit
 https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html).
 
 - `codebuild`: a CodeBuild-hosted GitHub Actions runner (https://docs.aws.amazon.com/codebuild/latest/userguide/action-runner.html):
-  a project with a VPC configuration in the private subnets, its own security group, and a webhook on
+  a project with a VPC configuration in the runner's subnets, its own security group, and a webhook on
   WORKFLOW_JOB_QUEUED for `ci.repository`. A job with `runs-on: codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}`
   starts a build that registers as the job's runner. The project's service role may only write its logs, make
   the VPC network interfaces CodeBuild needs, and use the named GitHub connection; the jobs take their AWS
@@ -14,8 +14,10 @@ https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html).
 - `self-hosted`: your runners in `ci.runner_cidrs`; this component admits those networks to the API on 443.
 - `github-hosted`: nothing here (only a public endpoint whose admin_cidrs admit the runners can work).
 
-The runner also needs HTTPS to GitHub, the package index and the Pulumi backend (`RUNNER_HOSTS`): that egress
-is the private subnets' (NAT and firewall under allowlist; strict has none, see the generated README).
+The runner also needs HTTPS to GitHub, the package index, Pulumi and the AWS APIs the provider manages the program's
+resources with (`facts.ci_runner.runner_domains`). Under open egress it runs in the private subnets (NAT); under a
+restricted stance in the network's CI tier (`spec.ci_egress == "firewall"`), whose only way out is the egress
+firewall admitting exactly those hosts, so the sessions' egress stays what the stance says.
 """
 
 from __future__ import annotations
@@ -26,12 +28,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from blueprint.facts.ci_runner import RUNNER_HOSTS
 from blueprint.model import BlueprintSpec
 
 from .naming import POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, type_token
-
-__all__ = ["RUNNER_HOSTS", "CiRunner", "CiRunnerArgs"]  # RUNNER_HOSTS: for the network's egress allowlist
 
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
@@ -56,7 +55,8 @@ class CiRunnerArgs:
     connection_arn: str | None
     runner_cidrs: tuple[str, ...]
     vpc_id: pulumi.Input[str]
-    private_subnet_ids: Sequence[pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """Where the runner's network interfaces go: the network's CI tier, or the private subnets under open egress."""
     cluster_security_group_id: pulumi.Input[str]
     log_retention_days: int
     kms_key_arn: pulumi.Input[str] | None = None
@@ -68,7 +68,7 @@ class CiRunnerArgs:
         spec: BlueprintSpec,
         *,
         vpc_id: pulumi.Input[str],
-        private_subnet_ids: Sequence[pulumi.Input[str]],
+        subnet_ids: Sequence[pulumi.Input[str]],
         cluster_security_group_id: pulumi.Input[str],
         kms_key_arn: pulumi.Input[str] | None = None,
     ) -> CiRunnerArgs:
@@ -79,7 +79,7 @@ class CiRunnerArgs:
             connection_arn=spec.ci.connection_arn,
             runner_cidrs=spec.ci.runner_cidrs,
             vpc_id=vpc_id,
-            private_subnet_ids=tuple(private_subnet_ids),
+            subnet_ids=tuple(subnet_ids),
             cluster_security_group_id=cluster_security_group_id,
             log_retention_days=spec.stance.audit.log_retention_days,
             kms_key_arn=kms_key_arn,
@@ -153,7 +153,7 @@ class CiRunner(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        subnets = list(args.private_subnet_ids)
+        subnets = list(args.subnet_ids)
 
         def policy(values: list[object]) -> str:
             part, account, where, log_arn, group_id, *subnet_ids = values

@@ -1,10 +1,11 @@
 """PrivateNetwork: the VPC, its subnets (components.subnets), the egress path the stance allows (through the
-EgressFirewall of components.firewall where egress is restricted), the hub's sign-in path, VPC endpoints and flow logs."""
+EgressFirewall of components.firewall where egress is restricted), the hub's sign-in path, the CI runner's path,
+VPC endpoints and flow logs."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,6 +14,7 @@ import pulumi_aws as aws
 
 from blueprint.errors import SpecError
 from blueprint.facts.aws_apis import GATEWAY_SERVICES, apis_for, interface_services
+from blueprint.facts.ci_runner import runner_domains
 from blueprint.model import BlueprintSpec
 
 from .firewall import TLS_SNI, DomainAllowlist, EgressFirewall, EgressFirewallArgs, firewall_domains
@@ -21,6 +23,7 @@ from .subnets import SubnetPlan, subnet_plan
 
 EgressMode = Literal["mirror", "allowlist", "open"]
 HubEgress = Literal["open", "firewall", "on-premises"]
+CiEgress = Literal["none", "open", "firewall"]
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
 
@@ -42,6 +45,8 @@ class NetworkArgs:
     api_callers: tuple[str, ...] = ()
     hub_egress: HubEgress = "open"
     idp_hosts: tuple[str, ...] = ()
+    ci_egress: CiEgress = "none"
+    ci_hosts: tuple[str, ...] = ()
     kms_key_arn: pulumi.Input[str] | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -66,17 +71,21 @@ class NetworkArgs:
             api_callers=tuple(api_callers),
             hub_egress=spec.hub_egress,
             idp_hosts=spec.idp_hosts,
+            ci_egress=spec.ci_egress,
+            ci_hosts=runner_domains(spec.region) if spec.ci_egress == "firewall" else (),
             kms_key_arn=kms_key_arn,
             tags=tags(spec.org, spec.stack),
         )
         plan = subnet_plan(args.vpc_cidr, args.zones)
         for tier in args.small_tiers:
             if not plan.fits(tier, args.zones):
+                room = len(getattr(plan, tier))
+                other = "ci.runner: self-hosted (your runners, on your network)" if tier == "ci" else f"a stance with at most {room} availability_zones"
                 raise SpecError.single(
                     source="blueprint.yaml",
                     field="network.vpc_cidr",
-                    message=f"{args.vpc_cidr} has room for {plan.room} {tier} subnets, but the stance spreads over {args.zones} availability zones",
-                    fix=f"use a /21 or larger VPC, or a stance with at most {plan.room} availability_zones",
+                    message=f"{args.vpc_cidr} has room for {room} {tier} subnets, but the stance spreads over {args.zones} availability zones",
+                    fix=f"use a /21 or larger VPC, or {other}",
                 )
         return args
 
@@ -86,12 +95,17 @@ class NetworkArgs:
         return self.hub_egress == "firewall"
 
     @property
+    def ci_tier(self) -> bool:
+        """The CodeBuild CI runner gets its own subnets whose only way out is the firewall admitting `ci_hosts`."""
+        return self.ci_egress == "firewall"
+
+    @property
     def sessions_through_firewall(self) -> bool:
         return self.egress == "allowlist"
 
     @property
     def firewall(self) -> bool:
-        return self.sessions_through_firewall or self.hub_tier
+        return self.sessions_through_firewall or self.hub_tier or self.ci_tier
 
     @property
     def nat(self) -> bool:
@@ -104,7 +118,13 @@ class NetworkArgs:
     @property
     def small_tiers(self) -> tuple[str, ...]:
         """The small tiers this network creates (each needs a subnet per AZ, except NAT without nat_per_zone)."""
-        wanted = {"public": self.public_ingress, "nat": self.nat and self.nat_per_zone, "firewall": self.firewall, "hub": self.hub_tier}
+        wanted = {
+            "public": self.public_ingress,
+            "nat": self.nat and self.nat_per_zone,
+            "firewall": self.firewall,
+            "hub": self.hub_tier,
+            "ci": self.ci_tier,
+        }
         return tuple(tier for tier, on in wanted.items() if on)
 
 
@@ -112,8 +132,9 @@ class PrivateNetwork(pulumi.ComponentResource):
     """A VPC whose workloads run in private subnets only; the way out is what the stance's egress mode allows:
     `mirror` (VPC endpoints only), `allowlist` (NAT behind the EgressFirewall's domain allowlist) or `open` (NAT).
     When the hub signs users in over the internet from a restricted stance (`hub_egress: firewall`), the hub gets
-    its own subnets whose only default route goes through the firewall, admitting exactly the IdP hosts; session
-    subnets under `mirror` keep no internet route at all. The VPC's default security group is adopted with no rules;
+    its own subnets whose only default route goes through the firewall, admitting exactly the IdP hosts; so does the
+    CodeBuild CI runner (`ci_egress: firewall`), admitting exactly GitHub, Pulumi, the package index and the AWS APIs
+    the provider calls (facts.ci_runner). Session subnets under `mirror` keep no internet route at all. The VPC's default security group is adopted with no rules;
     flow logs and the firewall's logs follow `network.flow_logs`."""
 
     vpc_id: pulumi.Output[str]
@@ -125,6 +146,8 @@ class PrivateNetwork(pulumi.ComponentResource):
     hub_subnet_ids: list[pulumi.Output[str]] | None
     """The hub tier, one per AZ, for the hub's node pool; None unless `hub_egress` is "firewall"."""
     hub_subnet_cidrs: list[str] | None
+    ci_subnet_ids: list[pulumi.Output[str]] | None
+    """The CI runner's tier, one per AZ; None unless `ci_egress` is "firewall" (the runner then uses the private subnets)."""
     public_subnet_ids: list[pulumi.Output[str]]
     """Subnets for internet-facing load balancers; empty unless the stance has internet-facing SSO ingress."""
     availability_zones: pulumi.Output[list[str]]
@@ -162,10 +185,14 @@ class PrivateNetwork(pulumi.ComponentResource):
         # No load-balancer role tag: nothing but the hub's nodes belongs in the hub tier.
         hub = [self._subnet(vpc, "hub", i, cidr) for i, cidr in enumerate(plan.hub)] if args.hub_tier else []
         hub_tables = [self._route_table(vpc, child("hub", str(i)), [subnet]) for i, subnet in enumerate(hub)]
+        # Nor a role tag here: the tier holds the CodeBuild runner's network interfaces only.
+        ci = [self._subnet(vpc, "ci", i, cidr) for i, cidr in enumerate(plan.ci)] if args.ci_tier else []
+        ci_tables = [self._route_table(vpc, child("ci", str(i)), [subnet]) for i, subnet in enumerate(ci)]
         self.private_subnet_ids = [s.id for s in private]
         self.private_subnet_cidrs = list(plan.private)
         self.hub_subnet_ids = [s.id for s in hub] if args.hub_tier else None
         self.hub_subnet_cidrs = list(plan.hub) if args.hub_tier else None
+        self.ci_subnet_ids = [s.id for s in ci] if args.ci_tier else None
         self.public_subnet_ids = [s.id for s in public]
 
         if args.internet_gateway:
@@ -173,10 +200,12 @@ class PrivateNetwork(pulumi.ComponentResource):
             if public:
                 self._to_internet(vpc, "public", public, igw)
             if args.nat:
-                self._egress(vpc, plan, igw, private_tables, hub_tables)
-        # Nodes in every tier pull image layers from S3 (ECR serves them from there): the gateway endpoint is on the
-        # hub's route tables too, or those pulls would take the hub's default route and be dropped by the firewall.
-        self.endpoint_security_group_id = self._endpoints(vpc, private, [*private_tables, *hub_tables]) if args.vpc_endpoints else None
+                self._egress(vpc, plan, igw, {"private": private_tables, "hub": hub_tables, "ci": ci_tables})
+        # Nodes in every tier pull image layers from S3 (ECR serves them from there), and the CI runner manages the
+        # program's buckets: the gateway endpoint is on the hub's and the runner's route tables too, or that traffic
+        # would take their default route and be dropped by the firewall.
+        gateway_tables = [*private_tables, *hub_tables, *ci_tables]
+        self.endpoint_security_group_id = self._endpoints(vpc, private, gateway_tables) if args.vpc_endpoints else None
         if args.flow_log_traffic != "NONE":
             self._flow_logs(vpc)
         s3_list = aws.ec2.get_managed_prefix_list_output(name=self._service("s3"), opts=invoke)
@@ -188,6 +217,7 @@ class PrivateNetwork(pulumi.ComponentResource):
                 "vpc_cidr": self.vpc_cidr,
                 "private_subnet_ids": self.private_subnet_ids,
                 "hub_subnet_ids": self.hub_subnet_ids,
+                "ci_subnet_ids": self.ci_subnet_ids,
                 "public_subnet_ids": self.public_subnet_ids,
                 "availability_zones": self.availability_zones,
                 "endpoint_security_group_id": self.endpoint_security_group_id,
@@ -236,11 +266,10 @@ class PrivateNetwork(pulumi.ComponentResource):
         vpc: aws.ec2.Vpc,
         plan: SubnetPlan,
         igw: aws.ec2.InternetGateway,
-        private_tables: Sequence[aws.ec2.RouteTable],
-        hub_tables: Sequence[aws.ec2.RouteTable],
+        tables: Mapping[str, Sequence[aws.ec2.RouteTable]],
     ) -> None:
         """NAT gateways in their own subnets (one per AZ when nodes span AZs, else one); where egress is restricted the
-        EgressFirewall sits between the subnets it guards (sessions under `allowlist`, the hub tier) and NAT.
+        EgressFirewall sits between the subnets it guards (sessions under `allowlist`, the hub and CI tiers) and NAT.
 
         Path out: subnet -> firewall endpoint of its AZ -> NAT -> IGW. Replies come back through the same endpoint
         (routes in the NAT tier), so the firewall sees both directions. Load balancers live in the separate public
@@ -253,16 +282,16 @@ class PrivateNetwork(pulumi.ComponentResource):
         nats = [self._nat(i, subnet, igw) for i, subnet in enumerate(nat_subnets)]
         nat_of_zone = [nats[i if args.nat_per_zone else 0] for i in range(args.zones)]
         if args.egress == "open":
-            for i, table in enumerate(private_tables):
+            for i, table in enumerate(tables["private"]):
                 aws.ec2.Route(child(name, "private", str(i), "egress"), route_table_id=table.id, destination_cidr_block=ANYWHERE, nat_gateway_id=nat_of_zone[i].id, opts=self._opts())
         if not args.firewall:
             return
         endpoints = self._firewall(vpc, plan, nat_of_zone)
-        guarded = [("hub", plan.hub, hub_tables)]
+        guarded = [("hub", plan.hub), ("ci", plan.ci)]
         if args.sessions_through_firewall:
-            guarded.insert(0, ("private", plan.private, private_tables))
-        for tier, cidrs, tables in guarded:
-            for i, table in enumerate(tables):
+            guarded.insert(0, ("private", plan.private))
+        for tier, cidrs in guarded:
+            for i, table in enumerate(tables[tier]):
                 aws.ec2.Route(child(name, tier, str(i), "egress"), route_table_id=table.id, destination_cidr_block=ANYWHERE, vpc_endpoint_id=endpoints[i], opts=self._opts())
                 return_route = child(name, "nat", "return", str(i)) if tier == "private" else child(name, "nat", "return", tier, str(i))
                 aws.ec2.Route(return_route, route_table_id=nat_table.id, destination_cidr_block=cidrs[i], vpc_endpoint_id=endpoints[i], opts=self._opts())
@@ -277,7 +306,8 @@ class PrivateNetwork(pulumi.ComponentResource):
 
         Its allowlists: the sessions' (the stance's `egress_allowlist`, HTTP and TLS) from the private subnets under
         `allowlist`; the hub's (exactly `idp_hosts`, TLS SNI only: the hub calls the IdP's token and userinfo
-        endpoints over HTTPS) from the hub tier. Returns the firewall endpoint of each AZ.
+        endpoints over HTTPS) from the hub tier; the CI runner's (exactly `ci_hosts`, TLS SNI only: git, pip, Pulumi
+        and the AWS APIs are all HTTPS) from the CI tier. Returns the firewall endpoint of each AZ.
         """
         name, args = self._name, self._args
         subnets = [self._subnet(vpc, "firewall", i, cidr) for i, cidr in enumerate(plan.firewall)]
@@ -289,6 +319,8 @@ class PrivateNetwork(pulumi.ComponentResource):
             allowlists.append(DomainAllowlist("sessions", firewall_domains(args.egress_allowlist), tuple(plan.private)))
         if args.hub_tier:
             allowlists.append(DomainAllowlist("hub", tuple(sorted(args.idp_hosts)), tuple(plan.hub), target_types=(TLS_SNI,)))
+        if args.ci_tier:
+            allowlists.append(DomainAllowlist("ci", firewall_domains(args.ci_hosts), tuple(plan.ci), target_types=(TLS_SNI,)))
         firewall = EgressFirewall(
             child(name, "firewall"),
             EgressFirewallArgs(

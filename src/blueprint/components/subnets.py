@@ -2,12 +2,16 @@
 
 The VPC is cut in eighths. The first six hold the private subnets, one per AZ (pods take VPC addresses with the
 VPC CNI, so they get the room). The last two eighths are cut into small blocks (1/128 of the VPC, never smaller
-than a /28, the smallest subnet AWS allows) shared by four small tiers, each with a fixed run of blocks:
+than a /28, the smallest subnet AWS allows) shared by four small tiers, each with a fixed run of blocks, and a
+fifth in the blocks left over:
 
 - `public`: internet-facing load balancers (stances with SSO ingress from the internet);
 - `nat`: the NAT gateways;
 - `firewall`: the Network Firewall endpoints;
-- `hub`: the hub's own nodes, whose only way out is the firewall admitting the IdP (`spec.hub_egress == "firewall"`).
+- `hub`: the hub's own nodes, whose only way out is the firewall admitting the IdP (`spec.hub_egress == "firewall"`);
+- `ci`: the CodeBuild CI runner, whose only way out is the firewall admitting GitHub, Pulumi, the package index
+  and the AWS APIs (`spec.ci_egress == "firewall"`). It takes the run after the four: a /16 to /21 VPC has room
+  for six AZs there too; a /22 has none (its 16 blocks are the four tiers').
 
 Positions depend only on the VPC's size, never on the AZ count, so adding an AZ never moves a subnet. A /16 to
 /21 VPC has 32 small blocks, room for six AZs in every tier (a /16 gives /23s: ~500 addresses, enough for a few
@@ -21,7 +25,8 @@ from dataclasses import dataclass
 
 SMALLEST_PREFIX = 28
 MAX_ZONES = 6
-SMALL_TIERS = ("public", "nat", "firewall", "hub")
+SMALL_TIERS = ("public", "nat", "firewall", "hub")  # the runs that set `room`
+SPARE_TIERS = ("ci",)  # runs after them, in the blocks left over
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class SubnetPlan:
     nat: tuple[str, ...]
     firewall: tuple[str, ...]
     hub: tuple[str, ...]
+    ci: tuple[str, ...]
     room: int
 
     def fits(self, tier: str, zones: int) -> bool:
@@ -59,7 +65,7 @@ def subnet_plan(vpc_cidr: str, zones: int) -> SubnetPlan:
 
     def tier(index: int) -> tuple[str, ...]:
         start = index * room
-        return tuple(str(block) for block in pool[start : start + min(zones, room)])
+        return tuple(str(block) for block in pool[start : start + min(zones, room)])  # past the pool: fewer, or none
 
     return SubnetPlan(
         private=tuple(str(s) for s in eighths[: min(zones, MAX_ZONES)]),
@@ -67,5 +73,6 @@ def subnet_plan(vpc_cidr: str, zones: int) -> SubnetPlan:
         nat=tier(1),
         firewall=tier(2),
         hub=tier(3),
+        ci=tier(4),
         room=room,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..charts import z2jh
 from ..charts.z2jh import is_jupyterhub_chart
-from ..preview.graph import SECRET, UNKNOWN, ResourceGraph
+from ..preview.graph import SECRET, UNKNOWN, ResourceGraph, dig
 from .errors import ExportError
 from .kubernetes import HELM_RELEASE_TOKEN, dump_documents
 
@@ -37,7 +37,7 @@ class HelmValues:
         )
         if self.hidden:
             header += f"# Not shown (secret or only known at deploy time): {', '.join(self.hidden)}\n"
-        stand_ins = sorted(".".join(path) for path in z2jh.STAND_INS if path_value(self.values, path) in (SECRET, UNKNOWN))
+        stand_ins = sorted(".".join(path) for path in z2jh.STAND_INS if dig(self.values, *path) in (SECRET, UNKNOWN))
         if stand_ins:
             header += (
                 f"# {', '.join(stand_ins)}: a stand-in object of the same shape (never the secret), so that\n"

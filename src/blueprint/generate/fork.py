@@ -8,6 +8,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from ..catalog import OVERLAY_SCHEMA_FILE, modeline
 from ..errors import GenerateError, SpecError
 from ..model import BLUEPRINT_FILE, TeamSpec, load_file
 from ..model.loading import load_overlays, resolve, validate
@@ -23,7 +24,8 @@ class ForkResult:
     team_added: bool
 
 
-def overlay_document(team: TeamSpec) -> str:
+def overlay_document(team: TeamSpec, *, schema: str | None = None) -> str:
+    """The overlay's text; `schema`: where its JSON Schema is, relative to it, for the editor's modeline."""
     root = CommentedMap()
     root["team"] = team.name
     root["description"] = team.description
@@ -35,7 +37,8 @@ def overlay_document(team: TeamSpec) -> str:
     root["budget_usd"] = team.budget_usd
     root["controls"] = CommentedMap({"compute.sessions.root_allowed": team.root_allowed})
     root.yaml_set_start_comment(
-        f"Overlay for team {team.name}: what this team tunes above the org blueprint.\n"
+        (f"{modeline(schema)}\n" if schema else "")
+        + f"Overlay for team {team.name}: what this team tunes above the org blueprint.\n"
         "Only this team's values live here; network, identity and other teams belong to blueprint.yaml.\n"
         "Values start at the team's current settings. Lowering quotas or timeouts is always allowed;\n"
         "going below the org floor (more CPU, memory, GPU, budget, longer idle timeout, root) needs an\n"
@@ -85,7 +88,8 @@ def fork_team(project: Path, team: str, group: str | None = None, *, force: bool
         )
 
     spec = resolve(blueprint, str(blueprint_file), overlays)
-    text = overlay_document(spec.team(team))
+    # Projects made before the overlay schema existed get its modeline once `blueprint upgrade` has written it.
+    text = overlay_document(spec.team(team), schema=f"../{OVERLAY_SCHEMA_FILE}" if (project / OVERLAY_SCHEMA_FILE).is_file() else None)
     validate(TeamOverlay, read_yaml_text(text, overlay_path), str(overlay_path))
     files[f"{TEAMS_DIR}/{team}.yaml"] = text
     write_tree(project, files, force=True)

@@ -123,6 +123,8 @@ def _old_spec(directory: Path, spec: BlueprintSpec, recorded: Mapping[str, Any])
     from ..model.spec import CustomStance
     from ..model.stance import StanceControls
 
+    # Projects generated before summaries were derived recorded the written `summary`; it follows from the values now.
+    recorded = {key: value for key, value in recorded.items() if key != "summary"}
     try:
         stance = Stance.model_validate(recorded)
     except ValueError:
@@ -131,7 +133,7 @@ def _old_spec(directory: Path, spec: BlueprintSpec, recorded: Mapping[str, Any])
     controls = stance.model_dump(mode="json", include=set(StanceControls.model_fields))
     # Resolve the blueprint once more with the recorded stance as a custom stance that overrides every control.
     name = "recorded-stance"
-    custom = CustomStance(extends="strict", summary=stance.summary, overrides=controls)
+    custom = CustomStance(extends="strict", summary=stance.note, overrides=controls)
     old_file = blueprint.model_copy(update={"stance": name, "stances": {**blueprint.stances, name: custom}})
     try:
         old = resolve(old_file, str(directory / "blueprint.yaml"), load_overlays(directory, blueprint))
@@ -179,7 +181,7 @@ def plan_files(base: Mapping[str, str] | None, current: Mapping[str, str | None]
 
 def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflicts: bool = False, dry_run: bool = False, preview: bool = True) -> UpgradeResult:
     """Merge this version's generated files into the project; all or nothing, nothing at all on conflicts unless allowed."""
-    from ..model import load_blueprint
+    from ..model import load_blueprint, load_file
     from ..review import uncommitted
 
     directory = Path(directory)
@@ -204,7 +206,8 @@ def upgrade_project(directory: str | Path, *, force: bool = False, allow_conflic
     else:
         result.notes.append(f"{GENERATED_FILE} is missing (project made before {__version__}): files you did not edit are updated, edited ones conflict")
 
-    rendered = render_project(answers, blueprint_document(answers), spec)
+    declared = tuple(load_file(directory).stances)  # for the schema's stance names: the blueprint as it is now
+    rendered = render_project(answers, blueprint_document(answers), spec, stances=declared)
     generated = {p: t for p, t in rendered.items() if is_merged(p)}
     current = {p: _read_text(directory / p) for p in generated}
     writes, result.files, result.conflicts = plan_files(base, current, generated, old_version=old_version)

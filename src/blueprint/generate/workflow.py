@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..charts.z2jh import HELM_VERSION
-from ..facts.ci_runner import RUNNER_HOSTS
+from ..facts.ci_runner import RUNNER_HOSTS, runner_domains
 from ..model import BlueprintSpec
 
 WORKFLOW_FILE = ".github/workflows/preview.yml"
@@ -281,20 +281,19 @@ def runner_section(spec: BlueprintSpec) -> str:
         where = (
             f"`preview` and `apply` call the cluster's API, which answers only inside the VPC when the endpoint is private. They run on a\n"
             f"CodeBuild-hosted GitHub Actions runner (`runs-on: {cluster_runs_on(spec)}`): the program creates the CodeBuild\n"
-            f"project `{spec.ci_runner_project}` in the private subnets, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
+            f"project `{spec.ci_runner_project}` in the {'private subnets' if spec.stance.network.egress == 'open' else 'CI tier of subnets'}, with a webhook on workflow jobs of `{spec.ci.repository or 'ci.repository (not set!)'}`\n"
             "and 443 from its security group to the cluster security group. `review` and `comment` stay on GitHub-hosted runners."
         )
         owns = [
             "**The GitHub connection**: CodeBuild must be allowed to reach the repository before the webhook can be created: an AWS CodeConnections "
             "connection named in `ci.connection_arn`, or the account's CodeBuild source credential (`aws codebuild import-source-credentials`).",
             "**The runner's network**: the runner needs HTTPS to GitHub, the package index and the Pulumi backend "
-            f"({', '.join(RUNNER_HOSTS)}). "
+            f"({', '.join(RUNNER_HOSTS)}), and to the AWS APIs of the resources the program manages. "
             + (
-                "Under this stance the private subnets have no internet path at all, so the runner cannot take a job until you give it one "
-                "(your proxy, or an egress path you own), or you switch to `ci.runner: self-hosted` on your network."
-                if spec.stance.network.egress == "mirror"
-                else "Under an allowlist, those hosts must be on it (`network.egress_allowlist`)."
-                if spec.stance.network.egress == "allowlist"
+                "Under this stance the program gives it subnets of its own (the `ci` tier) whose only way out is the egress firewall, "
+                f"admitting exactly those hosts ({len(runner_domains(spec.region))} names, `facts.ci_runner` in workbench-blueprint); the sessions' "
+                "egress stays what the stance says. Nothing to do, unless you route the runner through a proxy of your own."
+                if spec.stance.network.egress != "open"
                 else "Egress is open under this stance."
             ),
         ]

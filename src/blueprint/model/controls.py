@@ -79,6 +79,14 @@ class FieldMeta:
     def ordered(self) -> bool:
         return self.direction is not None
 
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        # Pydantic asks each `Annotated` metadata for its JSON Schema: the why describes the field (editors show it
+        # on hover), unless the field says more with `Field(description=...)`. `catalog.schema` adds the rest.
+        schema = handler(core_schema)
+        if self.why:
+            schema.setdefault("description", self.why)
+        return schema
+
 
 @dataclass(frozen=True)
 class ControlMeta(FieldMeta):

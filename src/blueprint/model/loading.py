@@ -63,8 +63,10 @@ def _stance_raw(name: str, blueprint: BlueprintFile, source: str, chain: tuple[s
     merged = _overlay.merge(copy.deepcopy(base), copy.deepcopy(custom.overrides))
     merged["name"] = name
     merged["extends"] = custom.extends
+    # The stance's own words only: a parent's note describes the parent's values, not these.
+    merged.pop("note", None)
     if custom.summary:
-        merged["summary"] = custom.summary
+        merged["note"] = custom.summary
     return merged
 
 

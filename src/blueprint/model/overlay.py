@@ -30,11 +30,13 @@ TEAM_SCOPED_CONTROLS = tuple(TEAM_FIELDS)
 class TeamOverlay(StrictModel):
     """What a team may tune in its own file; everything else belongs to the org blueprint."""
 
-    team: TeamName
-    description: Description | None = None
-    quota: QuotaOverride = QuotaOverride()
-    profiles: tuple[ProfileName, ...] | None = None
-    extra_packages: ExtraPackages | None = None
+    team: TeamName = Field(description="The team this file tunes: the file's name (teams/<team>.yaml) and a team in blueprint.yaml.")
+    description: Description | None = Field(default=None, description="Replaces the team's description.")
+    quota: QuotaOverride = Field(
+        default=QuotaOverride(), description="The team's ResourceQuota; unset fields keep the org's values, and going above them needs an exception."
+    )
+    profiles: tuple[ProfileName, ...] | None = Field(default=None, description="Profiles offered to the team, replacing the org's list; each must fit the quota.")
+    extra_packages: ExtraPackages | None = Field(default=None, description="Packages added for this team, replacing what blueprint.yaml adds for it.")
     idle_timeout_minutes: Annotated[int, Field(ge=10, le=10080)] | None = None
     budget_usd: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     controls: dict[str, Any] = Field(default_factory=dict, description="Team-scoped stance controls by id, e.g. compute.sessions.root_allowed.")

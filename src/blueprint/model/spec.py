@@ -60,7 +60,12 @@ ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_:/.-]{0,63}$")]
 class IdentityProvider(StrictModel):
     """Where users sign in. The client secret is a Pulumi secret config key, never a value here."""
 
-    kind: Literal["oidc", "saml", "cognito"]
+    kind: Literal["oidc", "saml", "cognito"] = Field(
+        description=(
+            "oidc: your OIDC IdP (issuer_url, client_id); saml: your SAML IdP, brokered through Cognito (metadata_url); "
+            "cognito: a Cognito user pool the program creates, with users an admin adds."
+        )
+    )
     issuer_url: HttpsUrl | None = Field(default=None, description="OIDC issuer (kind: oidc).")
     metadata_url: HttpsUrl | None = Field(default=None, description="SAML metadata URL (kind: saml); brokered through Cognito.")
     client_id: ClientId | None = Field(default=None, description="OIDC client id registered at the IdP (kind: oidc).")
@@ -229,8 +234,8 @@ class QuotaOverride(StrictModel):
 
 
 class ExtraPackages(StrictModel):
-    python: tuple[PackageName, ...] = ()
-    r: tuple[RPackageName, ...] = ()
+    python: tuple[PackageName, ...] = Field(default=(), description="Python packages the mirror admits for this team (PyPI names).")
+    r: tuple[RPackageName, ...] = Field(default=(), description="R packages the R repository holds for this team (CRAN names such as 'data.table').")
 
 
 # Namespaces the platform itself uses; a team named like one would take it over.
@@ -242,12 +247,14 @@ RESERVED_TEAM_NAMES = frozenset(
 class TeamEntry(StrictModel):
     """A team as written in blueprint.yaml or a team overlay."""
 
-    name: TeamName
-    idp_group: IdpGroup
-    description: Description = ""
-    quota: QuotaOverride = QuotaOverride()
+    name: TeamName = Field(
+        description="Team name: its Kubernetes namespace, IAM role and S3 prefix. Lowercase letters, digits and '-', 2 to 30 characters."
+    )
+    idp_group: IdpGroup = Field(description="The IdP group whose members belong to this team, as the group claim carries it.")
+    description: Description = Field(default="", description="A line about the team, for people.")
+    quota: QuotaOverride = Field(default=QuotaOverride(), description="The team's ResourceQuota; unset fields take the stance's default quota.")
     profiles: tuple[ProfileName, ...] = Field(default=(), description="Profiles offered to this team; empty means every stance profile that fits the quota.")
-    extra_packages: ExtraPackages = ExtraPackages()
+    extra_packages: ExtraPackages = Field(default=ExtraPackages(), description="Packages added for this team on top of the stance's allowlists.")
     idle_timeout_minutes: Annotated[int, Field(ge=10, le=10080)] | None = None
     budget_usd: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
 
@@ -288,12 +295,16 @@ class PackageSpec(StrictModel):
 class ControlException(StrictModel):
     """A recorded, approved and expiring permission for one team to go below the floor on one control."""
 
-    team: TeamName
-    control: str
-    value: Any
-    reason: Annotated[str, Field(min_length=10, max_length=500, pattern=r"^[^\x00-\x1f`$<>\\]*$")]
-    approved_by: Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[A-Za-z0-9 ._@'-]+$")]
-    expires: dt.date
+    team: TeamName = Field(description="The team the exception is for.")
+    control: str = Field(description="The control's id (`blueprint explain --json` lists them); only a control with a weaker/stronger order.")
+    value: Any = Field(description="The value the team may set, of the control's own type.")
+    reason: Annotated[str, Field(min_length=10, max_length=500, pattern=r"^[^\x00-\x1f`$<>\\]*$")] = Field(
+        description="Why the team needs it, for reviewers (10 to 500 characters)."
+    )
+    approved_by: Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[A-Za-z0-9 ._@'-]+$")] = Field(
+        description="Who approved it: a name or an email address."
+    )
+    expires: dt.date = Field(description="The last day the exception holds (YYYY-MM-DD); after it, the team's overlay is refused again.")
 
     @field_validator("control")
     @classmethod
@@ -316,7 +327,7 @@ class ControlException(StrictModel):
 class FloorSpec(StrictModel):
     """Controls teams may not weaken: the stance's security controls, plus any the org adds."""
 
-    add: tuple[str, ...] = ()
+    add: tuple[str, ...] = Field(default=(), description="More controls to put on the floor, by id; only controls with a weaker/stronger order.")
 
     @field_validator("add")
     @classmethod
@@ -375,31 +386,45 @@ class CiSpec(StrictModel):
 class CustomStance(StrictModel):
     """A stance defined in blueprint.yaml: a built-in (or another custom stance) plus partial overrides."""
 
-    extends: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
-    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    extends: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(
+        description="The stance this one starts from: a built-in, or another stance under `stances:`."
+    )
+    summary: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(default=None, description="Your own words about this stance, shown by `blueprint explain` as a note beside the summary derived from its values.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Partial stance controls, same shape as a stance file.")
 
 
 class BlueprintFile(StrictModel):
     """The document in `blueprint.yaml`."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
-    org: OrgName
-    description: Description = ""
-    region: Region
-    stack: StackName = "dev"
+    schema_version: Literal[1] = Field(default=SCHEMA_VERSION, description="Format version of this file; this release reads and writes 1.")
+    org: OrgName = Field(description="Organisation name: prefixes AWS resource names and tags. Lowercase letters, digits and '-', 2 to 24 characters.")
+    description: Description = Field(default="", description="A line about this workbench, for people; no shell or markup characters.")
+    region: Region = Field(description="AWS region everything is created in, such as eu-west-1; changing it builds a new workbench.")
+    stack: StackName = Field(default="dev", description="Pulumi stack this blueprint is previewed and applied as; part of physical resource names.")
     hub_hostname: Hostname = Field(description="DNS name users open for JupyterHub; the OAuth callback is https://<hub_hostname>/hub/oauth_callback.")
     stance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="A built-in stance (strict, balanced, open) or a name under `stances`.")]
-    stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(default_factory=dict)
-    idp: IdentityProvider
-    network: NetworkSpec = NetworkSpec()
+    stances: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")], CustomStance] = Field(
+        default_factory=dict,
+        description="Custom stances by name: each extends a built-in (or another custom stance) and overrides some of its controls.",
+    )
+    idp: IdentityProvider = Field(
+        description="Single sign-on: where users sign in and which claim carries their groups. No secret here: `pulumi config set --secret`."
+    )
+    network: NetworkSpec = Field(default=NetworkSpec(), description="Address plan: the VPC, the Kubernetes services and the networks routed to the VPC.")
     tls: TlsSpec = Field(default=TlsSpec(), description="The hub's certificate and the Route 53 zone of its DNS name.")
-    budgets: BudgetSpec = BudgetSpec()
-    packages: PackageSpec = PackageSpec()
-    ci: CiSpec = CiSpec()
-    teams: tuple[TeamEntry, ...] = Field(min_length=1)
-    floor: FloorSpec = FloorSpec()
-    exceptions: tuple[ControlException, ...] = ()
+    budgets: BudgetSpec = Field(default=BudgetSpec(), description="The org's monthly budget and who hears when spend passes the alert threshold.")
+    packages: PackageSpec = Field(default=PackageSpec(), description="The org's own packages: internal name prefixes and an internal R repository.")
+    ci: CiSpec = Field(default=CiSpec(), description="Where the generated workflow's `pulumi preview` and `pulumi up` run, and which IAM roles reach the cluster.")
+    teams: tuple[TeamEntry, ...] = Field(
+        min_length=1,
+        description="The teams, at least one: each gets a namespace, an IdP group and a quota, and tunes its values in teams/<name>.yaml.",
+    )
+    floor: FloorSpec = Field(
+        default=FloorSpec(), description="The org floor: controls no team may weaken without an exception; the stance's security controls are always on it."
+    )
+    exceptions: tuple[ControlException, ...] = Field(
+        default=(), description="Approved, expiring permissions for one team to go below the floor on one control."
+    )
 
     @field_validator("tls")
     @classmethod
@@ -502,6 +527,16 @@ class BlueprintSpec(StrictModel):
         only way out is the egress firewall, admitting exactly `idp_hosts`; session subnets keep their own egress)."""
         if self.idp.reachable_via == "on-premises":
             return "on-premises"
+        return "open" if self.stance.network.egress == "open" else "firewall"
+
+    @property
+    def ci_egress(self) -> Literal["none", "open", "firewall"]:
+        """How the CodeBuild CI runner reaches GitHub, Pulumi, the package index and the AWS APIs
+        (`facts.ci_runner.runner_domains`): `none` (no CodeBuild runner: no `ci.repository`, or your own runners),
+        `open` (the stance's egress is open: NAT like every node), or `firewall` (the runner in subnets of its own
+        whose only way out is the egress firewall, admitting exactly those hosts; session subnets keep theirs)."""
+        if self.ci.runner != "codebuild" or self.ci.repository is None:
+            return "none"
         return "open" if self.stance.network.egress == "open" else "firewall"
 
     @property

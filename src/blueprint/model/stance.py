@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from functools import cache
@@ -75,7 +76,7 @@ class NetworkControls(StrictModel):
         Literal["internal", "internet-sso"],
         control(C.DATA_THEFT_OUTSIDER, "Users reach JupyterHub through an internal load balancer only, or an internet-facing one behind SSO.", ranking=("internal", "internet-sso"), exposure=X.PUBLIC),
     ]
-    flow_logs: FlowLogs
+    flow_logs: FlowLogs = Field(description="VPC flow logs: which traffic they record and how long they are kept.")
     availability_zones: Annotated[
         int,
         Field(ge=1, le=6),
@@ -98,12 +99,12 @@ class IdentityControls(StrictModel):
     ] = True
     mfa: Annotated[
         bool,
-        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication (enforced directly for Cognito; required of the IdP otherwise).", direction=LOWER, exposure=X.ACCESS),
+        control(C.DATA_THEFT_INSIDER, "Require multi-factor authentication. Checked on a Cognito user pool; an external OIDC IdP applies its own MFA policy, which no offline rule can see: require MFA there.", direction=LOWER, exposure=X.ACCESS),
     ]
     session_hours: Annotated[
         int,
         Field(ge=1, le=168),
-        control(C.DATA_THEFT_INSIDER, "How long a login lasts; shorter sessions limit a stolen cookie.", direction=HIGHER),
+        control(C.DATA_THEFT_INSIDER, "How long a login lasts (the hub's cookie; Cognito's tokens); shorter sessions limit a stolen cookie. An external IdP's own session is set there.", direction=HIGHER),
     ]
     group_rbac: Annotated[
         bool,
@@ -134,11 +135,13 @@ class Quota(StrictModel):
 class Profile(StrictModel):
     """A server size users pick at spawn time."""
 
-    name: ProfileName
-    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")]
-    cpu: CpuQuantity
-    memory: MemoryQuantity
-    gpu: Annotated[int, Field(ge=0, le=8)] = 0
+    name: ProfileName = Field(description="The profile's id, as teams' `profiles` name it.")
+    display_name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9 ,.()+/-]+$")] = Field(
+        description="What users see in the spawn form."
+    )
+    cpu: CpuQuantity = Field(description="CPU of the server, guaranteed and its limit, in cores ('2', '500m').")
+    memory: MemoryQuantity = Field(description="Memory of the server, guaranteed and its limit ('8Gi').")
+    gpu: Annotated[int, Field(ge=0, le=8)] = Field(default=0, description="GPUs of the server; above 0, it runs on the GPU node group.")
 
 
 class Nodes(StrictModel):
@@ -175,9 +178,9 @@ class Nodes(StrictModel):
 
 
 class ComputeControls(StrictModel):
-    sessions: Sessions
-    default_quota: Quota
-    nodes: Nodes
+    sessions: Sessions = Field(description="Users' servers: root and idle culling.")
+    default_quota: Quota = Field(description="Each team's ResourceQuota, unless blueprint.yaml or the team's overlay says otherwise.")
+    nodes: Nodes = Field(description="Node groups: the instance types they may use and how far they scale.")
     profiles: Annotated[
         tuple[Profile, ...],
         Field(min_length=1),
@@ -213,7 +216,7 @@ class StorageControls(StrictModel):
         ),
     ]
     versioning: Annotated[bool, control(C.DATA_LOSS, "S3 versioning turns an overwrite or delete into a recoverable event.", direction=LOWER)]
-    backup: Backup
+    backup: Backup = Field(description="AWS Backup of the home directories.")
     protect_stateful: Annotated[
         bool,
         control(C.DATA_LOSS, "Stateful resources (bucket, file system, keys) get Pulumi `protect` and retain-on-delete, so a bad change cannot destroy data.", direction=LOWER),
@@ -270,7 +273,7 @@ class PackageControls(StrictModel):
     python_blocklist: Annotated[tuple[PackageName, ...], control(C.INCORRECT_WORK, "Packages never admitted, e.g. known typosquats.")] = ()
     r: Annotated[
         Literal["curated-snapshot", "snapshot", "latest"],
-        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages.", ranking=("curated-snapshot", "snapshot", "latest")),
+        control(C.INCORRECT_WORK, "R packages: a dated snapshot makes results reproducible; 'curated' also limits which packages. An org mirror (packages.r_mirror_url) enforces this itself.", ranking=("curated-snapshot", "snapshot", "latest")),
     ]
     r_snapshot_date: Annotated[dt.date | None, control(C.INCORRECT_WORK, "The CRAN snapshot date served by the R mirror.")] = None
     r_allowlist: Annotated[
@@ -280,7 +283,7 @@ class PackageControls(StrictModel):
     cooldown_days: Annotated[
         int,
         Field(ge=0, le=365),
-        control(C.INCORRECT_WORK, "New releases wait this long before admission; most malicious uploads are caught within days.", direction=LOWER),
+        control(C.INCORRECT_WORK, "New releases wait this long before a curated mirror admits them; most malicious uploads are caught within days. Only python 'curated' has a promoter to hold them: a proxy serves every release at once.", direction=LOWER),
     ]
     curation_mode: Annotated[
         Literal["block", "report"],
@@ -312,22 +315,79 @@ class BudgetControls(StrictModel):
 class StanceControls(StrictModel):
     """All controls of a stance; the dotted path of each leaf is its control id."""
 
-    network: NetworkControls
-    identity: IdentityControls
-    compute: ComputeControls
-    storage: StorageControls
-    audit: AuditControls
-    stability: StabilityControls
-    packages: PackageControls
-    budgets: BudgetControls
+    network: NetworkControls = Field(description="Egress, the API endpoint, ingress, VPC endpoints, flow logs and AZs.")
+    identity: IdentityControls = Field(description="Sign-in: SSO, MFA, session length and group-based access.")
+    compute: ComputeControls = Field(description="Sessions, quotas, node groups and the server sizes offered.")
+    storage: StorageControls = Field(description="Encryption at rest, versioning, backups and protection of stateful resources.")
+    audit: AuditControls = Field(description="CloudTrail and the EKS control-plane logs.")
+    stability: StabilityControls = Field(description="Version policy, the Kubernetes version, AZ spread and the maintenance window.")
+    packages: PackageControls = Field(description="The Python package mirror and the R repository.")
+    budgets: BudgetControls = Field(description="Budget scope, alert threshold and each team's default budget.")
+
+
+def _count(items: tuple[str, ...], one: str) -> str:
+    return f"{len(items)} {one}{'' if len(items) == 1 else 's'}"
+
+
+# The one-line summary of a stance, phrase by phrase: each phrase is a function of one control's value, so a
+# summary can only say what the values say (a custom stance never inherits its parent's words). Order: the
+# concerns, biggest first. `None` leaves a reassuring default unsaid; every weakening is said.
+SUMMARY_PHRASES: tuple[tuple[str, Callable[[StanceControls], str | None]], ...] = (
+    ("network.egress", lambda s: {
+        "mirror": "no internet egress",
+        "allowlist": f"NAT to {_count(s.network.egress_allowlist, 'allowlisted domain')}",
+        "open": "open internet egress",
+    }[s.network.egress]),
+    ("network.api_endpoint", lambda s: {"private": "private API", "public-and-private": "public API to admin CIDRs"}[s.network.api_endpoint]),
+    ("network.ingress", lambda s: {"internal": "internal ingress", "internet-sso": "internet ingress behind SSO"}[s.network.ingress]),
+    ("identity.mfa", lambda s: "MFA" if s.identity.mfa else "no MFA"),
+    ("compute.sessions.root_allowed", lambda s: "root in sessions" if s.compute.sessions.root_allowed else None),
+    ("storage.encryption", lambda s: {
+        "kms-cmk-rotated": "KMS keys with rotation",
+        "kms-cmk": "KMS keys",
+        "provider-managed": "provider-managed encryption",
+    }[s.storage.encryption]),
+    ("audit.cloudtrail", lambda s: {
+        "multi-region": "multi-region audit trail",
+        "single-region": "single-region audit trail",
+        "off": "no audit trail",
+    }[s.audit.cloudtrail]),
+    ("packages.python", lambda s: {
+        "curated": "curated Python packages",
+        "proxy-blocklist": "PyPI proxy with a blocklist",
+        "proxy": "live PyPI",
+    }[s.packages.python]),
+    ("packages.r", lambda s: {
+        "curated-snapshot": "curated CRAN snapshot",
+        "snapshot": "dated CRAN snapshot",
+        "latest": "live CRAN",
+    }[s.packages.r]),
+)  # fmt: skip
+
+
+def derived_summary(controls: StanceControls) -> str:
+    """One line saying what the values say: built from `SUMMARY_PHRASES`, never from written text."""
+    phrases = [phrase for _, describe in SUMMARY_PHRASES if (phrase := describe(controls))]
+    text = ", ".join(phrases)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 class Stance(StanceControls):
-    """A named, resolved stance (built-in or custom after `extends:` resolution)."""
+    """A named, resolved stance (built-in or custom after `extends:` resolution).
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
-    extends: str | None = None
+    `summary` is derived from the values; `note` is what a custom stance's own `summary:` says in
+    blueprint.yaml (the org's words, shown as such, never inherited from the stance it extends).
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")] = Field(description="The stance's name; a built-in's is its file name.")
+    note: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The organisation's own words about a custom stance, shown beside the summary derived from its values."
+    )
+    extends: str | None = Field(default=None, description="The stance a custom one extends (set when it is resolved); a built-in extends none.")
+
+    @property
+    def summary(self) -> str:
+        return derived_summary(self)
 
 
 def stance_controls() -> tuple[ControlInfo, ...]:

@@ -7,9 +7,9 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
-from .units import GIB, parse_quantity
+from .units import GIB, QUANTITY_LOOKS_LIKE, QUANTITY_PATTERN, parse_quantity
 
 DNS_LABEL_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 
@@ -118,11 +118,17 @@ def _as_str(value: object) -> object:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+# What editors see of a quantity (`blueprint schema`): the parser's own pattern, and what their message says instead of
+# the regular expression (`patternErrorMessage`, read by VS Code and yaml-language-server); the ranges stay the validators'.
+_QUANTITY_TEXT = {"type": "string", "pattern": QUANTITY_PATTERN, "patternErrorMessage": f"Should be {QUANTITY_LOOKS_LIKE}."}
+
 Cidr = Annotated[str, AfterValidator(_cidr)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-CpuQuantity = Annotated[str, BeforeValidator(_as_str), AfterValidator(_cpu)]
-MemoryQuantity = Annotated[str, AfterValidator(_memory)]
-StorageQuantity = Annotated[str, AfterValidator(_storage)]
+CpuQuantity = Annotated[
+    str, BeforeValidator(_as_str), AfterValidator(_cpu), WithJsonSchema({"anyOf": [_QUANTITY_TEXT, {"type": "number", "exclusiveMinimum": 0}]})
+]
+MemoryQuantity = Annotated[str, AfterValidator(_memory), WithJsonSchema(_QUANTITY_TEXT)]
+StorageQuantity = Annotated[str, AfterValidator(_storage), WithJsonSchema(_QUANTITY_TEXT)]
 
 
 def looks_like_secret(value: str) -> bool:

@@ -19,19 +19,24 @@ _SUFFIX = {
     "Ti": Decimal(2) ** 40,
     "Pi": Decimal(2) ** 50,
 }
-_QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?)(?P<suffix>m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
+# The one definition of a quantity's text: a decimal number and one of the suffixes above. Plain groups, no
+# named ones, so the same pattern reads the same in Python and in JSON Schema (ECMA-262), where editors use it.
+QUANTITY_PATTERN = r"^([0-9]+(?:\.[0-9]+)?)(" + "|".join(suffix for suffix in _SUFFIX if suffix) + r")?$"
+_QUANTITY = re.compile(QUANTITY_PATTERN)
+QUANTITY_LOOKS_LIKE = "a Kubernetes quantity such as '500m', '4', '16Gi'"
 
 
 def parse_quantity(text: str) -> Decimal:
     """Return the quantity's value in base units (cores or bytes); raise ValueError if malformed."""
     match = _QUANTITY.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity such as '500m', '4', '16Gi'")
+        raise ValueError(f"{text!r} is not {QUANTITY_LOOKS_LIKE}")
+    number, suffix = match.groups()
     try:
-        number = Decimal(match["number"])
+        amount = Decimal(number)
     except InvalidOperation as exc:  # pragma: no cover - the regex already guarantees digits
         raise ValueError(f"{text!r} is not a number") from exc
-    return number * _SUFFIX[match["suffix"] or ""]
+    return amount * _SUFFIX[suffix or ""]
 
 
 GIB = Decimal(2) ** 30

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model.spec import ControlException
 from ..model.stance import META
-from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
+from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph, dig
 
 if TYPE_CHECKING:
     from ..charts.z2jh import Rendered
@@ -90,9 +90,20 @@ def always(_: Context) -> bool:
     return True
 
 
+# What a graph rule declares when it reads the inputs of every resource (e.g. a search for plain-text secrets).
+EVERY_TYPE = "*"
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One stance rule. Exactly one of `check_resource` (with `types`) or `check_graph` is set."""
+    """One stance rule. Exactly one of `check_resource` or `check_graph` is set.
+
+    `types`: the resource types the rule judges. A resource rule checks each resource of these types; a graph
+    rule declares the types it reads (`EVERY_TYPE` for all), which is what `blueprint explain` reports as the
+    resources enforcing its controls. tests/policy/test_rule_types.py holds each graph rule to its declaration:
+    on real graphs, and on every mutation that fires a rule, the rule finds the same on the graph cut down to
+    its declared types (plus the stack and components) as on the whole graph.
+    """
 
     id: str
     concern: Concern
@@ -116,8 +127,10 @@ class Rule:
             raise ValueError(f"rule {self.id}: unknown control(s) {unknown}")
         if (self.check_resource is None) == (self.check_graph is None):
             raise ValueError(f"rule {self.id}: needs exactly one of check_resource or check_graph")
-        if self.check_resource is not None and not self.types:
-            raise ValueError(f"rule {self.id}: a resource rule names the types it checks")
+        if not self.types:
+            raise ValueError(f"rule {self.id}: a rule names the resource types it checks (graph rules: those it reads, or EVERY_TYPE)")
+        if self.check_resource is not None and EVERY_TYPE in self.types:
+            raise ValueError(f"rule {self.id}: a resource rule names the types it checks; EVERY_TYPE is for graph rules")
         if self.family not in FAMILIES:
             raise ValueError(f"rule {self.id}: unknown family {self.family!r} (one of {FAMILIES})")
         if (self.family == "works") != self.id.startswith("works."):
@@ -185,6 +198,7 @@ class RuleSet:
         concern: Concern,
         severity: Severity,
         controls: tuple[str, ...],
+        types: Iterable[str],
         description: str,
         applies: Applies = always,
         needs_secret_markers: bool = False,
@@ -192,10 +206,12 @@ class RuleSet:
         family: Family = "stance",
         needs_render: bool = False,
     ) -> Callable[[GraphCheck], GraphCheck]:
+        """A rule over the whole graph; `types` are the resource types it reads (see `Rule`)."""
+
         def register(check: GraphCheck) -> GraphCheck:
             self.rules.append(
                 Rule(
-                    id, concern, severity, controls, description, applies,
+                    id, concern, severity, controls, description, applies, frozenset(types),
                     check_graph=check, needs_secret_markers=needs_secret_markers, warns=warns, family=family,
                     needs_render=needs_render,
                 )
@@ -217,18 +233,6 @@ def rendered(graph: ResourceGraph) -> Rendered | None:
     from ..charts.z2jh import render_release
 
     return render_release(graph)
-
-
-def dig(data: Any, *path: str | int, default: Any = None) -> Any:
-    """`data[path[0]][path[1]]...`, or `default` when any step is missing or not a container."""
-    for key in path:
-        if isinstance(key, int):
-            if not isinstance(data, list) or not -len(data) <= key < len(data):
-                return default
-        elif not isinstance(data, Mapping) or key not in data:
-            return default
-        data = data[key]
-    return data
 
 
 def known(value: Any) -> bool:

@@ -80,3 +80,12 @@ HUB_POOL = "hub"
 ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
 ACM_CERTIFICATE_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
 ROUTE53_RECORD = "aws:route53/record:Record"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+# What configures a bucket and names it in its `bucket` input: how graph rules tell which bucket a policy is for.
+BUCKET_CONFIGURATIONS = frozenset(
+    {
+        PUBLIC_ACCESS_BLOCK, *VERSIONING, *SSE, BUCKET_POLICY,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    }
+)  # fmt: skip

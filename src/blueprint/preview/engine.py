@@ -19,7 +19,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import source_pb2
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, massage, run_pulumi_func
 
 from .graph import SECRET, UNKNOWN, Resource, ResourceGraph
 from .mocks import DEFAULT_REGION, PreviewMocks
@@ -42,6 +42,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self._recorded: dict[str, Resource] = {}
         self._owner = owner
         self._owners: dict[str, str] = {}
+        self._stack_outputs: dict[str, Any] = {}
         self._thread = threading.local()
         self._thread_loops: list[asyncio.AbstractEventLoop] = []
 
@@ -79,6 +80,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self._ensure_thread_loop()
         return super().RegisterResource(request)
 
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        # The stack's outputs are the program's `pulumi.export`s (components' outputs stay on their resources).
+        if request.urn.split("::")[2:3] == [_STACK_TYPE]:
+            with self._lock:
+                self._stack_outputs = plain_struct(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         self._ensure_thread_loop()
         return super().Invoke(request)
@@ -104,7 +112,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def graph(self) -> ResourceGraph:
         with self._lock:
-            return ResourceGraph(tuple(self._recorded.values()))
+            return ResourceGraph(tuple(self._recorded.values()), outputs=self._stack_outputs)
 
     def owners(self) -> dict[str, str]:
         """URN -> owner label, for the resources `owner()` labelled."""
@@ -273,10 +281,19 @@ def _run_in_fresh_runtime(
         pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=_log)
         # What `pulumi.runtime.test` does: run, then wait for every outstanding RPC and output.
         with _source_positions_skipped():
-            loop.run_until_complete(run_pulumi_func(program))
+            loop.run_until_complete(run_pulumi_func(lambda: _exporting(program)))
     finally:
         _close(loop)
         monitor.close_thread_loops()
+
+
+def _exporting(program: Callable[[], object]) -> None:
+    """Run the program, then register the stack's outputs (its `pulumi.export`s) as the real engine's stack does
+    at the end of a run; the stack `set_mocks` makes registered its (empty) outputs before the program ran."""
+    program()
+    root = settings.get_root_resource()
+    if isinstance(root, Stack) and root.outputs:
+        root.register_outputs(massage(root.outputs, []))
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:

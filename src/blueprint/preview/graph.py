@@ -63,6 +63,8 @@ class ResourceGraph:
     """Every resource of one program run, sorted by URN so equal programs give equal graphs."""
 
     resources: tuple[Resource, ...]
+    outputs: dict[str, Any] = field(default_factory=dict, hash=False)
+    """The stack outputs (`pulumi.export`), plain data as the engine received them; computed values are placeholders."""
     cached: bool = field(default=False, compare=False)
     """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
     reran_teams: frozenset[str] | None = field(default=None, compare=False)
@@ -84,6 +86,7 @@ class ResourceGraph:
             children.setdefault(resource.parent, []).append(resource)
             by_type.setdefault(resource.type, []).append(resource)
         object.__setattr__(self, "resources", ordered)
+        object.__setattr__(self, "outputs", normalise(self.outputs))
         object.__setattr__(self, "_by_urn", by_urn)
         object.__setattr__(self, "_children", {parent: tuple(kids) for parent, kids in children.items()})
         object.__setattr__(self, "_by_type", {token: tuple(found) for token, found in by_type.items()})
@@ -120,11 +123,27 @@ class ResourceGraph:
         return {"create": len(self.resources)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"resources": [r.to_json() for r in self.resources], "summary": self.summary()}
+        return {"resources": [r.to_json() for r in self.resources], "outputs": self.outputs, "summary": self.summary()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, normalised: bool = False) -> ResourceGraph:
-        return cls(tuple(Resource.from_json(r, normalised=normalised) for r in data["resources"]))
+        resources = tuple(Resource.from_json(r, normalised=normalised) for r in data["resources"])
+        return cls(resources, outputs=normalise(data.get("outputs") or {}))
+
+
+def dig(data: Any, *path: str | int, default: Any = None) -> Any:
+    """`data[path[0]][path[1]]...`, or `default` when any step is missing or not a container.
+
+    The one walk into resource inputs and values documents; policy rules and exports both use it.
+    """
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(data, list) or not -len(data) <= key < len(data):
+                return default
+        elif not isinstance(data, Mapping) or key not in data:
+            return default
+        data = data[key]
+    return data
 
 
 def normalise(value: Any) -> Any:

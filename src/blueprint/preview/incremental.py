@@ -117,7 +117,7 @@ def merge(run: ResourceGraph, parts: Iterable[TeamPart]) -> ResourceGraph | None
         dependencies = tuple(sorted(set(resource.dependencies) | targets))
         if dependencies != resource.dependencies:
             resources[source] = dataclasses.replace(resource, dependencies=dependencies)
-    return ResourceGraph(tuple(resources.values()))
+    return ResourceGraph(tuple(resources.values()), outputs=run.outputs)  # the stack's outputs come from the whole spec
 
 
 def preview(spec_data: Mapping[str, Any], project: str, stack: str, run: Runner) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..base import Rule
-from . import audit, budgets, cluster, governance, identity, images, network, packages, storage, teams, workbench
+from . import audit, budgets, cluster, curation, governance, identity, images, network, packages, storage, teams, workbench
 from . import works_ci, works_cluster, works_crosscut, works_images, works_ingress, works_network, works_packages, works_sessions, works_tls
 
 RULES: tuple[Rule, ...] = (
@@ -17,6 +17,7 @@ RULES: tuple[Rule, ...] = (
     *workbench.RULES,
     *storage.RULES,
     *packages.RULES,
+    *curation.RULES,
     *governance.RULES,
     *works_crosscut.RULES,
     *works_cluster.RULES,

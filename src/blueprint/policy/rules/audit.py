@@ -18,6 +18,7 @@ rules = RuleSet()
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.HIGH,
     controls=("audit.cloudtrail", "audit.log_validation"),
+    types=(T.TRAIL,),
     applies=lambda ctx: ctx.stance.audit.cloudtrail != "off",
     description="A CloudTrail trail records AWS API calls: multi-region and with log-file validation when the stance says so.",
 )
@@ -41,6 +42,7 @@ def cloudtrail(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.MEDIUM,
     controls=("audit.log_retention_days", "network.flow_logs.retention_days"),
+    types=(T.FIREWALL_LOGGING, T.LOG_GROUP),
     description="Log groups keep logs at least as long as the stance says (flow-log and firewall-log groups follow the flow-log retention).",
 )
 def log_retention(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:

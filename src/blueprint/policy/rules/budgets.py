@@ -27,6 +27,7 @@ def _team_of(budget: Resource) -> str | None:
     concern=Concern.RESOURCE_HIJACKING,
     severity=Severity.MEDIUM,
     controls=("budgets.scope", "budgets.team_monthly_usd", "budgets.alert_percent"),
+    types=(T.BUDGET,),
     applies=lambda ctx: ctx.stance.budgets.scope == "per-team",
     description="Every team has its own monthly budget, no larger than the team's, alerting at the stance's percentage.",
 )

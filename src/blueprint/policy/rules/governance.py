@@ -19,6 +19,7 @@ rules = RuleSet()
     concern=Concern.RESOURCE_HIJACKING,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.NAMESPACE,),
     warns=True,
     description="Every recorded exception to the org floor is still within its expiry date (warned 14 days ahead).",
 )

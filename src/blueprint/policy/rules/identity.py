@@ -9,7 +9,8 @@ from typing import Any
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, is_secret, known
+from ...charts.z2jh import is_jupyterhub_chart
+from ..base import EVERY_TYPE, Context, Finding, RuleSet, Severity, as_list, dig, is_secret, known
 from .storage import policy_document
 
 rules = RuleSet()
@@ -79,6 +80,7 @@ def _plain_secrets(value: Any, path: str) -> Iterator[str]:
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.CRITICAL,
     controls=("identity.sso_required",),
+    types=(EVERY_TYPE,),
     needs_secret_markers=True,
     description="The IdP client secret reaches the hub only as a Pulumi secret, never as plain text in state or Helm values.",
 )
@@ -90,6 +92,74 @@ def client_secret_is_secret(graph: ResourceGraph, ctx: Context) -> Iterator[Find
                 f"(`pulumi config set --secret {ctx.client_secret_config}` / Output.secret)",
                 resource.urn,
             )
+
+
+USER_POOL = "aws:cognito/userPool:UserPool"
+USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
+# Cognito's unit for a token validity when `tokenValidityUnits` names none (API reference, TokenValidityUnitsType).
+COGNITO_DEFAULT_UNITS = {"accessToken": "hours", "idToken": "hours", "refreshToken": "days"}
+HOURS = {"seconds": 1 / 3600, "minutes": 1 / 60, "hours": 1, "days": 24}
+JUPYTERHUB_DEFAULT_COOKIE_DAYS = 14  # JupyterHub.cookie_max_age_days when unset
+
+
+@rules.resource(
+    "identity.mfa-enforced",
+    concern=Concern.DATA_THEFT_INSIDER,
+    severity=Severity.HIGH,
+    controls=("identity.mfa",),
+    types={USER_POOL},
+    applies=lambda ctx: ctx.stance.identity.mfa,
+    description="A Cognito user pool that signs users in requires MFA (mfaConfiguration ON, with TOTP enabled).",
+)
+def mfa_enforced(pool: Resource, ctx: Context) -> Iterator[str]:
+    mode = pool.inputs.get("mfaConfiguration")
+    if mode != "ON":
+        yield f"mfaConfiguration is {mode!r}, not 'ON': users may sign in with a password alone"
+    if pool.inputs.get("softwareTokenMfaConfiguration", {}).get("enabled") is not True:
+        yield "softwareTokenMfaConfiguration.enabled is not true: users have no second factor to enrol"
+
+
+def _validity_hours(client: Resource, token: str) -> float | None:
+    value = client.inputs.get(f"{token}Validity")
+    if value is None or not known(value):
+        return None
+    unit = (client.inputs.get("tokenValidityUnits") or {}).get(token) or COGNITO_DEFAULT_UNITS[token]
+    return float(value) * HOURS.get(unit, 24)
+
+
+def _hub_config(release: Resource) -> Any:
+    return dig(release.inputs, "values", "hub", "config")
+
+
+@rules.resource(
+    "identity.session-length",
+    concern=Concern.DATA_THEFT_INSIDER,
+    severity=Severity.MEDIUM,
+    controls=("identity.session_hours",),
+    types={T.HELM_RELEASE, USER_POOL_CLIENT},
+    description="A login lasts no longer than the stance's session hours: the hub's cookie, and Cognito's tokens when Cognito signs users in.",
+)
+def session_length(resource: Resource, ctx: Context) -> Iterator[str]:
+    hours = ctx.stance.identity.session_hours
+    if resource.type == USER_POOL_CLIENT:
+        for token in ("refreshToken", "accessToken", "idToken"):
+            lasts = _validity_hours(resource, token)
+            if lasts is None and token == "refreshToken":
+                lasts = 30 * 24  # Cognito's default refresh token validity
+            if lasts is not None and lasts > hours:
+                yield f"{token}Validity lets a login last {lasts:g} h; the stance's session is {hours} h"
+        return
+    if not is_jupyterhub_chart(resource.inputs.get("chart")):
+        return
+    config = _hub_config(resource)
+    if not isinstance(config, Mapping):
+        yield "hub.config is one opaque value, so the hub's cookie lifetime cannot be checked; keep only the secret leaves secret"
+        return
+    days = dig(config, "JupyterHub", "cookie_max_age_days", default=JUPYTERHUB_DEFAULT_COOKIE_DAYS)
+    if not known(days):
+        return
+    if not isinstance(days, (int, float)) or days * 24 > hours + 0.01:  # the component rounds to 4 decimals
+        yield f"hub.config.JupyterHub.cookie_max_age_days is {days!r}: the hub's cookie outlasts the stance's {hours}-hour session"
 
 
 RULES = tuple(rules.rules)

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...facts.ci_runner import runner_domains
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
@@ -82,6 +83,12 @@ def hub_signs_in_over_the_internet(ctx: Context) -> bool:
     return ctx.spec is None or ctx.spec.idp.reachable_via == "internet"
 
 
+def ci_runner_goes_out(ctx: Context) -> bool:
+    """The CodeBuild CI runner needs its own path out through the firewall (spec.ci_egress); unknown without a
+    blueprint, so allowed, and `network.firewall-allowlist` still bounds what that tier reaches."""
+    return ctx.spec is None or ctx.spec.ci_egress == "firewall"
+
+
 @rules.resource(
     "network.no-internet-gateways",
     concern=OUTSIDER,
@@ -89,21 +96,23 @@ def hub_signs_in_over_the_internet(ctx: Context) -> bool:
     controls=("network.egress",),
     types={T.NAT_GATEWAY, T.INTERNET_GATEWAY, T.EGRESS_ONLY_GATEWAY},
     applies=lambda ctx: ctx.stance.network.egress == "mirror",
-    description="With egress 'mirror' there is no NAT or internet gateway, except on the hub's sign-in path to an IdP on the internet or for SSO ingress.",
+    description="With egress 'mirror' there is no NAT or internet gateway, except on the hub's sign-in path to an IdP on the internet, the CI runner's path, or for SSO ingress.",
 )
 def no_internet_gateways(resource: Resource, ctx: Context) -> Iterator[str]:
     if resource.type == T.INTERNET_GATEWAY and ctx.stance.network.ingress == "internet-sso":
         return  # the internet-facing SSO load balancer needs one; NAT is what would let sessions out
-    if resource.type in (T.NAT_GATEWAY, T.INTERNET_GATEWAY) and hub_signs_in_over_the_internet(ctx):
-        return  # the hub's path to the IdP; network.sessions-no-route-out proves only the hub tier reaches it
+    if resource.type in (T.NAT_GATEWAY, T.INTERNET_GATEWAY) and (hub_signs_in_over_the_internet(ctx) or ci_runner_goes_out(ctx)):
+        return  # the hub's path to the IdP, the CI runner's: network.sessions-no-route-out proves only those tiers reach it
     kind = {T.NAT_GATEWAY: "a NAT gateway", T.INTERNET_GATEWAY: "an internet gateway"}.get(resource.type, "an egress-only internet gateway")
     why = " and the IdP is reached over the organisation's network (idp.reachable_via: on-premises)" if ctx.spec and resource.type != T.EGRESS_ONLY_GATEWAY else ""
     yield f"{kind} opens a path to the internet, but egress is 'mirror' (VPC endpoints and the package mirror only){why}"
 
 
-# Under egress 'mirror', which tier's route tables may hold a default route, and to what (the hub's sign-in path:
-# hub -> firewall endpoint -> NAT -> internet gateway; plus the SSO load balancers' public tier).
-_DEFAULT_ROUTE_TARGETS = {"hub": "vpcEndpointId", "firewall": "natGatewayId", "nat": "gatewayId", "public": "gatewayId"}
+# Under egress 'mirror', which tier's route tables may hold a default route, and to what (the hub's sign-in path and
+# the CI runner's: hub/ci -> firewall endpoint -> NAT -> internet gateway; plus the SSO load balancers' public tier).
+_DEFAULT_ROUTE_TARGETS = {"hub": "vpcEndpointId", "ci": "vpcEndpointId", "firewall": "natGatewayId", "nat": "gatewayId", "public": "gatewayId"}
+# The tiers whose default route must go through the firewall wherever egress is restricted.
+_GUARDED_TIERS = ("private", "hub", "ci")
 _WORLD = ("destinationCidrBlock", "destinationIpv6CidrBlock")
 
 
@@ -139,8 +148,9 @@ def tier_of(subnet: Resource) -> str:
     concern=OUTSIDER,
     severity=Severity.CRITICAL,
     controls=("network.egress",),
+    types=(T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.SUBNET),
     applies=lambda ctx: ctx.stance.network.egress == "mirror",
-    description="With egress 'mirror' no session subnet has a default route; only the hub tier's goes out, through the egress firewall.",
+    description="With egress 'mirror' no session subnet has a default route; only the hub's and the CI runner's tiers go out, through the egress firewall.",
 )
 def sessions_no_route_out(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     for table, route, declared in default_routes(graph):
@@ -148,7 +158,9 @@ def sessions_no_route_out(graph: ResourceGraph, ctx: Context) -> Iterator[Findin
         for subnet in subnets:
             tier = tier_of(subnet)
             wanted = _DEFAULT_ROUTE_TARGETS.get(tier)
-            if wanted is None:
+            if tier == "ci" and not ci_runner_goes_out(ctx):
+                yield Finding(f"subnet {subnet.name} (ci) has a default route out of the VPC, but the blueprint has no CodeBuild CI runner that needs one", declared.urn)
+            elif wanted is None:
                 yield Finding(f"subnet {subnet.name} ({tier}) has a default route out of the VPC, but egress is 'mirror': sessions have no way out", declared.urn)
             elif wanted not in route:
                 target = next((key for key in ("vpcEndpointId", "natGatewayId", "gatewayId", "transitGatewayId", "networkInterfaceId") if key in route), "a target")
@@ -183,14 +195,17 @@ def _covers(sources: list[str], cidr: str) -> bool:
     concern=OUTSIDER,
     severity=Severity.HIGH,
     controls=("network.egress", "network.egress_allowlist"),
+    types=(T.FIREWALL, T.FIREWALL_RULE_GROUP, T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.SUBNET),
     applies=lambda ctx: ctx.stance.network.egress != "open",
-    description="The egress firewall admits exactly network.egress_allowlist from session subnets and exactly the IdP hosts from the hub tier.",
+    description="The firewall admits exactly egress_allowlist from sessions, the IdP from the hub tier, the runner's hosts from the CI tier.",
 )
 def firewall_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     allowlist = set(ctx.stance.network.egress_allowlist) if ctx.stance.network.egress == "allowlist" else set()
     idp = set(ctx.spec.idp_hosts) if ctx.spec else None
+    runner = set(runner_domains(ctx.spec.region)) if ctx.spec else None
     subnets = [s for s in graph.of_type(T.SUBNET) if known(s.inputs.get("cidrBlock"))]
     hub_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "hub"]
+    ci_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "ci"]
     session_cidrs = [str(s.inputs["cidrBlock"]) for s in subnets if tier_of(s) == "private"]
     sessions_reach: set[str] = set()
     hub_reach: set[str] = set()
@@ -214,13 +229,17 @@ def firewall_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
             extra = sorted(targets - idp) if idp is not None else []
             if extra:
                 yield Finding(f"the firewall admits {', '.join(extra)} from the hub tier, which only signs users in at {', '.join(sorted(idp or ()))}", group.urn)
+        if any(_covers(sources, c) for c in ci_cidrs):
+            extra = sorted(targets - runner) if runner is not None else []
+            if extra:
+                yield Finding(f"the firewall admits {', '.join(extra)} from the CI runner's tier, which needs only facts.ci_runner's hosts", group.urn)
     firewalls = graph.of_type(T.FIREWALL)
     where = firewalls[0].urn if firewalls else None
     through_firewall = False
     for table, route, declared in default_routes(graph):
         for subnet in table_subnets(graph, table):
             tier = tier_of(subnet)
-            if tier in ("private", "hub") and "vpcEndpointId" not in route:
+            if tier in _GUARDED_TIERS and "vpcEndpointId" not in route:
                 yield Finding(f"subnet {subnet.name} ({tier}) has a default route that bypasses the egress firewall", declared.urn)
             through_firewall |= tier == "private" and "vpcEndpointId" in route
     # Missing hosts matter where sessions do go out through the firewall (not under strict's no-route sessions).
@@ -245,6 +264,7 @@ REQUIRED_ENDPOINTS = ("s3", "sts", "ecr.api", "ecr.dkr")
     concern=OUTSIDER,
     severity=Severity.MEDIUM,
     controls=("network.vpc_endpoints",),
+    types=(T.VPC, T.VPC_ENDPOINT),
     applies=lambda ctx: ctx.stance.network.vpc_endpoints,
     description="S3, STS and ECR are reached through VPC endpoints with private DNS, keeping AWS API traffic off the internet.",
 )
@@ -269,6 +289,7 @@ _TRAFFIC_STRENGTH = {"ALL": 2, "REJECT": 1, "ACCEPT": 1}
     concern=OUTSIDER,
     severity=Severity.HIGH,
     controls=("network.flow_logs.traffic", "network.flow_logs.retention_days"),
+    types=(T.FLOW_LOG, T.LOG_GROUP, T.VPC),
     applies=lambda ctx: ctx.stance.network.flow_logs.traffic != "NONE",
     description="Every VPC has flow logs of the stance's traffic type, kept in a log group for the stance's retention.",
 )

@@ -56,6 +56,7 @@ def reachable(graph: ResourceGraph, start: Resource) -> list[Resource]:
     concern=Concern.INCORRECT_WORK,
     severity=Severity.HIGH,
     controls=("packages.python",),
+    types=(T.CODEARTIFACT_REPOSITORY, T.HELM_RELEASE),
     applies=lambda ctx: ctx.stance.packages.python == "curated",
     description="With curated Python packages, the repository sessions install from reaches no public upstream (PyPI), directly or via upstreams.",
 )

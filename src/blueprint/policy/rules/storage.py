@@ -70,6 +70,7 @@ def _buckets(graph: ResourceGraph) -> list[Resource]:
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.CRITICAL,
     controls=(),
+    types=(*T.BUCKETS, T.PUBLIC_ACCESS_BLOCK),
     description="Every S3 bucket has a public access block with all four settings on.",
 )
 def bucket_public_access_block(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -89,6 +90,7 @@ def bucket_public_access_block(graph: ResourceGraph, ctx: Context) -> Iterator[F
     concern=Concern.DATA_LOSS,
     severity=Severity.MEDIUM,
     controls=("storage.versioning",),
+    types=(*T.BUCKETS, *T.VERSIONING),
     applies=lambda ctx: ctx.stance.storage.versioning,
     description="Every S3 bucket has versioning enabled, so an overwrite or delete can be undone.",
 )
@@ -139,6 +141,7 @@ def _vpc_read_repositories(graph: ResourceGraph) -> set[str]:
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.HIGH,
     controls=("storage.encryption",),
+    types=(*T.BUCKETS, *T.SSE, T.BUCKET_POLICY),
     description="Every S3 bucket has default encryption, a customer-managed KMS key when the stance asks (access-log buckets, VPC-only repositories: SSE-S3).",
 )
 def bucket_encryption(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -191,6 +194,7 @@ def _denies_plain_http(statement: Mapping[str, Any]) -> bool:
     concern=Concern.DATA_THEFT_OUTSIDER,
     severity=Severity.HIGH,
     controls=(),
+    types=(*T.BUCKETS, *T.BUCKET_CONFIGURATIONS),
     description="Every S3 bucket policy denies requests that do not use TLS (aws:SecureTransport false).",
 )
 def bucket_tls_only(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -278,6 +282,7 @@ def schedule_period_days(schedule: Any) -> float | None:
     concern=Concern.DATA_LOSS,
     severity=Severity.HIGH,
     controls=("storage.backup.schedule", "storage.backup.retention_days"),
+    types=(T.BACKUP_PLAN, T.BACKUP_SELECTION, T.EFS),
     description="Home directories are backed up by an AWS Backup plan at least as often and kept at least as long as the stance says.",
 )
 def backup_plan(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:

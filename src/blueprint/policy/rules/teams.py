@@ -56,6 +56,7 @@ def _where(index: TeamIndex, team: str, graph: ResourceGraph) -> str | None:
     concern=Concern.RESOURCE_HIJACKING,
     severity=Severity.HIGH,
     controls=QUOTA_CONTROLS,
+    types=(T.NAMESPACE, T.RESOURCE_QUOTA, T.LIMIT_RANGE),
     description="Every team has its own namespace with a ResourceQuota and a LimitRange, so no team can take the whole cluster.",
 )
 def quota_and_limits(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -131,6 +132,7 @@ def _default_deny(policy: Resource, egress_too: bool) -> bool:
     concern=Concern.DATA_THEFT_INSIDER,
     severity=Severity.HIGH,
     controls=("identity.group_rbac", "network.egress"),
+    types=(T.NAMESPACE, T.NETWORK_POLICY),
     description="Every team namespace starts from a default-deny NetworkPolicy (ingress, and egress unless egress is open).",
 )
 def default_deny_network(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:

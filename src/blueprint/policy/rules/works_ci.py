@@ -10,6 +10,11 @@ provider; if the endpoint does not admit the runner, every pull request's previe
 - public endpoint: `publicAccessCidrs` must include the runner's egress address, or the runner is in the VPC
   (with private access on) as above. GitHub-hosted runners leave from GitHub's large, changing address pools,
   which no narrow admin_cidrs list covers.
+
+`works.ci.runner-egress`: before it can run a step, the CodeBuild runner registers with GitHub for the job; then it
+checks out, installs Python packages and the Pulumi CLI, and the provider calls the AWS APIs of every resource the
+program manages (`facts.ci_runner.runner_domains`). A runner with no way to those hosts takes no job at all: the
+pull request waits "for a runner to pick up this job" until GitHub gives up after 24 hours.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from ...facts.ci_runner import runner_domains
 from ...model import Concern
 from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
-from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked
+from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_urn
+from .network import default_routes, table_subnets
+from .works_crosscut import FIREWALL_POLICY, RULE_GROUP, admits_host, home_net, networks, rule_group_in_use
 
 rules = RuleSet()
 
@@ -48,24 +56,36 @@ def _covers(outer: str, inner: str) -> bool:
     return a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
 
 
+def runner_project(graph: ResourceGraph, ctx: Context) -> Resource | None:
+    """The CodeBuild project hosting the workflow's runner (named `spec.ci_runner_project`), if the program has it."""
+    assert ctx.spec is not None
+    return next((p for p in graph.of_type(CODEBUILD_PROJECT) if p.inputs.get("name") == ctx.spec.ci_runner_project), None)
+
+
+def _vpcs(graph: ResourceGraph, subnets: list[Resource]) -> set[str]:
+    return {vpc.urn for subnet in subnets for vpc in linked(graph, subnet, T.VPC)}
+
+
 def _codebuild_path(graph: ResourceGraph, cluster: Resource, ctx: Context) -> Iterator[str]:
     """Why the CodeBuild runner does not reach the API from inside the VPC (nothing: it does)."""
     assert ctx.spec is not None
     name = ctx.spec.ci_runner_project
-    projects = [p for p in graph.of_type(CODEBUILD_PROJECT) if p.inputs.get("name") == name]
-    if not projects:
+    project = runner_project(graph, ctx)
+    if project is None:
         fix = "set ci.repository (owner/name) in blueprint.yaml" if ctx.spec.ci.repository is None else "restore the CiRunner component"
         yield f"the workflow's cluster jobs run on `codebuild-{name}-…`, but the program has no CodeBuild project {name!r}; {fix}"
         return
-    project = projects[0]
     subnets = as_list(dig(project.inputs, "vpcConfig", "subnets"))
     groups = as_list(dig(project.inputs, "vpcConfig", "securityGroupIds"))
     if not subnets or not groups:
         yield f"CodeBuild project {name!r} has no vpcConfig with subnets and security groups: its runner starts outside the VPC, where the private API does not answer"
         return
-    cluster_subnets = set(as_list(dig(cluster.inputs, "vpcConfig", "subnetIds")))
-    if cluster_subnets and not set(subnets) <= cluster_subnets:
-        yield f"CodeBuild project {name!r} runs in subnets {sorted(set(subnets) - cluster_subnets)} that are not the cluster's private subnets"
+    # Any subnet of the cluster's VPC reaches the endpoint's ENIs by the VPC's local route (the runner has a tier of
+    # its own under a restricted stance); a subnet of another VPC does not.
+    cluster_vpcs = _vpcs(graph, linked(graph, cluster, T.SUBNET))
+    runner_vpcs = _vpcs(graph, linked(graph, project, T.SUBNET))
+    if cluster_vpcs and runner_vpcs and not runner_vpcs <= cluster_vpcs:
+        yield f"CodeBuild project {name!r} runs in subnets of another VPC than the cluster's, where the private endpoint does not answer"
     runner_groups = set(linked(graph, project, T.SECURITY_GROUP))
     from_runner = [r for r in _api_rules(graph, cluster) if runner_groups & set(linked(graph, r, T.SECURITY_GROUP))]
     if not from_runner:
@@ -97,6 +117,7 @@ def _self_hosted_path(graph: ResourceGraph, cluster: Resource, ctx: Context, pub
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(CODEBUILD_WEBHOOK, T.CODEBUILD_PROJECT, T.EKS_CLUSTER, T.SECURITY_GROUP, T.SG_INGRESS_RULE, T.SUBNET, T.VPC),
     family="works",
     applies=lambda ctx: ctx.spec is not None,  # the runner is in blueprint.yaml's ci section
     description="The CI jobs that touch the cluster (pulumi preview/up) run where the Kubernetes API endpoint admits them.",
@@ -123,6 +144,70 @@ def reaches_cluster(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
         problems = _codebuild_path(graph, cluster, ctx) if runner == "codebuild" else _self_hosted_path(graph, cluster, ctx, public)
         for message in problems:
             yield Finding(message, cluster.urn)  # at the cluster: its endpoint decides who gets in
+
+
+
+def _sni_allowlists(graph: ResourceGraph) -> Iterator[tuple[Resource, list[str]]]:
+    """(rule group, its targets) for every stateful TLS_SNI domain allowlist a firewall in place uses."""
+    for group in graph.of_type(RULE_GROUP):
+        source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList") or {}
+        if group.inputs.get("type") != "STATEFUL" or source.get("generatedRulesType") != "ALLOWLIST":
+            continue
+        if "TLS_SNI" in as_list(source.get("targetTypes")) and rule_group_in_use(graph, group):
+            yield group, [str(t) for t in as_list(source.get("targets"))]
+
+
+def _admitted(graph: ResourceGraph, cidr: str, hosts: tuple[str, ...]) -> set[str]:
+    """The hosts an SNI allowlist whose HOME_NET covers `cidr` admits (no HOME_NET: the whole VPC)."""
+    subnet = networks([cidr])
+    admitted: set[str] = set()
+    for group, targets in _sni_allowlists(graph):
+        home = home_net(group)
+        if home is not None and subnet and not any(subnet[0].version == h.version and subnet[0].subnet_of(h) for h in home):  # type: ignore[arg-type]
+            continue
+        admitted.update(h for h in hosts if any(admits_host(t, h) for t in targets))
+    return admitted
+
+
+@rules.graph(
+    "works.ci.runner-egress",
+    concern=Concern.LOST_TIME,
+    severity=Severity.HIGH,
+    controls=(),
+    family="works",
+    types=(
+        T.CODEBUILD_PROJECT, T.SUBNET, T.ROUTE, T.ROUTE_TABLE, T.ROUTE_TABLE_ASSOCIATION, T.FIREWALL_RULE_GROUP, FIREWALL_POLICY, T.FIREWALL,
+    ),
+    applies=lambda ctx: ctx.spec is not None and ctx.spec.ci_egress != "none",
+    description="The CodeBuild CI runner reaches GitHub, Pulumi, the package index and the AWS APIs, by NAT or the egress firewall.",
+)
+def runner_egress(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
+    assert ctx.spec is not None
+    project = runner_project(graph, ctx)
+    if project is None:
+        return  # works.ci.reaches-cluster names the missing project
+    hosts = runner_domains(ctx.spec.region)
+    routes = {subnet.urn: (route, declared) for table, route, declared in default_routes(graph) for subnet in table_subnets(graph, table)}
+    for subnet in linked(graph, project, T.SUBNET):
+        route, declared = routes.get(subnet.urn, (None, None))
+        if route is None:
+            yield Finding(
+                f"the CI runner's subnet {subnet.name} has no default route, so the runner cannot register with github.com for a job; "
+                "run it where egress is open, in the network's CI tier (behind the firewall), or use ci.runner: self-hosted",
+                project.urn,
+            )
+        elif "vpcEndpointId" in route:
+            cidr = str(subnet.inputs.get("cidrBlock"))
+            missing = [h for h in hosts if h not in _admitted(graph, cidr, hosts)]
+            if missing:
+                shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+                yield Finding(
+                    f"the CI runner's subnet {subnet.name} goes out through the firewall, but no TLS_SNI allowlist in use for {cidr} admits {shown}; "
+                    "add a rule group with HOME_NET = the CI tier admitting facts.ci_runner.runner_domains",
+                    declared.urn if declared else project.urn,
+                )
+        elif "natGatewayId" not in route and "gatewayId" not in route:
+            yield Finding(f"the CI runner's subnet {subnet.name} has a default route to neither NAT nor the firewall", declared.urn if declared else stack_urn(graph))
 
 
 RULES = tuple(rules.rules)

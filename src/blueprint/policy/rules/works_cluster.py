@@ -63,6 +63,7 @@ def _claims(graph: ResourceGraph) -> Iterator[tuple[str, str | None, str | None]
     concern=Concern.LOST_TIME,
     severity=Severity.CRITICAL,
     controls=(),
+    types=(STORAGE_CLASS, T.EKS_ADDON, T.EKS_CLUSTER, T.HELM_RELEASE),
     description="Every volume claim names a StorageClass the program creates, whose CSI driver add-on is installed (EKS >= 1.30 has no default class).",
 )
 def volumes_bind(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -112,6 +113,7 @@ def _autoscaler_discovers(graph: ResourceGraph, cluster_name: object) -> bool:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.DEPLOYMENT, T.EKS_CLUSTER, T.NODE_GROUP),
     description="Node groups that start at 0 or may grow past their minimum have a Cluster Autoscaler discovering this cluster's groups.",
 )
 def node_groups_autoscaled(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -149,6 +151,7 @@ _NO_GPU = InstanceType("unknown", 0, 0, 0)
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.NODE_GROUP,),
     description="GPU nodes advertise nvidia.com/gpu: a Bottlerocket NVIDIA AMI (which runs the device plugin) or the NVIDIA device plugin DaemonSet.",
 )
 def gpu_device_plugin(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
@@ -192,6 +195,7 @@ def _tolerates(override: Mapping[str, Any], taints: list[Any]) -> bool:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.HELM_RELEASE, T.NODE_GROUP),
     description="Every profile's guarantee (CPU, memory, GPUs) fits the allocatable room of a node group it may schedule on, after the node DaemonSets.",
 )
 def profiles_fit(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:

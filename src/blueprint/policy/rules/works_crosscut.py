@@ -134,6 +134,7 @@ def _reachable_from(host: str, port: int, namespace: str, services: Mapping[tupl
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.EKS_CLUSTER, T.HELM_RELEASE),
     description="Sessions in every team namespace reach the hub API by a name that resolves there (rendered chart).",
     family="works",
     needs_render=True,
@@ -171,7 +172,7 @@ FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 
 
-def _admits(target: str, host: str) -> bool:
+def admits_host(target: str, host: str) -> bool:
     """Network Firewall domain lists: `abc.example.com` matches only itself, `.example.com` matches example.com and
     every subdomain (API reference, RulesSourceList.Targets)."""
     target, host = target.lower(), host.lower()
@@ -190,7 +191,7 @@ def hub_subnets(graph: ResourceGraph) -> tuple[list[Any], bool]:
     return [subnets[u] for u in sorted(subnets)], bool(own)
 
 
-def _networks(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
+def networks(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
     nets = []
     for value in as_list(values):
         if not known(value):
@@ -202,16 +203,16 @@ def _networks(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network
     return nets
 
 
-def _home_net(group: Any) -> list[Any] | None:
+def home_net(group: Any) -> list[Any] | None:
     """The rule group's HOME_NET (None: not set, so Network Firewall uses the deployment VPC's CIDR)."""
     # pulumi-aws: ruleGroup.ruleVariables.ipSets = [{key: "HOME_NET", ipSet: {definitions: [...]}}]
     for entry in as_list(dig(group.inputs, "ruleGroup", "ruleVariables", "ipSets")):
         if isinstance(entry, Mapping) and entry.get("key") == "HOME_NET":
-            return _networks(dig(entry, "ipSet", "definitions"))
+            return networks(dig(entry, "ipSet", "definitions"))
     return None
 
 
-def _in_use(graph: ResourceGraph, group: Any) -> bool:
+def rule_group_in_use(graph: ResourceGraph, group: Any) -> bool:
     """The rule group is referenced by a firewall policy that a firewall uses (by dependency, as Pulumi wires them)."""
     policies = [p for p in graph.of_type(FIREWALL_POLICY) if group.urn in p.dependencies]
     return any(p.urn in f.dependencies for f in graph.of_type(NETWORK_FIREWALL) for p in policies)
@@ -222,6 +223,7 @@ def _in_use(graph: ResourceGraph, group: Any) -> bool:
     concern=Concern.LOST_TIME,
     severity=Severity.CRITICAL,
     controls=(),
+    types=(FIREWALL_POLICY, NETWORK_FIREWALL, T.FIREWALL_RULE_GROUP, T.INTERNET_GATEWAY, T.NAT_GATEWAY, T.NODE_GROUP, T.SUBNET),
     description="The hub reaches every host the blueprint's IdP implies: open egress, on-premises routes, or a firewall allowlist.",
     applies=lambda ctx: ctx.spec is not None,
     family="works",
@@ -240,18 +242,18 @@ def hub_reaches_idp(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
             yield Finding(f"egress is open but the program has no NAT or internet gateway, so the hub cannot reach {', '.join(hosts)}; add the NAT path", where)
         return
     subnets, own = hub_subnets(graph)
-    cidrs = _networks([s.inputs.get("cidrBlock") for s in subnets])
+    cidrs = networks([s.inputs.get("cidrBlock") for s in subnets])
     admitted: set[str] = set()
     for group in graph.of_type(RULE_GROUP):
         source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList") or {}
         if group.inputs.get("type") != "STATEFUL" or source.get("generatedRulesType") != "ALLOWLIST":
             continue
-        if "TLS_SNI" not in as_list(source.get("targetTypes")) or not _in_use(graph, group):
+        if "TLS_SNI" not in as_list(source.get("targetTypes")) or not rule_group_in_use(graph, group):
             continue  # sign-in is HTTPS: only an SNI allowlist in a firewall that is in place admits it
-        home = _home_net(group)
+        home = home_net(group)
         if home is not None and cidrs is not None and not all(any(c.subnet_of(h) for h in home if c.version == h.version) for c in cidrs):
             continue  # scoped to other subnets than the hub's
-        admitted.update(h for h in hosts if any(_admits(str(t), h) for t in as_list(source.get("targets"))))
+        admitted.update(h for h in hosts if any(admits_host(str(t), h) for t in as_list(source.get("targets"))))
     missing = [h for h in hosts if h not in admitted]
     if missing:
         scope = "the hub's subnets" if own else "the node subnets, the hub having no node group of its own,"
@@ -302,6 +304,7 @@ def _network_policy_on(addon: Any) -> bool | None:
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.EKS_ADDON, T.HELM_RELEASE),
     description="Where the program relies on NetworkPolicy, the CNI enforces it (vpc-cni add-on with enableNetworkPolicy).",
     family="works",
 )

@@ -57,6 +57,7 @@ def _rendered_images(graph: ResourceGraph) -> Iterator[tuple[str, str, str | Non
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(PULL_THROUGH_RULE, T.CRON_JOB, T.DEPLOYMENT, T.EKS_CLUSTER, T.HELM_RELEASE, T.JOB),
     family="works",
     needs_render=True,
     description=(

@@ -19,6 +19,7 @@ INTERNAL = "service.beta.kubernetes.io/aws-load-balancer-internal"
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.HELM_RELEASE, T.ROUTE53_RECORD),
     family="works",
     warns=True,
     description="A DNS alias points the hub's name at its load balancer; an internal one has on-premises networks (else a warning).",

@@ -58,6 +58,7 @@ def _service(endpoint: Resource) -> str:
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=("network.vpc_endpoints", "network.egress"),
+    types=(T.CODEBUILD_PROJECT, T.CRON_JOB, T.DEPLOYMENT, T.EKS_ADDON, T.HELM_RELEASE, T.JOB, T.ROUTE, T.ROUTE_TABLE, T.VPC_ENDPOINT),
     family="works",
     description="Every AWS API an installed add-on, node or workload calls has a VPC endpoint (S3: a gateway route) or an open NAT path.",
 )

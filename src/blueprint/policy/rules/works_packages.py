@@ -28,25 +28,25 @@ R_PACKAGE_LIST = "/packages.txt"
 # GetAuthorizationToken's durationSeconds maximum (12 h).
 MAX_TOKEN_SECONDS = 43200
 _URL = re.compile(r"https?://[^\s\"'(),]+")
-_S3_HOST = re.compile(r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
+S3_HOST = re.compile(r"^(?P<bucket>[a-z0-9.-]+)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
 
 
-def _pep503(name: str) -> str:
+def pep503(name: str) -> str:
     """PEP 503 normalised package name: what CodeArtifact stores and the curator's allowlist holds."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _pod(workload: Resource) -> Mapping[str, Any]:
+def pod_spec(workload: Resource) -> Mapping[str, Any]:
     spec = dig(workload.inputs, "spec", "jobTemplate", "spec", "template", "spec") if workload.type == T.CRON_JOB else dig(workload.inputs, "spec", "template", "spec")
     return spec if isinstance(spec, Mapping) else {}
 
 
-def _env(workload: Resource) -> dict[str, Any]:
-    return {e.get("name"): e.get("value") for c in as_list(_pod(workload).get("containers")) for e in as_list(c.get("env")) if isinstance(e, Mapping)}
+def pod_env(workload: Resource) -> dict[str, Any]:
+    return {e.get("name"): e.get("value") for c in as_list(pod_spec(workload).get("containers")) for e in as_list(c.get("env")) if isinstance(e, Mapping)}
 
 
-def _config_map_of(graph: ResourceGraph, workload: Resource) -> Mapping[str, Any]:
-    names = {dig(v, "configMap", "name") for v in as_list(_pod(workload).get("volumes")) if isinstance(v, Mapping)}
+def config_map_of(graph: ResourceGraph, workload: Resource) -> Mapping[str, Any]:
+    names = {dig(v, "configMap", "name") for v in as_list(pod_spec(workload).get("volumes")) if isinstance(v, Mapping)}
     for config in graph.of_type(CONFIG_MAP):
         if k8s_name(config) in names and k8s_namespace(config) == k8s_namespace(workload):
             data = config.inputs.get("data")
@@ -61,7 +61,7 @@ def _team_namespaces(graph: ResourceGraph, ctx: Context) -> list[str]:
 
 def _refreshers(graph: ResourceGraph) -> list[Resource]:
     """Jobs and CronJobs that write a pip config Secret: the token refresher's shape (SECRET_NAME, INDEX_URL, TOKEN_SECONDS)."""
-    return [w for token in (T.CRON_JOB, T.JOB) for w in graph.of_type(token) if {"SECRET_NAME", "INDEX_URL", "TOKEN_SECONDS"} <= set(_env(w))]
+    return [w for token in (T.CRON_JOB, T.JOB) for w in graph.of_type(token) if {"SECRET_NAME", "INDEX_URL", "TOKEN_SECONDS"} <= set(pod_env(w))]
 
 
 def _hour_step(schedule: str) -> int | None:
@@ -94,6 +94,7 @@ def _grants_patch(graph: ResourceGraph, binding: Resource, secret: str) -> bool:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(CONFIG_MAP, CLUSTER_ROLE, ROLE_BINDING, T.CODEARTIFACT_REPOSITORY, T.CRON_JOB, T.HELM_RELEASE, T.JOB, T.NAMESPACE),
     description="Every team namespace gets a pip config Secret pointing at the session mirror, written at apply time and refreshed before its token expires.",
     family="works",
 )
@@ -118,7 +119,7 @@ def pip_config_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding
     for binding in graph.of_type(ROLE_BINDING):
         bindings_in.setdefault(k8s_namespace(binding), []).append(binding)
     for workload in (*crons, *jobs):
-        env = _env(workload)
+        env = pod_env(workload)
         index, secret = str(env["INDEX_URL"]), str(env["SECRET_NAME"])
         host = urlsplit(index).hostname or ""
         if not any(host.startswith(f"{domain}-") and index.endswith(path) for domain, path in wanted):
@@ -134,8 +135,8 @@ def pip_config_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding
                     "twice in its life, so one failed run leaves sessions with an expired token",
                     workload.urn,
                 )
-        listed = str(_config_map_of(graph, workload).get("namespaces.txt", "")).split()
-        account, home = _pod(workload).get("serviceAccountName"), k8s_namespace(workload)
+        listed = str(config_map_of(graph, workload).get("namespaces.txt", "")).split()
+        account, home = pod_spec(workload).get("serviceAccountName"), k8s_namespace(workload)
         for namespace in namespaces:
             if namespace not in listed:
                 yield Finding(f"{workload.name} does not write {secret} in team namespace {namespace}: add it to its namespaces.txt", workload.urn)
@@ -153,7 +154,7 @@ def pip_config_reachable(graph: ResourceGraph, ctx: Context) -> Iterator[Finding
                 )
 
 
-def _r_urls(graph: ResourceGraph) -> list[tuple[str, Resource]]:
+def r_urls(graph: ResourceGraph) -> list[tuple[str, Resource]]:
     """R repository URLs sessions are configured with: WORKBENCH_CRAN_URL in the hub's values, and URLs in any
     ConfigMap's Rprofile (`options(repos = ...)`)."""
     found: list[tuple[str, Resource]] = []
@@ -210,13 +211,14 @@ def _vpc_readable(graph: ResourceGraph, bucket: str, path: str) -> str | None:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.HIGH,
     controls=(),
+    types=(CONFIG_MAP, T.BUCKET_POLICY, T.HELM_RELEASE, T.VPC_ENDPOINT),
     description="Sessions' R repository is one the stance's egress reaches: an allowed public host, the org's mirror, or a VPC-readable S3 repository.",
     family="works",
 )
 def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     if not any(is_jupyterhub(r) for r in graph.of_type(T.HELM_RELEASE)):
         return
-    urls = _r_urls(graph)
+    urls = r_urls(graph)
     if not urls:
         yield Finding(
             "sessions have no R repository: install.packages() fails in every stance that R users need; "
@@ -228,7 +230,7 @@ def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     org_mirror = ctx.spec.packages.r_mirror_url if ctx.spec else None
     for url, where in urls:
         host = urlsplit(url).hostname or ""
-        s3 = _S3_HOST.match(host)
+        s3 = S3_HOST.match(host)
         if org_mirror and url.rstrip("/") == str(org_mirror).rstrip("/"):
             continue
         if s3:
@@ -252,14 +254,15 @@ def r_repository(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     concern=Concern.USER_EXPERIENCE,
     severity=Severity.MEDIUM,
     controls=("packages.python_allowlist", "packages.r_allowlist"),
+    types=(BUCKET_OBJECT, CONFIG_MAP, T.HELM_RELEASE, T.JOB),
     description="A curated mirror is filled on first apply: a seed Job requests and promotes every allowlisted Python package; a private R repository lists every R one.",
     family="works",
 )
 def day_one_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
     packages = ctx.stance.packages
     if packages.python == "curated" and workbench_repositories(graph):
-        wanted = {_pep503(p) for p in packages.python_allowlist} | {_pep503(p) for t in ctx.teams for p in t.python_packages}
-        seeds = [j for j in graph.of_type(T.JOB) if "UPSTREAM_INDEX_URL" in _env(j)]
+        wanted = {pep503(p) for p in packages.python_allowlist} | {pep503(p) for t in ctx.teams for p in t.python_packages}
+        seeds = [j for j in graph.of_type(T.JOB) if "UPSTREAM_INDEX_URL" in pod_env(j)]
         if not seeds:
             yield Finding(
                 "curated Python mirror with no seed Job: the workbench repository starts empty and day-1 `pip install numpy` fails; "
@@ -267,15 +270,15 @@ def day_one_allowlist(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
                 stack_urn(graph),
             )
         for seed in seeds:
-            command = " ".join(str(c) for c in as_list(dig(_pod(seed), "containers", 0, "command")))
+            command = " ".join(str(c) for c in as_list(dig(pod_spec(seed), "containers", 0, "command")))
             if "promote" not in command:
                 yield Finding(f"{seed.name} requests packages but never promotes them into the workbench repository", seed.urn)
-            listed = set(str(_config_map_of(graph, seed).get("allowlist.txt", "")).split())
+            listed = set(str(config_map_of(graph, seed).get("allowlist.txt", "")).split())
             if missing := sorted(wanted - listed):
                 yield Finding(f"{seed.name} does not request {', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}: add them to its allowlist", seed.urn)
     r_wanted = set(packages.r_allowlist) | {p for t in ctx.teams for p in t.r_packages}
-    for url, where in _r_urls(graph):
-        s3 = _S3_HOST.match(urlsplit(url).hostname or "")
+    for url, where in r_urls(graph):
+        s3 = S3_HOST.match(urlsplit(url).hostname or "")
         if not s3:
             continue
         lists = [o for o in graph.of_type(BUCKET_OBJECT) if o.inputs.get("bucket") == s3.group("bucket") and f"/{o.inputs.get('key', '')}".endswith(R_PACKAGE_LIST)]

@@ -164,6 +164,7 @@ def _declared(graph: ResourceGraph, manifests: tuple[dict[str, Any], ...]) -> tu
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.CONFIG_MAP, T.SERVICE_ACCOUNT, T.CRON_JOB, T.DEPLOYMENT, T.EKS_CLUSTER, T.HELM_RELEASE, T.JOB),
     family="works",
     needs_render=True,
     description=(

@@ -20,6 +20,7 @@ SSL_CERT = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
     concern=Concern.LOST_TIME,
     severity=Severity.HIGH,
     controls=(),
+    types=(T.HELM_RELEASE,),
     family="works",
     description="The hub's NLB has a certificate that will be issued: DNS-validated by records in the graph, brought, or private.",
 )
