@@ -45,7 +45,8 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
         use_cache = cache.enabled()
     if not use_cache:  # still dealt out to several processes when there are many teams (incremental.workers)
         return incremental.whole(lambda only_teams: _run(spec, project, stack, only_teams), [team.name for team in spec.teams])[0]
-    key = cache.graph_key(spec.model_dump(), project)
+    data = spec.model_dump()
+    key = cache.graph_key(data, project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
     if hit is not None:
@@ -56,7 +57,7 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, use_cache: bool | None
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
-        outcome = incremental.preview(spec.model_dump(), project, stack, lambda only_teams: _run(spec, project, stack, only_teams))
+        outcome = incremental.preview(data, project, stack, lambda only_teams: _run(spec, project, stack, only_teams))
     finally:
         logger.removeHandler(recorder)
     cache.store(key, cache.Entry(outcome.graph, tuple(recorder.messages)))
