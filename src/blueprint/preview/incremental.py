@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +196,11 @@ def _fork(run: Runner, share: list[str]) -> tuple[int, int]:
     status = 1
     try:
         os.close(read)
-        logging.disable(logging.CRITICAL)  # what the program logs is logged once, by the parent's share
+        # What the program logs or warns is reported once, by the parent's share. The child writes nowhere else:
+        # fresh stdout/stderr objects, as another thread (a progress spinner) may have held the old ones' locks.
+        logging.disable(logging.CRITICAL)
+        warnings.simplefilter("ignore")
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (left by os._exit)
         graph, owners = run(share)
         payload = json.dumps({team: part.to_json() for team, part in split(graph, owners).items()}).encode()
         with os.fdopen(write, "wb") as stream:
