@@ -175,4 +175,11 @@ def test_workers_follow_the_setting_and_the_team_count(monkeypatch):
     monkeypatch.setenv(incremental.WORKERS_ENV, "1")
     assert incremental.workers(200) == 1
     monkeypatch.delenv(incremental.WORKERS_ENV)
+    monkeypatch.setattr(incremental.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert incremental.workers(200) == 4
     assert incremental.workers(incremental.MIN_TEAMS_PER_WORKER * 2 - 1) == 1  # too few teams to pay for a second process
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (2.5, 2.0, 2.0))
+    assert incremental.workers(200) == 2  # one idle core left: this process and one more
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (6.5, 6.0, 6.0))
+    assert incremental.workers(200) == 1  # a busy machine: a second process would only add CPU
