@@ -5,6 +5,8 @@ init prod` in the same project builds a second, distinct workbench (components n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pulumi
 
 from blueprint.components.addons import ClusterAddons, ClusterAddonsArgs
@@ -19,9 +21,12 @@ from blueprint.components.keys import EncryptionKeys, KeysArgs
 from blueprint.components.codeartifact import PackageMirror, PackageMirrorArgs
 from blueprint.components.curator import PackageCurator, PackageCuratorArgs
 from blueprint.components.network import NetworkArgs, PrivateNetwork
+from blueprint.components.naming import team_namespace
 from blueprint.components.pip_token import PipTokenRefresher, PipTokenRefresherArgs
 from blueprint.components.r_repository import RRepository, RRepositoryArgs
 from blueprint.components.storage import DataStore, StorageArgs
+# current_team is for the offline preview: which team's own resources are being declared (preview.incremental).
+from blueprint.components.team_scope import current_team, each_team, only_teams as declaring_only  # noqa: F401
 from blueprint.components.teamspace import TeamSpace, TeamSpaceArgs
 from blueprint.components.workbench import Workbench, WorkbenchArgs
 from blueprint.errors import SpecError, shown
@@ -34,9 +39,18 @@ from blueprint.model.stack import check_stack
 AWS_API_CALLERS = INSTALLED_CALLERS
 
 
-def build(spec: BlueprintSpec) -> None:
+def build(spec: BlueprintSpec, *, only_teams: Iterable[str] | None = None) -> None:
     """Declare the whole workbench for `spec` and export `hubUrl`, `mirrorEndpoints`, `clusterName`, `teamNamespaces`,
-    and what the platform team needs for the hub's DNS (`hubDns`)."""
+    and what the platform team needs for the hub's DNS (`hubDns`).
+
+    `only_teams` (for the offline preview, which rebuilds only changed teams) declares the own resources of those
+    teams only; the shared infrastructure and what aggregates every team are still declared from the whole spec
+    (see components.team_scope)."""
+    with declaring_only(only_teams):
+        _build(spec)
+
+
+def _build(spec: BlueprintSpec) -> None:
     stack = check_stack(pulumi.get_stack(), source=f"Pulumi stack {shown(pulumi.get_stack())}")
     _check_region(spec)
     if spec.tls.certificate_source == "config":  # fail before anything is declared (see configured_certificate_arn)
@@ -113,8 +127,8 @@ def build(spec: BlueprintSpec) -> None:
     irsa = {"provider": addons.provider, "oidc_provider_arn": cluster.oidc_provider_arn, "oidc_issuer": cluster.oidc_issuer}
     PackageCurator(f"{org}-curator", PackageCuratorArgs.from_spec(spec, **irsa, image_registries=images.registries), mirror)
     r_repository = RRepository(f"{org}-r", RRepositoryArgs.from_spec(spec, vpc_id=network.vpc_id, kms_key_arn=keys.key_arn))
-    team_spaces = [
-        TeamSpace(
+    team_spaces = {
+        team.name: TeamSpace(
             f"{org}-team-{team.name}",
             TeamSpaceArgs.from_spec(
                 spec,
@@ -126,9 +140,9 @@ def build(spec: BlueprintSpec) -> None:
                 s3_cidrs=network.s3_cidrs,
             ),
         )
-        for team in spec.teams
-    ]
-    namespaces = {team.name: space.namespace for team, space in zip(spec.teams, team_spaces, strict=True)}
+        for team in each_team(spec.teams, lambda team: team.name)
+    }
+    namespaces = {name: space.namespace for name, space in team_spaces.items()}
     pip_tokens = PipTokenRefresher(
         f"{org}-pip-token", PipTokenRefresherArgs.from_spec(spec, **irsa, image_registries=images.registries, namespaces=namespaces), mirror
     )
@@ -149,7 +163,7 @@ def build(spec: BlueprintSpec) -> None:
             r_repos_url=r_repository.url,
             pip_index_url=mirror.pip_index_url,
             image_registries=images.registries,
-            after=[*team_spaces, pip_tokens],
+            after=[*team_spaces.values(), pip_tokens],
         ),
     )
     resolve_deployed_namespace(workbench.deployed_namespace)
@@ -158,7 +172,8 @@ def build(spec: BlueprintSpec) -> None:
     mirror_endpoints: pulumi.Input[dict[str, str]] = pulumi.Output.all(python=mirror.pip_index_url, r=r_repository.url).apply(
         lambda urls: {ecosystem: url for ecosystem, url in urls.items() if url}
     )
-    team_namespaces: pulumi.Input[list[str]] = pulumi.Output.all(*(space.namespace for space in team_spaces))
+    # From the spec, not the TeamSpaces: an output over every team must not need each team's resources (components.team_scope).
+    team_namespaces: pulumi.Input[list[str]] = [team_namespace(team.name) for team in spec.teams]
     # ==== END OF IN-CLUSTER COMPONENTS ==============================================================
 
     pulumi.export("hubUrl", hub_url)

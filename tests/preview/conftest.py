@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pulumi
@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 import blueprint
+from blueprint.components import team_scope
 from blueprint.model import BlueprintSpec
 from tests.conftest import blueprint_data, write_blueprint
 
@@ -74,16 +75,18 @@ def fake_program(monkeypatch: pytest.MonkeyPatch) -> list[BlueprintSpec]:
     """Stand in for `blueprint.program` with a small real program; returns the specs it was built from."""
     built: list[BlueprintSpec] = []
 
-    def build(spec: BlueprintSpec) -> None:
+    def build(spec: BlueprintSpec, *, only_teams: Iterable[str] | None = None) -> None:
         built.append(spec)
-        secret = pulumi.Config().require_secret(spec.idp.client_secret_config)
-        aws.secretsmanager.SecretVersion("idp-client-secret", secret_id="idp", secret_string=secret)
-        aws.ec2.Vpc(f"{spec.org}-vpc", cidr_block=spec.network.vpc_cidr, tags={"region": aws.get_region().region})
-        for team in spec.teams:
-            k8s.core.v1.Namespace(team.name, metadata={"name": team.name, "labels": {"team": team.name}})
+        with team_scope.only_teams(only_teams):
+            secret = pulumi.Config().require_secret(spec.idp.client_secret_config)
+            aws.secretsmanager.SecretVersion("idp-client-secret", secret_id="idp", secret_string=secret)
+            aws.ec2.Vpc(f"{spec.org}-vpc", cidr_block=spec.network.vpc_cidr, tags={"region": aws.get_region().region})
+            for team in team_scope.each_team(spec.teams, lambda team: team.name):
+                k8s.core.v1.Namespace(team.name, metadata={"name": team.name, "labels": {"team": team.name}})
 
     module = types.ModuleType("blueprint.program")
     module.build = build  # type: ignore[attr-defined]
+    module.current_team = team_scope.current_team  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "blueprint.program", module)
     monkeypatch.setattr(blueprint, "program", module, raising=False)
     return built

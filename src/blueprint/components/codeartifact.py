@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from ..model import BlueprintSpec
 from .mirror_jobs import MIRROR_NAMESPACE, policy_document, token_statements
 from .naming import child, physical_name, tags, type_token
+from .team_scope import each_team
 
 UPSTREAM_REPOSITORY = "pypi-upstream"
 WORKBENCH_REPOSITORY = "workbench"
@@ -151,7 +152,7 @@ class PackageMirror(pulumi.ComponentResource):
         self.repository_name, self.repository_arn = workbench.repository, workbench.arn
         self.upstream_repository_name, self.upstream_arn = upstream.repository, upstream.arn
 
-        for team, role_arn in sorted(args.reader_role_arns.items()):
+        for team, role_arn in each_team(sorted(args.reader_role_arns.items()), lambda item: item[0]):
             aws.iam.RolePolicy(
                 child(name, "reader", team),
                 role=pulumi.Output.from_input(role_arn).apply(lambda arn: arn.rsplit("/", 1)[-1]),

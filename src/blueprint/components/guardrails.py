@@ -12,6 +12,7 @@ from ..model import BlueprintSpec
 from .access_logs import AccessLogArgs, AccessLogBucket
 from .buckets import private_bucket
 from .naming import ABORT_INCOMPLETE_UPLOAD_DAYS, POLICY_VERSION, child, log_retention_days, service_trust_policy, tags, tls_only_statement, type_token
+from .team_scope import each_team
 
 TEAM_COST_TAG = "workbench:team"
 ORG_COST_TAG = "workbench:org"
@@ -280,25 +281,19 @@ class Guardrails(pulumi.ComponentResource):
             if args.alert_emails
             else None
         )
-        wanted: list[tuple[str, str, int, list[str]]] = [
-            ("budget-total", args.budget_name(), args.org_monthly_usd, [f"user:{ORG_COST_TAG}${args.org}"])
-        ]
-        if args.budget_scope == "per-team":
-            wanted += [
-                (
-                    f"budget-team-{b.team}",
-                    args.budget_name(b.team),
-                    b.monthly_usd,
-                    [f"user:{TEAM_COST_TAG}${b.team}"],
-                )
-                for b in args.team_budgets
-            ]
+        total = ("budget-total", args.budget_name(), args.org_monthly_usd, [f"user:{ORG_COST_TAG}${args.org}"])
+        per_team = args.team_budgets if args.budget_scope == "per-team" else ()
+
+        def team_budget(b: TeamBudget) -> tuple[str, str, int, list[str]]:
+            return (f"budget-team-{b.team}", args.budget_name(b.team), b.monthly_usd, [f"user:{TEAM_COST_TAG}${b.team}"])
+
         if args.activate_cost_tags:
             for key in COST_ALLOCATION_TAGS:
                 aws.costexplorer.CostAllocationTag(
                     child(name, "cost-tag", key.replace(":", "-")), tag_key=key, status="Active", opts=pulumi.ResourceOptions(parent=self)
                 )
-        for part, budget_name, usd, tag_values in wanted:
+
+        def declare(part: str, budget_name: str, usd: int, tag_values: list[str]) -> None:
             aws.budgets.Budget(
                 child(name, part),
                 name=budget_name,
@@ -311,6 +306,11 @@ class Guardrails(pulumi.ComponentResource):
                 tags=tags(args.org, args.stack),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+        declare(*total)
+        for b in each_team(per_team, lambda b: b.team):
+            declare(*team_budget(b))
+        wanted = [total, *(team_budget(b) for b in per_team)]
         return [budget_name for _, budget_name, _, _ in wanted]
 
 

@@ -14,6 +14,7 @@ from . import files
 from .codeartifact import PackageMirror, reader_statements
 from .mirror_jobs import MIRROR_NAMESPACE, aws_cli_image, job_identity, job_pod, pulled_image
 from .naming import PIP_CONF_KEY, PIP_CONF_SECRET, child, tags, team_namespace, type_token
+from .team_scope import each_team
 
 JOB = "pip-token"
 SCRIPT = "refresh-pip-conf.sh"
@@ -132,7 +133,7 @@ class PipTokenRefresher(pulumi.ComponentResource):
                 subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": MIRROR_NAMESPACE}],
                 opts=k8s_opts,
             )
-            for team, namespace in zip(args.teams, args.team_namespaces, strict=True)
+            for team, namespace in each_team(zip(args.teams, args.team_namespaces, strict=True), lambda pair: pair[0])
         ]
         # The refresher calls the Kubernetes API at kubernetes.default.svc: its ClusterIP is in the service range,
         # its endpoints (the EKS control plane's ENIs) in the VPC. The namespace's policy admits HTTPS to the VPC

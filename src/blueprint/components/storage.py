@@ -30,6 +30,7 @@ from .naming import (
     tls_only_statement,
     type_token,
 )
+from .team_scope import each_team
 
 BACKUP_SCHEDULES = {"daily": "cron(0 3 * * ? *)", "weekly": "cron(0 3 ? * SUN *)"}
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -145,7 +146,7 @@ class DataStore(pulumi.ComponentResource):
         self._partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         bucket = self._bucket()
         self.bucket_name, self.bucket_arn = bucket.bucket, bucket.arn
-        self.team_role_arns = {team: self._team_role(team, bucket).arn for team in args.teams}
+        self.team_role_arns = {team: self._team_role(team, bucket).arn for team in each_team(args.teams)}
         file_system = self._file_system()
         self.file_system_id = file_system.id
         self._backup(file_system)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,18 +34,21 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
 
     With the cache on (the default unless `BLUEPRINT_NO_CACHE` is set; `use_cache` decides when given), an
     identical earlier preview is reused: see `preview.cache` for what the key covers. `graph.cached` says which.
+    Otherwise the program runs only for the teams that changed since an earlier preview with the same shared
+    settings, and the other teams' resources come from that preview (`preview.incremental`).
     """
     import logging
 
-    from . import cache
+    from . import cache, incremental
 
     project = project_name(directory)
     stack = project_stack(directory, stack)
     if use_cache is None:
         use_cache = cache.enabled()
-    if not use_cache:
-        return _run(spec, project, stack)
-    key = cache.graph_key({**spec.model_dump(), "stack": stack}, project)
+    if not use_cache:  # still dealt out to several processes when there are many teams (incremental.workers)
+        return incremental.whole(lambda only_teams: _run(spec, project, stack, only_teams), [team.name for team in spec.teams])[0]
+    data = spec.model_dump()
+    key = cache.graph_key({**data, "stack": stack}, project)
     logger = logging.getLogger(f"{__name__}.engine")
     hit = cache.load(key)
     if hit is not None:
@@ -55,22 +59,33 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
-        graph = _run(spec, project, stack)
+        outcome = incremental.preview(data, project, stack, lambda only_teams: _run(spec, project, stack, only_teams))
     finally:
         logger.removeHandler(recorder)
-    cache.store(key, cache.Entry(graph, tuple(recorder.messages)))
-    return graph
+    cache.store(key, cache.Entry(outcome.graph, tuple(recorder.messages)))
+    object.__setattr__(outcome.graph, "reran_teams", outcome.ran_teams)
+    return outcome.graph
 
 
-def _run(spec: BlueprintSpec, project: str, stack: str) -> ResourceGraph:
+def _run(spec: BlueprintSpec, project: str, stack: str, only_teams: Collection[str] | None = None) -> tuple[ResourceGraph, Mapping[str, str]]:
+    """Run the real program (for `only_teams`' own resources, or every team's); the graph and which team declared what."""
     from .. import program
-    from .engine import run_program
+    from .engine import record_program
 
     secret_key = f"{project}:{spec.idp.client_secret_config}"
     config = {"aws:region": spec.region, secret_key: PLACEHOLDER_SECRET}
     if spec.tls.certificate_source == "config":  # `pulumi config set hubCertificateArn <arn>` in a real stack
         config[f"{project}:{spec.tls.certificate_arn_config}"] = placeholder_certificate_arn(spec.region)
-    return run_program(lambda: program.build(spec), project=project, stack=stack, config=config, secret_keys=(secret_key,))
+    recording = record_program(
+        # A full run calls build(spec) exactly as the generated __main__.py does.
+        lambda: program.build(spec) if only_teams is None else program.build(spec, only_teams=only_teams),
+        project=project,
+        stack=stack,
+        config=config,
+        secret_keys=(secret_key,),
+        owner=program.current_team,
+    )
+    return recording.graph, recording.owners
 
 
 def placeholder_certificate_arn(region: str) -> str:

@@ -9,6 +9,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -30,13 +31,17 @@ _STACK_TYPE = "pulumi:pulumi:Stack"
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that also records each registration with what `MockResourceArgs` drops: parent, options, provider, dependencies.
 
-    Reads of existing resources (`Resource.get`) create nothing and are not recorded.
+    Reads of existing resources (`Resource.get`) create nothing and are not recorded. With `owner`, each
+    registration is also labelled with what `owner()` returns in the context that declared the resource (the SDK
+    runs the call in a copy of that context), e.g. the team it belongs to.
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks, owner: Callable[[], str | None] | None = None) -> None:
         super().__init__(mocks)
         self._lock = threading.Lock()  # RegisterResource runs on the event loop's worker threads
         self._recorded: dict[str, Resource] = {}
+        self._owner = owner
+        self._owners: dict[str, str] = {}
         self._stack_outputs: dict[str, Any] = {}
         self._thread = threading.local()
         self._thread_loops: list[asyncio.AbstractEventLoop] = []
@@ -69,6 +74,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 # The real engine refuses this too; the mock monitor would silently overwrite.
                 raise ValueError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._recorded[urn] = resource
+            owner = self._owner() if self._owner is not None else None
+            if owner is not None:
+                self._owners[urn] = owner
         self._ensure_thread_loop()
         return super().RegisterResource(request)
 
@@ -105,6 +113,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def graph(self) -> ResourceGraph:
         with self._lock:
             return ResourceGraph(tuple(self._recorded.values()), outputs=self._stack_outputs)
+
+    def owners(self) -> dict[str, str]:
+        """URN -> owner label, for the resources `owner()` labelled."""
+        with self._lock:
+            return dict(self._owners)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A program run's graph and, when asked for, who declared each resource (`run_program(owner=...)`)."""
+
+    graph: ResourceGraph
+    owners: Mapping[str, str]
 
 
 def _loop_running() -> bool:
@@ -170,8 +191,23 @@ def run_program(
     `config` holds full Pulumi config keys (`aws:region`, `<project>:<key>`); keys in `secret_keys` are
     secrets, so inputs built from them show as "[secret]". Exceptions from the program are re-raised.
     """
+    return record_program(program, project=project, stack=stack, config=config, secret_keys=secret_keys, mocks=mocks, timeout=timeout).graph
+
+
+def record_program(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    mocks: pulumi.runtime.Mocks | None = None,
+    timeout: float | None = None,
+    owner: Callable[[], str | None] | None = None,
+) -> Recording:
+    """`run_program`, also labelling each resource with `owner()` as seen where the program declared it."""
     config = dict(config or {})
-    monitor = RecordingMonitor(mocks or PreviewMocks(region=config.get("aws:region", DEFAULT_REGION)))
+    monitor = RecordingMonitor(mocks or PreviewMocks(region=config.get("aws:region", DEFAULT_REGION)), owner)
     outcome: list[BaseException] = []
 
     def run() -> None:
@@ -184,7 +220,7 @@ def run_program(
     _reset_runtime()
     # Its own thread gives the run its own event loop, even when the caller is inside one.
     worker = threading.Thread(target=run, name=f"blueprint-preview-{project}-{stack}", daemon=True)
-    with _garbage_collection_paused():
+    with garbage_collection_paused():
         worker.start()
         worker.join(timeout)
     _reset_runtime()
@@ -192,11 +228,11 @@ def run_program(
         raise TimeoutError(f"the program for {project}/{stack} did not finish within {timeout} seconds under the mock engine")
     if outcome:
         raise outcome[0]
-    return monitor.graph()
+    return Recording(monitor.graph(), monitor.owners())
 
 
 @contextlib.contextmanager
-def _garbage_collection_paused() -> Iterator[None]:
+def garbage_collection_paused() -> Iterator[None]:
     # The SDK allocates a few hundred futures per resource and keeps them alive until the
     # run ends, so collections during a run free almost nothing but cost about half its time.
     was_enabled = gc.isenabled()

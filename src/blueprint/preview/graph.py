@@ -41,13 +41,15 @@ class Resource:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Resource:
+    def from_json(cls, data: Mapping[str, Any], *, normalised: bool = False) -> Resource:
+        """`normalised`: the inputs were written by `to_json` of a Resource (the preview caches), so are plain already."""
+        inputs = data.get("inputs") or {}
         return cls(
             urn=data["urn"],
             type=data["type"],
             name=data["name"],
             parent=data.get("parent"),
-            inputs=normalise(data.get("inputs") or {}),
+            inputs=inputs if normalised else normalise(inputs),
             custom=data.get("custom", True),
             protect=data.get("protect", False),
             retain_on_delete=data.get("retainOnDelete", False),
@@ -65,6 +67,9 @@ class ResourceGraph:
     """The stack outputs (`pulumi.export`), plain data as the engine received them; computed values are placeholders."""
     cached: bool = field(default=False, compare=False)
     """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
+    reran_teams: frozenset[str] | None = field(default=None, compare=False)
+    """The teams the program ran for when the other teams' resources came from earlier previews (`preview.incremental`);
+    None after a run of the whole program, or from the cache."""
     _by_urn: dict[str, Resource] = field(init=False, repr=False, compare=False, hash=False)
     _children: dict[str | None, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
     _by_type: dict[str, tuple[Resource, ...]] = field(init=False, repr=False, compare=False, hash=False)
@@ -122,8 +127,9 @@ class ResourceGraph:
         return {"resources": [r.to_json() for r in self.resources], "outputs": self.outputs, "summary": self.summary()}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResourceGraph:
-        return cls(tuple(Resource.from_json(r) for r in data["resources"]), outputs=normalise(data.get("outputs") or {}))
+    def from_json(cls, data: Mapping[str, Any], *, normalised: bool = False) -> ResourceGraph:
+        resources = tuple(Resource.from_json(r, normalised=normalised) for r in data["resources"])
+        return cls(resources, outputs=normalise(data.get("outputs") or {}))
 
 
 def dig(data: Any, *path: str | int, default: Any = None) -> Any:

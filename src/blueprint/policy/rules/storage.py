@@ -34,8 +34,10 @@ def _bucket_names(graph: ResourceGraph) -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for resource in graph:
         name = resource.inputs.get("bucket")
+        if not (isinstance(name, str) and known(name)):
+            continue
         buckets = _linked_buckets(graph, resource)
-        if isinstance(name, str) and known(name) and len(buckets) == 1:
+        if len(buckets) == 1:
             names.setdefault(buckets[0].urn, set()).add(name)
     return names
 
