@@ -10,10 +10,15 @@ import pytest
 
 from blueprint.model import BlueprintSpec, load_blueprint
 from blueprint.preview.cache import NO_CACHE_ENV
+from blueprint.preview.incremental import WORKERS_ENV
 
 # Every test previews from scratch (CLI subprocesses inherit this); tests/preview/test_cache.py turns the cache
 # on, in a directory of its own, where the cache itself is under test.
 os.environ[NO_CACHE_ENV] = "1"
+# Previews run in this one process unless a test deals teams out itself (tests/preview/test_incremental.py and
+# tests/property/test_incremental.py set the worker count): this process runs hundreds of programs, and a fork
+# after them inherits their thread pools, which a fresh CLI process (the one that shards in real use) never has.
+os.environ.setdefault(WORKERS_ENV, "1")
 from blueprint.model.yamlio import dump_yaml
 
 
