@@ -47,9 +47,9 @@ def check(
     """Check the project's offline preview against its stance rules and works rules; exit 1 when any rule is broken."""
     from ..errors import UsageError, shown
     from ._app import print_warnings
-    from ..model import BUILTIN_STANCES, builtin_stance, load_blueprint
+    from ..model import BUILTIN_STANCES, blueprint_path, builtin_stance, load_blueprint
     from ..policy import HELM_NOT_FOUND, evaluate, select
-    from ..preview import preview_project
+    from ..preview import preview_spec
 
     if against is not None and against not in BUILTIN_STANCES:
         raise UsageError(option="--against", message=f"{shown(against)} is not a built-in stance", fix=f"use one of: {', '.join(BUILTIN_STANCES)}")
@@ -58,7 +58,7 @@ def check(
     print_warnings(spec)
     judge = builtin_stance(against) if against else None
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory, stack=stack)
+        graph = preview_spec(spec, blueprint_path(directory).parent, stack=stack)  # the spec loaded once
     note_cached(graph)
     rules = select(family.value if family else None)
     result = evaluate(spec, graph, against=judge, rules=rules)
