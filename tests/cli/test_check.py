@@ -172,7 +172,7 @@ def test_a_missing_directory_exits_2(tmp_path):
 
 
 def test_an_unknown_against_stance_exits_2_before_previewing(projects, monkeypatch):
-    monkeypatch.setattr(blueprint.preview, "preview_project", lambda location: pytest.fail("previewed"))
+    monkeypatch.setattr(blueprint.preview, "preview_spec", lambda *_a, **_k: pytest.fail("previewed"))
     result = check(str(projects["open"]), "--against", "paranoid")
     assert result.exit_code == 2 and "--against" in result.output and "strict, balanced, open" in result.output
 

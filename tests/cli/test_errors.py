@@ -53,6 +53,7 @@ def crashing_preview(monkeypatch):
         raise KeyError("a bug in the program")
 
     monkeypatch.setattr(blueprint.preview, "preview_project", crash)
+    monkeypatch.setattr(blueprint.preview, "preview_spec", crash)  # check previews the spec it loaded
 
 
 def test_an_internal_error_exits_3_without_a_traceback(tmp_path, crashing_preview):
@@ -112,7 +113,7 @@ def test_a_plan_time_fact_is_bad_input_only_as_a_plan_error(tmp_path, monkeypatc
         subnet = aws.ec2.Subnet("subnet", vpc_id="vpc-1", cidr_block="10.0.0.0/24", availability_zone=zone)
         aws.ec2.RouteTableAssociation("association", subnet_id=subnet.id, route_table_id="rtb-1")
 
-    monkeypatch.setattr(blueprint.preview, "preview_project", lambda *_a, **_k: run_program(program, project="acme", stack="dev"))
+    monkeypatch.setattr(blueprint.preview, "preview_spec", lambda *_a, **_k: run_program(program, project="acme", stack="dev"))
     project = tmp_path / "ok"
     write_blueprint(project, blueprint_data())
     result = runner.invoke(app, ["check", str(project)])
