@@ -28,7 +28,7 @@ from ...preview.graph import Resource, ResourceGraph
 from .. import tokens as T
 from ..base import Context, Finding, RuleSet, Severity, as_list, dig, linked, stack_of, stack_urn
 from .network import default_routes, table_subnets
-from .works_crosscut import FIREWALL_POLICY, RULE_GROUP, admits_host, home_net, networks, rule_group_in_use
+from .works_crosscut import FIREWALL_POLICY, networks, sni_admitted
 
 rules = RuleSet()
 
@@ -148,28 +148,6 @@ def reaches_cluster(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
 
 
 
-def _sni_allowlists(graph: ResourceGraph) -> Iterator[tuple[Resource, list[str]]]:
-    """(rule group, its targets) for every stateful TLS_SNI domain allowlist a firewall in place uses."""
-    for group in graph.of_type(RULE_GROUP):
-        source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList") or {}
-        if group.inputs.get("type") != "STATEFUL" or source.get("generatedRulesType") != "ALLOWLIST":
-            continue
-        if "TLS_SNI" in as_list(source.get("targetTypes")) and rule_group_in_use(graph, group):
-            yield group, [str(t) for t in as_list(source.get("targets"))]
-
-
-def _admitted(graph: ResourceGraph, cidr: str, hosts: tuple[str, ...]) -> set[str]:
-    """The hosts an SNI allowlist whose HOME_NET covers `cidr` admits (no HOME_NET: the whole VPC)."""
-    subnet = networks([cidr])
-    admitted: set[str] = set()
-    for group, targets in _sni_allowlists(graph):
-        home = home_net(group)
-        if home is not None and subnet and not any(subnet[0].version == h.version and subnet[0].subnet_of(h) for h in home):  # type: ignore[arg-type]
-            continue
-        admitted.update(h for h in hosts if any(admits_host(t, h) for t in targets))
-    return admitted
-
-
 @rules.graph(
     "works.ci.runner-egress",
     concern=Concern.LOST_TIME,
@@ -199,7 +177,8 @@ def runner_egress(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
             )
         elif "vpcEndpointId" in route:
             cidr = str(subnet.inputs.get("cidrBlock"))
-            missing = [h for h in hosts if h not in _admitted(graph, cidr, hosts)]
+            admitted = sni_admitted(graph, networks([cidr]), hosts)
+            missing = [h for h in hosts if h not in admitted]
             if missing:
                 shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
                 yield Finding(

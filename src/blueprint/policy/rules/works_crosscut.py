@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import ipaddress
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -225,6 +225,23 @@ def rule_group_in_use(graph: ResourceGraph, group: Any) -> bool:
     return any(p.urn in f.dependencies for f in graph.of_type(NETWORK_FIREWALL) for p in policies)
 
 
+def sni_admitted(graph: ResourceGraph, sources: list[Any] | None, hosts: Iterable[str]) -> set[str]:
+    """Which of `hosts` a firewall in place lets `sources` (networks; None: not known) reach over HTTPS: the stateful
+    TLS_SNI domain allowlists a firewall uses, whose HOME_NET covers every source (no HOME_NET: the whole VPC)."""
+    admitted: set[str] = set()
+    for group in graph.of_type(RULE_GROUP):
+        source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList") or {}
+        if group.inputs.get("type") != "STATEFUL" or source.get("generatedRulesType") != "ALLOWLIST":
+            continue
+        if "TLS_SNI" not in as_list(source.get("targetTypes")) or not rule_group_in_use(graph, group):
+            continue
+        home = home_net(group)
+        if home is not None and sources is not None and not all(any(c.subnet_of(h) for h in home if c.version == h.version) for c in sources):
+            continue  # scoped to other subnets
+        admitted.update(h for h in hosts if any(admits_host(str(t), h) for t in as_list(source.get("targets"))))
+    return admitted
+
+
 @rules.graph(
     "works.identity.hub-reaches-idp",
     concern=Concern.LOST_TIME,
@@ -250,17 +267,7 @@ def hub_reaches_idp(graph: ResourceGraph, ctx: Context) -> Iterator[Finding]:
         return
     subnets, own = hub_subnets(graph)
     cidrs = networks([s.inputs.get("cidrBlock") for s in subnets])
-    admitted: set[str] = set()
-    for group in graph.of_type(RULE_GROUP):
-        source = dig(group.inputs, "ruleGroup", "rulesSource", "rulesSourceList") or {}
-        if group.inputs.get("type") != "STATEFUL" or source.get("generatedRulesType") != "ALLOWLIST":
-            continue
-        if "TLS_SNI" not in as_list(source.get("targetTypes")) or not rule_group_in_use(graph, group):
-            continue  # sign-in is HTTPS: only an SNI allowlist in a firewall that is in place admits it
-        home = home_net(group)
-        if home is not None and cidrs is not None and not all(any(c.subnet_of(h) for h in home if c.version == h.version) for c in cidrs):
-            continue  # scoped to other subnets than the hub's
-        admitted.update(h for h in hosts if any(admits_host(str(t), h) for t in as_list(source.get("targets"))))
+    admitted = sni_admitted(graph, cidrs, hosts)  # sign-in is HTTPS: only an SNI allowlist admits it
     missing = [h for h in hosts if h not in admitted]
     if missing:
         scope = "the hub's subnets" if own else "the node subnets, the hub having no node group of its own,"
