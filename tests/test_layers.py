@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src"
-BOTTOM = {"blueprint", "blueprint.errors"}
+BOTTOM = {"blueprint", "blueprint.errors", "blueprint.usercache"}
 SERVICES = {"generate", "preview", "policy", "export", "review", "diagram", "catalog"}
 # Data modules any service may read directly: the resource graph is plain data, and the vendored charts
 # with what is known about them (defaults, schema, images, Helm's merge and renderer), and the AWS facts

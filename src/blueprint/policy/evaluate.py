@@ -10,6 +10,7 @@ from typing import Any
 from ..model import BlueprintSpec, Concern, Stance, TeamSpec
 from ..model import spec as spec_module
 from ..preview.graph import ResourceGraph
+from . import memo
 from . import tokens as T
 from .base import FAMILIES, Context, Family, Finding, Rule, Severity, dig
 from .rules import RULES
@@ -125,6 +126,35 @@ class CheckResult:
             grouped.setdefault(violation.concern, []).append(violation)
         return {concern: grouped[concern] for concern in Concern if concern in grouped}
 
+    def to_cache(self) -> dict[str, Any]:
+        """Everything in the result, as JSON data `from_cache` reads back (`policy.memo`)."""
+        return {
+            "stance": self.stance,
+            "violations": [v.as_json() for v in self.violations],
+            "passed": list(self.passed),
+            "warnings": [w.as_json() for w in self.warnings],
+            "resources_checked": self.resources_checked,
+            "not_applicable": list(self.not_applicable),
+            "not_run": [n.as_json() for n in self.not_run],
+            "families": [list(pair) for pair in self.families],
+        }
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> CheckResult:
+        """The result `to_cache` wrote; KeyError or ValueError when `data` is not one."""
+        return cls(
+            stance=data["stance"],
+            violations=tuple(
+                Violation(v["rule"], Concern(v["concern"]), Severity(v["severity"]), v["urn"], v["message"], v["family"]) for v in data["violations"]
+            ),
+            passed=tuple(data["passed"]),
+            warnings=tuple(Warning(w["rule"], Concern(w["concern"]), w["urn"], w["message"], w["family"]) for w in data["warnings"]),
+            resources_checked=int(data["resources_checked"]),
+            not_applicable=tuple(data["not_applicable"]),
+            not_run=tuple(NotRun(n["rule"], n["family"], n["reason"]) for n in data["not_run"]),
+            families=tuple((rule, family) for rule, family in data["families"]),
+        )
+
     def as_json(self) -> dict[str, Any]:
         status = self.rule_status()
         return {
@@ -230,10 +260,28 @@ def evaluate(
     `subject` is a project's spec (judged by its own stance, or by `against`), or a bare
     stance: then the teams are the graph's team namespaces with that stance's defaults, and
     what only a blueprint knows (admin CIDRs, exceptions, alert addresses) is not checked.
+
+    A graph from a keyed preview (`ResourceGraph.key`) judged the same way before is not judged again: the
+    result comes from `policy.memo`, whose key covers everything a result depends on.
     """
+    rules = tuple(rules)
+    day = today or spec_module.today()
+    key = memo.result_key(subject, graph, day=day, against=against, rules=rules)
+    if key is not None and (stored := memo.load(key)) is not None:
+        try:
+            return CheckResult.from_cache(stored)
+        except (KeyError, ValueError, TypeError):
+            pass  # not a result this version wrote: judge again, and overwrite it
+    result = _evaluate(subject, graph, day=day, against=against, rules=rules)
+    if key is not None:
+        memo.store(key, result.to_cache())
+    return result
+
+
+def _evaluate(subject: BlueprintSpec | Stance, graph: ResourceGraph, *, day: dt.date, against: Stance | None, rules: tuple[Rule, ...]) -> CheckResult:
     from ..charts.z2jh import HelmUnavailable, RenderFailed, jupyterhub_release
 
-    ctx = context(subject, graph, today=today, against=against)
+    ctx = context(subject, graph, today=day, against=against)
     violations: list[Violation] = []
     warnings: list[Warning] = []
     passed: list[str] = []

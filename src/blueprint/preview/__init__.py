@@ -39,13 +39,15 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
     """
     import logging
 
-    from . import cache, incremental
+    from . import cache
 
     project = project_name(directory)
     stack = project_stack(directory, stack)
     if use_cache is None:
         use_cache = cache.enabled()
     if not use_cache:  # still dealt out to several processes when there are many teams (incremental.workers)
+        from . import incremental
+
         return incremental.whole(lambda only_teams: _run(spec, project, stack, only_teams), [team.name for team in spec.teams])[0]
     data = spec.model_dump()
     key = cache.graph_key({**data, "stack": stack}, project)
@@ -55,7 +57,10 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
         for message in hit.warnings:
             logger.warning(message)
         object.__setattr__(hit.graph, "cached", True)
+        object.__setattr__(hit.graph, "key", key)
         return hit.graph
+    from . import incremental  # imports the Pulumi SDK: only when the program has to run
+
     recorder = cache.WarningRecorder()
     logger.addHandler(recorder)
     try:
@@ -64,6 +69,7 @@ def preview_spec(spec: BlueprintSpec, directory: Path, *, stack: str | None = No
         logger.removeHandler(recorder)
     cache.store(key, cache.Entry(outcome.graph, tuple(recorder.messages)))
     object.__setattr__(outcome.graph, "reran_teams", outcome.ran_teams)
+    object.__setattr__(outcome.graph, "key", key)
     return outcome.graph
 
 

@@ -6,45 +6,31 @@ of this package: components, program, the vendored chart) and the versions of Py
 wrong hit would be a correctness bug, so anything the program could read is in the key, and
 tests/preview/test_cache.py changes each input in turn and asserts the key changes.
 
-Graphs live in the user's cache directory (`$BLUEPRINT_CACHE_DIR`, else `$XDG_CACHE_HOME/workbench-blueprint`,
-else `~/.cache/workbench-blueprint`), never in the project: a checkout stays clean and may be read-only. The
-newest entries are kept (MAX_ENTRIES); writes are atomic. `BLUEPRINT_NO_CACHE=1` (or `--no-cache`) turns it off.
+Graphs live in the user's cache directory, with the rules every cache here follows (atomic writes, damage never
+trusted, `BLUEPRINT_NO_CACHE=1` or `--no-cache` turns it off): see `blueprint.usercache`. The newest MAX_ENTRIES are kept.
 Warnings the program logged are stored with the graph and logged again on a hit, so a hit says what a run says.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from ..usercache import CACHE_DIR_ENV, NO_CACHE_ENV, cache_dir, content_key, enabled, read_entry, write_entry
 from .graph import ResourceGraph
+
+__all__ = ["CACHE_DIR_ENV", "NO_CACHE_ENV", "Entry", "WarningRecorder", "cache_dir", "code_digest", "content_key", "enabled", "graph_key", "load", "store"]
 
 FORMAT = 1
 MAX_ENTRIES = 64
-NO_CACHE_ENV = "BLUEPRINT_NO_CACHE"
-CACHE_DIR_ENV = "BLUEPRINT_CACHE_DIR"
 SDKS = ("pulumi", "pulumi-aws", "pulumi-kubernetes")
-
-
-def enabled() -> bool:
-    return os.environ.get(NO_CACHE_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
-
-
-def cache_dir() -> Path:
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "workbench-blueprint" / "graphs"
 
 
 @cache
@@ -78,17 +64,6 @@ def graph_key(spec_data: Any, project: str, *, code: str | None = None) -> str:
     return content_key({"format": FORMAT, "spec": spec_data, "project": project, "code": code or code_digest()})
 
 
-def content_key(payload: Any) -> str:
-    """sha256 of `payload` as canonical JSON (keys sorted, sets sorted)."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=_canonical).encode()).hexdigest()
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=lambda item: json.dumps(item, sort_keys=True, default=_canonical))
-    return str(value)
-
-
 @dataclass(frozen=True)
 class Entry:
     graph: ResourceGraph
@@ -98,45 +73,20 @@ class Entry:
 def load(key: str) -> Entry | None:
     """The cached graph for `key`; None when absent or unreadable (a damaged entry is removed, never trusted)."""
     path = cache_dir() / f"{key}.json"
+    data = read_entry(path, format=FORMAT, key=key)
+    if data is None:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("key") != key:
-            raise ValueError("not an entry for this key")
-        entry = Entry(ResourceGraph.from_json(data["graph"], normalised=True), tuple(data.get("warnings") or ()))
-    except FileNotFoundError:
+        return Entry(ResourceGraph.from_json(data["graph"], normalised=True), tuple(data.get("warnings") or ()))
+    except (ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)
         return None
-    except (OSError, ValueError, KeyError, TypeError):
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # the newest entries are kept
-    return entry
 
 
 def store(key: str, entry: Entry) -> None:
     """Write the entry atomically; a cache that cannot be written (read-only home, full disk) is only skipped."""
-    directory = cache_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                # One-shot dumps use the C encoder; json.dump streams through the pure-Python one (6x slower at 200 teams).
-                stream.write(json.dumps({"format": FORMAT, "key": key, "graph": entry.graph.to_json(), "warnings": list(entry.warnings)}))
-            os.replace(temporary, directory / f"{key}.json")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _prune(directory)
-    except OSError:
-        return
-
-
-def _prune(directory: Path) -> None:
-    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[MAX_ENTRIES:]:
-        stale.unlink(missing_ok=True)
+    payload = {"graph": entry.graph.to_json(), "warnings": list(entry.warnings)}
+    write_entry(cache_dir() / f"{key}.json", payload, format=FORMAT, key=key, keep=MAX_ENTRIES)
 
 
 class WarningRecorder(logging.Handler):

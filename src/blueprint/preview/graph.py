@@ -67,6 +67,9 @@ class ResourceGraph:
     """The stack outputs (`pulumi.export`), plain data as the engine received them; computed values are placeholders."""
     cached: bool = field(default=False, compare=False)
     """True when the graph came from the preview cache (`preview.cache`) rather than a run."""
+    key: str | None = field(default=None, compare=False)
+    """The preview cache key of the inputs the graph was previewed from (`preview.cache.graph_key`): equal keys, equal
+    graphs, so what is computed from the graph alone may be cached under it (`policy.memo`). None when not keyed."""
     reran_teams: frozenset[str] | None = field(default=None, compare=False)
     """The teams the program ran for when the other teams' resources came from earlier previews (`preview.incremental`);
     None after a run of the whole program, or from the cache."""

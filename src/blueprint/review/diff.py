@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +63,10 @@ class ProjectDiff:
         }
 
 
-def default_previewer(location: Path, stack: str | None = None) -> ResourceGraph:
-    from ..preview import preview_project
+def _preview(spec: BlueprintSpec, directory: Path, stack: str | None) -> ResourceGraph:
+    from ..preview import preview_spec
 
-    return preview_project(location, stack=stack)
+    return preview_spec(spec, directory, stack=stack)
 
 
 def diff_specs(
@@ -112,7 +111,9 @@ def diff_projects(
     old, new = load_blueprint(old_path), load_blueprint(new_path)
     old_graph = new_graph = None
     if preview:
-        run = previewer or functools.partial(default_previewer, stack=stack)
         # One process, two programs: the engine resets Pulumi's runtime between runs.
-        old_graph, new_graph = run(old_path.parent), run(new_path.parent)
+        if previewer is not None:
+            old_graph, new_graph = previewer(old_path.parent), previewer(new_path.parent)
+        else:  # the specs loaded above, each loaded once
+            old_graph, new_graph = _preview(old, old_path.parent, stack), _preview(new, new_path.parent, stack)
     return diff_specs(old, new, old_graph=old_graph, new_graph=new_graph, old_source=str(old_location), new_source=str(new_location), today=today)

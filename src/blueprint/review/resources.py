@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -121,8 +122,11 @@ def input_changes(old: Any, new: Any, prefix: str = "") -> Iterator[InputChange]
         yield InputChange(prefix or "(value)", old, new, "changed")
 
 
+_OPTIONS = ("protect", "retain_on_delete", "provider", "parent")
+
+
 def _option_changes(old: Resource, new: Resource) -> Iterator[InputChange]:
-    for option in ("protect", "retain_on_delete", "provider", "parent"):
+    for option in _OPTIONS:
         before, after = getattr(old, option), getattr(new, option)
         if before != after:
             yield InputChange(f"(options).{option}", before, after, "changed")
@@ -154,39 +158,58 @@ def _relative(value: Any, prefix: str) -> Any:
     return value
 
 
-def _keyed(graph: ResourceGraph) -> dict[str, Resource]:
-    """Resources by URN without stack and project, with references inside made the same way.
+def _keyed(graph: ResourceGraph, prefix: str) -> dict[str, Resource]:
+    """Resources by URN without stack and project (`prefix`), as the graph holds them otherwise."""
+    return {_relative(resource.urn, prefix): resource for resource in graph}
 
-    Two project directories have different Pulumi project names (and maybe stacks); the
-    same logical resource must still match.
-    """
+
+def _relativized(resource: Resource, prefix: str, key: str) -> Resource:
+    """The resource with references inside made the same way as its key: two project directories have different
+    Pulumi project names (and maybe stacks), and the same logical resource must still match."""
     from dataclasses import replace
 
-    prefix = _urn_prefix(graph)
-    keyed = {}
-    for resource in graph:
-        key = _relative(resource.urn, prefix)
-        keyed[key] = replace(
-            resource,
-            parent=_relative(resource.parent, prefix),
-            provider=_relative(resource.provider, prefix),
-            inputs=_relative(resource.inputs, prefix),
-            dependencies=tuple(_relative(list(resource.dependencies), prefix)),
-            urn=key,
-        )
-    return keyed
+    return replace(
+        resource,
+        parent=_relative(resource.parent, prefix),
+        provider=_relative(resource.provider, prefix),
+        inputs=_relative(resource.inputs, prefix),
+        dependencies=tuple(_relative(list(resource.dependencies), prefix)),
+        urn=key,
+    )
+
+
+def _same(old: Resource, new: Resource) -> bool:
+    """Equal inputs and options, written by the same program run's names. JSON, not `==`: `True == 1` in Python,
+    and a flag turning into a number is a change (the inputs are normalised: keys sorted, integral floats ints)."""
+    return all(getattr(old, o) == getattr(new, o) for o in _OPTIONS) and json.dumps(old.inputs) == json.dumps(new.inputs)
+
 
 
 def diff_graphs(old: ResourceGraph, new: ResourceGraph) -> ResourceDiff:
-    """Match resources by URN (ignoring stack and project names) and compare their inputs and options."""
-    old_urns, new_urns = _keyed(old), _keyed(new)
-    added = tuple(ResourceChange(key, r.type, r.name, "add", resource=r) for key, r in sorted(new_urns.items()) if key not in old_urns)
-    removed = tuple(ResourceChange(key, r.type, r.name, "remove", resource=r) for key, r in sorted(old_urns.items()) if key not in new_urns)
+    """Match resources by URN (ignoring stack and project names) and compare their inputs and options.
+
+    Graphs of the same preview key are the same program run's output (`preview.cache`): nothing differs. Otherwise
+    resources both runs named alike and that are equal as they stand are counted unchanged without a walk; only
+    the rest are compared leaf by leaf (a one-team edit of 200 teams walks that team's resources, not 60,000)."""
+    if old.key is not None and old.key == new.key:
+        return ResourceDiff((), (), (), len(new))
+    old_prefix, new_prefix = _urn_prefix(old), _urn_prefix(new)
+    old_urns, new_urns = _keyed(old, old_prefix), _keyed(new, new_prefix)
+    added = tuple(
+        ResourceChange(key, r.type, r.name, "add", resource=_relativized(r, new_prefix, key)) for key, r in sorted(new_urns.items()) if key not in old_urns
+    )
+    removed = tuple(
+        ResourceChange(key, r.type, r.name, "remove", resource=_relativized(r, old_prefix, key)) for key, r in sorted(old_urns.items()) if key not in new_urns
+    )
     changed, same = [], 0
-    for key, resource in sorted(new_urns.items()):
-        before = old_urns.get(key)
-        if before is None:
+    for key, raw in sorted(new_urns.items()):
+        raw_before = old_urns.get(key)
+        if raw_before is None:
             continue
+        if old_prefix == new_prefix and _same(raw_before, raw):
+            same += 1
+            continue
+        before, resource = _relativized(raw_before, old_prefix, key), _relativized(raw, new_prefix, key)
         differences = (*input_changes(before.inputs, resource.inputs), *_option_changes(before, resource))
         if differences:
             changed.append(ResourceChange(key, resource.type, resource.name, "change", differences, resource, before))
