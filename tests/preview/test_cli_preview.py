@@ -65,6 +65,25 @@ def test_a_missing_directory_exits_2(fake_program, tmp_path):
     assert "file not found" in result.stderr
 
 
+def test_the_plain_tree_a_pipe_gets_is_what_rich_renders_from_the_styled_one(monkeypatch, fake_program, project_dir):
+    """A pipe gets plain lines written at once; a styled console the markup. With the styles taken off they agree,
+    escapes and flags included (a `[` in a name is markup-escaped in one and verbatim in the other)."""
+    import io
+
+    from rich.console import Console
+
+    from blueprint.cli.preview import tree_lines
+
+    monkeypatch.setattr(blueprint.program, "build", lambda spec: small_program())
+    graph = preview_project(project_dir)
+    graph = type(graph)(tuple(r if r.type != "aws:kms/key:Key" else type(r)(**{**r.__dict__, "name": "key-[dim]x[/]"}) for r in graph))
+    console = Console(file=io.StringIO(), color_system=None, highlight=False, soft_wrap=True)
+    console.print("\n".join(tree_lines(graph)))
+    plain = tree_lines(graph, markup=False)
+    assert console.file.getvalue() == "".join(f"{line}\n" for line in plain)
+    assert any("[protected, retain on delete]" in line for line in plain) and any("key-[dim]x[/]" in line for line in plain)
+
+
 # ---- many teams: a summary on a terminal, the whole tree otherwise; stack outputs ----------------------------
 
 
