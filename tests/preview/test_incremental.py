@@ -130,6 +130,23 @@ def test_editing_one_team_reruns_that_team_only_and_gives_the_full_graph(cache_o
     assert preview_spec(spec, project, use_cache=True).cached
 
 
+def test_the_commands_say_which_teams_the_program_ran_for(cache_on, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from blueprint.cli import app
+    from blueprint.usercache import NO_CACHE_ENV
+
+    monkeypatch.delenv(NO_CACHE_ENV, raising=False)
+    project = project_with(tmp_path / "acme-dsw", TEAMS)
+    runner = CliRunner()
+    first = runner.invoke(app, ["preview", str(project)])
+    assert first.exit_code == 0 and "incremental preview" not in first.output, "a whole run is not incremental"
+    project_with(project, [TEAMS[0], {**TEAMS[1], "budget_usd": 300}, TEAMS[2]])
+    edited = runner.invoke(app, ["check", str(project), "--family", "stance"])
+    assert "incremental preview: the program ran for the 1 team(s) changed since an earlier preview (ml)" in " ".join(edited.output.split())
+    assert "(cached graph" in runner.invoke(app, ["check", str(project), "--family", "stance"]).output
+
+
 def test_a_damaged_team_part_is_removed_and_that_team_runs_again(cache_on, tmp_path):
     project = project_with(tmp_path / "acme-dsw", TEAMS)
     preview_spec(load_blueprint(project), project, use_cache=True)

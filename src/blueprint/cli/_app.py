@@ -119,8 +119,23 @@ def progress(message: str) -> contextlib.AbstractContextManager[Any]:
 
 
 def note_cached(graph: Any) -> None:
+    """Say where the graph came from when the program did not run in full: the cache, or a run for some teams only."""
     if getattr(graph, "cached", False):
         err.print(CACHED_NOTE)
+        return
+    reran = getattr(graph, "reran_teams", None)
+    if reran is not None:
+        err.print(incremental_note(reran))
+
+
+def incremental_note(reran: Any) -> str:
+    """What an incremental preview (`preview.incremental`) ran, for the commands that preview."""
+    if reran:
+        named = ", ".join(sorted(reran)[:3]) + (", …" if len(reran) > 3 else "")
+        ran = f"for the {len(reran)} team(s) changed since an earlier preview ({escape(named)}) and for what the teams share"
+    else:
+        ran = "only for what the teams share (no team changed since an earlier preview)"
+    return f"[dim](incremental preview: the program ran {ran}; the other teams' resources come from that preview; --no-cache runs it in full)[/]"
 
 
 def _print_version(value: bool) -> None:
