@@ -17,6 +17,7 @@ from typing import Any
 
 from ..preview.graph import SECRET, UNKNOWN, Resource, ResourceGraph
 from .errors import ExportError
+from .shapes import Shape, ShapeTable, shape_table
 from .tokens import RENAMES_FILE, property_renames, terraform_types_of
 
 FORMAT = "terraform-plan"
@@ -94,6 +95,7 @@ def terraform_plan(graph: ResourceGraph, *, region: str, outputs: OutputsOf | No
     types = terraform_types_of(r.type for r in resources)
     address_of = addresses(resources, types)
     identifiers = _identifier_index(resources, address_of, outputs) if outputs else {}
+    shapes = shape_table(types.keys())
     planned: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     configured: list[dict[str, Any]] = []
@@ -101,7 +103,7 @@ def terraform_plan(graph: ResourceGraph, *, region: str, outputs: OutputsOf | No
     for resource in sorted(resources, key=lambda r: address_of[r.urn]):
         address = address_of[resource.urn]
         tf_type, name = address.split(".", 1)
-        converter = _Converter(resource, identifiers)
+        converter = _Converter(resource, identifiers, shapes)
         values, unknown, expressions = converter.convert()
         problems.extend(converter.problems)
         if "tags" in values and "tags_all" not in values:
@@ -191,9 +193,7 @@ def _identifier_index(resources: Sequence[Resource], address_of: Mapping[str, st
 class _Converter:
     """Pulumi inputs of one resource -> Terraform `values`, `after_unknown` and `expressions` (references)."""
 
-    def __init__(self, resource: Resource, identifiers: Mapping[str, Mapping[str, _Reference]]) -> None:
-        from .shapes import resource_fields
-
+    def __init__(self, resource: Resource, identifiers: Mapping[str, Mapping[str, _Reference]], shapes: ShapeTable) -> None:
         self.resource = resource
         self.problems: list[str] = []
         self.renames = property_renames()
@@ -202,8 +202,9 @@ class _Converter:
         for urn in resource.dependencies:
             for value, reference in identifiers.get(urn, {}).items():
                 self.references.setdefault(value, reference)
+        self.shapes = shapes
         try:
-            self.fields = resource_fields(resource.type)
+            self.fields = shapes.resource_fields(resource.type)
         except LookupError as exc:
             self.fields = {}
             self.problems.append(f"{resource.urn}: {exc}")
@@ -211,9 +212,7 @@ class _Converter:
     def convert(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         return self._object(self.resource.inputs, self.fields, self.resource.type, self.resource.type)
 
-    def _object(self, inputs: Mapping[str, Any], fields: Mapping[str, Any], owner: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        from .shapes import Shape
-
+    def _object(self, inputs: Mapping[str, Any], fields: Mapping[str, Shape], owner: str, path: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         values: dict[str, Any] = {}
         unknown: dict[str, Any] = {}
         expressions: dict[str, Any] = {}
@@ -238,10 +237,8 @@ class _Converter:
                 expressions[name] = value_expression
         return values, unknown, expressions
 
-    def _value(self, value: Any, shape: Any, path: str) -> tuple[Any, Any, Any]:
+    def _value(self, value: Any, shape: Shape, path: str) -> tuple[Any, Any, Any]:
         """(value or _ABSENT, after_unknown entry, configuration expression) of one property."""
-        from .shapes import object_fields, object_token
-
         if value is None:
             return _ABSENT, None, None
         if isinstance(value, str) and value in (UNKNOWN, SECRET):
@@ -254,7 +251,8 @@ class _Converter:
             if not isinstance(value, Mapping):
                 self.problems.append(f"{self.resource.urn}: {path} should be an object, got {type(value).__name__}")
                 return _ABSENT, None, None
-            inner = self._object(value, object_fields(shape.owner), object_token(shape.owner), path)
+            assert shape.token is not None
+            inner = self._object(value, self.shapes.object_fields(shape.token), shape.token, path)
             return [inner[0]], [inner[1]] if inner[1] else None, [inner[2]] if inner[2] else None
         if shape.kind == "list":
             if not isinstance(value, list):
@@ -302,7 +300,7 @@ class _Absent:
 _ABSENT: Any = _Absent()
 
 
-def _maybe_pluralised(key: str, shape: Any) -> bool:
+def _maybe_pluralised(key: str, shape: Shape) -> bool:
     """True for a list the bridge may have renamed: blocks are singular in Terraform (`rule`) and plural in Pulumi
     (`rules`); primitive lists are plural in both (`subnet_ids`) except Terraform's `*_list` (Pulumi `*Lists`)."""
     if shape.kind != "list" or shape.item is None:
