@@ -116,3 +116,14 @@ def test_export_rendered_without_helm_says_how_to_install_and_exits_2(stance_pro
     result = export(str(stance_projects["strict"]), "--format", "rendered", "-o", str(target))
     assert result.exit_code == 2, result.output
     assert "make tools" in result.output and not target.exists()
+
+
+def test_the_blueprint_is_loaded_once(stance_projects, monkeypatch):
+    import blueprint.model
+
+    loads = []
+    load = blueprint.model.load_blueprint
+    monkeypatch.setattr(blueprint.model, "load_blueprint", lambda *a, **k: loads.append(a) or load(*a, **k))
+    result = export(str(stance_projects["strict"]), "--format", "terraform-plan", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert len(loads) == 1  # the spec it loaded is the one it previews (preview_spec), not a second read

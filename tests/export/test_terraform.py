@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 import json
+import math
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blueprint.cli.export import preview_outputs
 from blueprint.export import ExportError
 from blueprint.export.checkov import STANCES
 from blueprint.export.shapes import resource_class
-from blueprint.export.terraform import TERRAFORM_VERSION, aws_resources, terraform_name, terraform_plan
+from blueprint.export.terraform import TERRAFORM_VERSION, aws_resources, dumps_indented, terraform_name, terraform_plan
 from blueprint.export.tokens import terraform_types
 from blueprint.preview.graph import SECRET, UNKNOWN
 
@@ -287,3 +291,37 @@ def test_the_export_is_deterministic(stance_graphs, stance_plans):
     again = terraform_plan(stance_graphs["strict"], region="eu-west-1", outputs=preview_outputs("eu-west-1"))
     assert again.to_json() == stance_plans["strict"].to_json()
     json.loads(again.to_json())
+
+
+@pytest.mark.parametrize("stance", STANCES)
+def test_the_plan_text_is_what_json_dumps_writes(stance, stance_plans):
+    plan = stance_plans[stance]
+    assert plan.to_json() == json.dumps(plan.document, indent=2, sort_keys=True) + "\n"
+
+
+class Port(enum.IntEnum):
+    HTTPS = 443
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 1e16, 5e-324, Port.HTTPS])
+_TEXT = st.text() | st.sampled_from(["", "é", "\u2028", "\n\t\"\\", "\ud800", "\x00", "\U0001f600"])
+_DOCUMENTS = st.recursive(
+    _SCALARS | _TEXT,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(_TEXT, inner, max_size=4)
+    | st.dictionaries(st.integers() | st.booleans() | st.none(), inner, max_size=2),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOCUMENTS)
+def test_the_fast_encoder_writes_what_json_dumps_writes(document):
+    try:
+        expected = json.dumps(document, indent=2, sort_keys=True)
+    except TypeError as exc:  # keys of several types cannot be sorted: the same error either way
+        with pytest.raises(type(exc)):
+            dumps_indented(document)
+        return
+    assert dumps_indented(document) == expected

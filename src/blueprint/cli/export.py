@@ -47,13 +47,13 @@ def export(
 ) -> None:
     """Export the offline preview as Terraform plan JSON, Kubernetes manifests, Helm values or the rendered chart."""
     from ..export import export_graph
-    from ..model import load_blueprint
-    from ..preview import preview_project
+    from ..model import blueprint_path, load_blueprint
+    from ..preview import preview_spec
 
     use_cache(no_cache)
     spec = load_blueprint(directory)
     with progress("running the program under Pulumi's mock engine…"):
-        graph = preview_project(directory, stack=stack)
+        graph = preview_spec(spec, blueprint_path(directory).parent, stack=stack)  # the spec loaded once
     note_cached(graph)
     result = export_graph(graph, export_format.value, region=spec.region, outputs=preview_outputs(spec.region))
     if output == STDOUT:

@@ -1,7 +1,9 @@
 """Exports of a preview graph for independent tools: Terraform plan JSON (checkov), Kubernetes manifests, Helm values,
 and every in-cluster object with the JupyterHub chart rendered by the real Helm engine.
 
-Importing this package stays cheap; the converters load the Pulumi SDKs (for their type information) when called.
+Importing this package stays cheap. The Terraform plan needs each property's shape from the pulumi-aws SDK: it is
+derived once per SDK version and then read from the user's cache (`export.shapes`), so a plan of a cached graph
+imports no SDK.
 """
 
 from __future__ import annotations
