@@ -14,7 +14,7 @@ from blueprint.cli.export import preview_outputs
 from blueprint.export import shapes
 from blueprint.export.checkov import STANCES
 from blueprint.export.terraform import aws_resources, terraform_plan
-from blueprint.preview.cache import CACHE_DIR_ENV, NO_CACHE_ENV
+from blueprint.usercache import CACHE_DIR_ENV, NO_CACHE_ENV
 
 REGION = "eu-west-1"
 VPC = "aws:ec2/vpc:Vpc"

@@ -6,7 +6,7 @@ become single objects in Pulumi, but stay one-element lists in a Terraform plan)
 
 Learning a shape means importing pulumi_aws and the SDK module of every service the graph uses (seconds), so the
 table is derived from the SDK once and kept as JSON in the user's cache, next to the preview graphs
-(`preview.cache.cache_dir() / "shapes"`): the key covers the installed pulumi and pulumi-aws versions, FORMAT and
+(`usercache.cache_dir() / "shapes"`): the key covers the installed pulumi and pulumi-aws versions, FORMAT and
 this module's own source (the derivation), so another SDK or another derivation never reads an old table. Tokens
 the stored table lacks are derived from the SDK and added. A damaged or foreign entry is not trusted (the table is
 derived again); a cache that cannot be written is skipped; `BLUEPRINT_NO_CACHE=1` turns the cache off.
@@ -21,8 +21,6 @@ import functools
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 import typing
 import warnings
 from collections.abc import Iterable, Mapping
@@ -31,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from ..preview import cache
+from .. import usercache as cache
 
 Kind = Literal["scalar", "map", "object", "list"]
 
@@ -229,18 +227,16 @@ def _decode_fields(data: Any) -> dict[str, Shape]:
 
 def _load(path: Path, key: str) -> ShapeTable | None:
     """The stored table for `key`; None when there is none or it cannot be trusted (damaged, edited, another key)."""
+    data = cache.read_entry(path, format=FORMAT, key=key)
+    if data is None:
+        return None
     try:
-        data = json.loads(path.read_bytes())
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
-            raise ValueError("not an entry for this key")
         if data.get("digest") != _digest(data["table"]):
             raise ValueError("the table is not the one written")
         resources = {token: _decode_fields(fields) for token, fields in data["table"]["resources"].items()}
         objects = {token: _decode_fields(fields) for token, fields in data["table"]["objects"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # the newest entries are kept
     return ShapeTable(resources, objects)
 
 
@@ -250,24 +246,10 @@ def _digest(body: Any) -> str:
 
 
 def _store(path: Path, key: str, table: ShapeTable) -> None:
-    """Write the table atomically (temporary sibling, then rename); a cache that cannot be written is only skipped."""
+    """Write the table atomically (`usercache.write_entry`); a cache that cannot be written is only skipped."""
     body = {
         "resources": {token: {name: _encode(s) for name, s in fields.items()} for token, fields in table.resources.items()},
         "objects": {token: {name: _encode(s) for name, s in fields.items()} for token, fields in table.objects.items()},
     }
-    data = {"format": FORMAT, "key": key, "sdks": {name: _version(name) for name in SDKS}, "digest": _digest(body), "table": body}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(json.dumps(data, sort_keys=True))
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in entries[KEPT_ENTRIES:]:
-            stale.unlink(missing_ok=True)
-    except OSError:
-        return
+    payload = {"sdks": {name: _version(name) for name in SDKS}, "digest": _digest(body), "table": body}
+    cache.write_entry(path, payload, format=FORMAT, key=key, keep=KEPT_ENTRIES)
