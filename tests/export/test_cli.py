@@ -127,3 +127,20 @@ def test_the_blueprint_is_loaded_once(stance_projects, monkeypatch):
     result = export(str(stance_projects["strict"]), "--format", "terraform-plan", "-o", "-")
     assert result.exit_code == 0, result.output
     assert len(loads) == 1  # the spec it loaded is the one it previews (preview_spec), not a second read
+
+
+def test_an_export_of_a_cached_graph_imports_no_pulumi(stance_projects, tmp_path, monkeypatch):
+    """The graph, the property shapes and the computed outputs all come without the SDK (seconds of imports)."""
+    from blueprint.usercache import CACHE_DIR_ENV, NO_CACHE_ENV
+    from tests.test_cold_start import loaded_by
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(NO_CACHE_ENV, raising=False)
+    args = ("export", str(stance_projects["strict"]), "--format", "terraform-plan", "-o", str(tmp_path / "plan.json"))
+    first, loaded = loaded_by(tmp_path, *args)
+    assert first.returncode == 0 and "pulumi_aws" in loaded, "the first export previews and derives the shapes"
+    plan = (tmp_path / "plan.json").read_bytes()
+    again, loaded = loaded_by(tmp_path, *args)
+    assert again.returncode == 0 and "(cached graph" in again.stderr, again.stderr[-1000:]
+    assert not loaded & {"pulumi", "pulumi_aws", "pulumi_kubernetes"}, sorted(loaded & {"pulumi", "pulumi_aws", "pulumi_kubernetes"})
+    assert (tmp_path / "plan.json").read_bytes() == plan

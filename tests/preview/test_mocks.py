@@ -13,7 +13,8 @@ import pytest
 
 from blueprint.preview import ResourceGraph, run_program
 from blueprint.preview import mocks
-from blueprint.preview.mocks import INVOKES, RESOURCE_OUTPUTS, PreviewMocks, autoname
+from blueprint.preview.engine import PreviewMocks
+from blueprint.preview.mocks import INVOKES, RESOURCE_OUTPUTS, autoname
 
 SITE_PACKAGES = Path(aws.__file__).parents[1]
 

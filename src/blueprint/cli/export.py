@@ -72,15 +72,10 @@ def export(
 def preview_outputs(region: str) -> OutputsOf:
     """What each resource computed during the offline preview, asked again of the same mocks (they are
     deterministic), so the Terraform plan can tell a value handed over by another resource from a constant."""
-    import pulumi
-
-    from ..preview.mocks import PreviewMocks
-
-    mocks = PreviewMocks(region=region)
+    from ..preview.mocks import created
 
     def outputs(resource: Resource) -> dict[str, Any]:
-        args = pulumi.runtime.MockResourceArgs(typ=resource.type, name=resource.name, inputs=dict(resource.inputs), custom=True)
-        resource_id, state = mocks.new_resource(args)
+        resource_id, state = created(resource.type, resource.name, dict(resource.inputs), region)
         return {**state, "id": resource_id}
 
     return outputs

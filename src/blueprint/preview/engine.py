@@ -22,10 +22,31 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import Stack, massage, run_pulumi_func
 
 from .graph import SECRET, UNKNOWN, Resource, ResourceGraph
-from .mocks import DEFAULT_REGION, PreviewMocks
+from .mocks import ACCOUNT_ID, DEFAULT_REGION, HUB_INVOKES, INVOKES, READS, Call, New, created
 
 _log = logging.getLogger(__name__)
 _STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class PreviewMocks(pulumi.runtime.Mocks):
+    """Answers invokes and resource creation with placeholder values for one region of a fake account (the tables of
+    `preview.mocks`, which import no pulumi)."""
+
+    def __init__(self, region: str = DEFAULT_REGION, account: str = ACCOUNT_ID) -> None:
+        self.region = region
+        self.account = account
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        answer = INVOKES.get(args.token) or HUB_INVOKES.get(args.token)
+        return (answer(Call(args.args, self.region, self.account)) if answer else {}), []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.custom is None and args.resource_id and args.typ in READS:  # `Resource.get`: an existing object
+            read = New(args.name, args.inputs, args.resource_id, self.region, self.account)
+            return args.resource_id, READS[args.typ](read)
+        if not args.custom:
+            return "", {}
+        return created(args.typ, args.name, args.inputs, self.region, self.account)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -1,4 +1,8 @@
-"""Offline answers for AWS invokes and plausible computed outputs for new resources, table-driven by type token."""
+"""Offline answers for AWS invokes and plausible computed outputs for new resources, table-driven by type token.
+
+Imports no pulumi: `preview.engine.PreviewMocks` answers the mock engine with these tables, and an export of a
+cached graph asks `created` for what a resource computed without the SDK.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -417,24 +420,10 @@ HUB_RESOURCE_OUTPUTS: dict[str, Callable[[New], dict[str, Any]]] = {
 RESOURCE_OUTPUTS.update(HUB_RESOURCE_OUTPUTS)
 
 
-class PreviewMocks(pulumi.runtime.Mocks):
-    """Answers invokes and resource creation with placeholder values for one region of a fake account."""
-
-    def __init__(self, region: str = DEFAULT_REGION, account: str = ACCOUNT_ID) -> None:
-        self.region = region
-        self.account = account
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        answer = INVOKES.get(args.token) or HUB_INVOKES.get(args.token)
-        return (answer(Call(args.args, self.region, self.account)) if answer else {}), []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        if args.custom is None and args.resource_id and args.typ in READS:  # `Resource.get`: an existing object
-            read = New(args.name, args.inputs, args.resource_id, self.region, self.account)
-            return args.resource_id, READS[args.typ](read)
-        if not args.custom:
-            return "", {}
-        new = New(args.name, args.inputs, f"{args.name}-id", self.region, self.account)
-        specific = RESOURCE_OUTPUTS.get(args.typ)
-        state = {"id": new.id, **_generic(args.typ, new), **args.inputs, **(specific(new) if specific else {})}
-        return str(state.pop("id")), state
+def created(typ: str, name: str, inputs: Mapping[str, Any], region: str = DEFAULT_REGION, account: str = ACCOUNT_ID) -> tuple[str, dict[str, Any]]:
+    """What a new custom resource computes offline: its id and its state (the inputs with the outputs the mocks add).
+    Pulumi-free, so an export of a cached graph can ask it without the SDK; `PreviewMocks.new_resource` answers with it."""
+    new = New(name, inputs, f"{name}-id", region, account)
+    specific = RESOURCE_OUTPUTS.get(typ)
+    state = {"id": new.id, **_generic(typ, new), **inputs, **(specific(new) if specific else {})}
+    return str(state.pop("id")), state
