@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import Reader
 from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.resolver import VersionedResolver
 
 from ..errors import SpecError
 
@@ -52,6 +57,202 @@ def _safe_yaml() -> YAML:
     return yaml
 
 
+# The fast path. ruamel's pure-Python scanner and parser cost 0.12-0.16 s CPU for a 200-team blueprint.yaml (12 kB);
+# libyaml (PyYAML's C parser) reads the same text in ~2 ms. libyaml reads YAML 1.1 and ruamel YAML 1.2, so only the
+# events come from libyaml: every plain scalar is resolved by ruamel's own 1.2 resolver and built by ruamel's own
+# safe constructors, and anything where the two readers could differ, or that ruamel would refuse or warn about, is
+# declined: parse_yaml_text then loads the text with ruamel as before, so results and error messages are ruamel's.
+# tests/model/test_yamlio_fast.py and tests/property/test_yaml_fast.py hold the two paths to the same results.
+try:
+    from yaml import __with_libyaml__ as _WITH_LIBYAML
+    from yaml.events import (
+        DocumentEndEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+        StreamStartEvent,
+    )
+
+    if _WITH_LIBYAML:
+        from yaml._yaml import CParser as _CParser
+    else:  # PyYAML without libyaml: its pure-Python parser would be no faster than ruamel's
+        _CParser = None
+except ImportError:  # pragma: no cover - PyYAML is a dependency
+    _CParser = None
+
+_DECLINED = object()
+_NO_KEY = object()
+_IN_LIST = object()
+
+
+class _Decline(Exception):
+    """The fast path is not sure it reads this text as ruamel would."""
+
+
+# Text the fast path leaves to ruamel: characters ruamel's reader refuses (it names them); tabs, whose handling
+# differs between the two scanners; NEL, LS and PS, line breaks in YAML 1.1 (libyaml) but not in 1.2; a byte order
+# mark. Then the places where libyaml accepts what ruamel refuses or reads otherwise (found by differential fuzzing,
+# which tests/property/test_yaml_fast.py keeps doing): a line starting with '%' (a directive: `%YAML 1.1` changes how ruamel resolves
+# scalars) or '...' (a document end: ruamel counts a second one as a second document, and reads a '...' line inside
+# a block scalar as text); a '#' right after a block scalar's header (ruamel: "expected a comment or a line break");
+# and a line of spaces right after one (ruamel: "more indented follow up line than first in a block scalar").
+_UNSURE_SUBSTRINGS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff", "\n%", "\r%", "\n...", "\r...")
+_UNSURE_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*(?:#|[ ]*(?:#[^\r\n]*)?(?:\r\n?|\n) +(?:[\r\n]|\Z))")
+_NON_PRINTABLE = Reader.NON_PRINTABLE
+
+# ruamel's safe loader reads YAML 1.2 when the text has no %YAML directive (ruamel/yaml/compat.py
+# _DEFAULT_YAML_VERSION); a VersionedResolver with no loader reads that version too.
+_RESOLVER = VersionedResolver()
+# Its patterns by first character, as VersionedResolver.resolve looks them up ("" for the empty scalar); a plain
+# scalar no pattern matches is a string. Patterns under None would apply to every first character: ruamel has none.
+_PATTERNS: dict[Any, list[tuple[str, Any]]] = _RESOLVER.versioned_resolver
+if None in _PATTERNS:  # pragma: no cover - a ruamel that does this needs _plain_scalar updated; until then, no fast path
+    _CParser = None
+
+
+class _Scalars(SafeConstructor):
+    """ruamel's safe constructors, asking the 1.2 resolver above which version they read (0777 is 777, not 511)."""
+
+    @property
+    def resolver(self) -> Any:
+        return _RESOLVER
+
+
+_SCALARS = _Scalars()
+# The tags a plain scalar resolves to that the safe loader builds into a value by itself. The others it resolves
+# (merge `<<`, value `=`) need the mapping around them or are errors: declined.
+_CONSTRUCTORS = {
+    f"tag:yaml.org,2002:{name}": _Scalars.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+    for name in ("null", "bool", "int", "float", "timestamp")
+}
+_NOTHING: tuple[()] = ()
+
+
+def _plain_scalar(value: str) -> Any:
+    """A plain scalar as ruamel's safe loader builds it: resolved by its YAML 1.2 patterns, built by its constructor."""
+    for tag, pattern in _PATTERNS.get(value[0] if value else "", _NOTHING):
+        if pattern.match(value):
+            break
+    else:
+        return value
+    construct = _CONSTRUCTORS.get(tag)
+    if construct is None:
+        raise _Decline(f"a plain scalar resolving to {tag}")
+    return construct(_SCALARS, ScalarNode(tag, value))
+
+
+def _unsure(text: str) -> bool:
+    """Whether the text has anything the fast path leaves to ruamel (substring tests first: they cost least)."""
+    return (
+        text.startswith(("%", "..."))
+        or any(unsure in text for unsure in _UNSURE_SUBSTRINGS)
+        or _UNSURE_BLOCK_HEADER.search(text) is not None
+        or _NON_PRINTABLE.search(text) is not None
+    )
+
+
+def _load_fast(text: str) -> Any:
+    """The text's data as ruamel's guarded safe loader returns it, or _DECLINED (then ruamel must read it)."""
+    if _CParser is None or _unsure(text):
+        return _DECLINED
+    parser = None
+    try:
+        parser = _CParser(text)
+        return _build(text, parser.get_event)
+    except Exception:  # noqa: BLE001 - any doubt at all (libyaml's errors included) is ruamel's to report
+        return _DECLINED
+    finally:
+        if parser is not None:
+            parser.dispose()
+
+
+def _build(text: str, next_event: Any) -> Any:
+    """Plain data from libyaml's events for the text, in one pass; raises _Decline where ruamel might read otherwise."""
+    if type(next_event()) is not StreamStartEvent:
+        raise _Decline("no stream start")
+    event = next_event()
+    if type(event) is StreamEndEvent:
+        return None  # no document: ruamel's load returns None too
+    if type(event) is not DocumentStartEvent or event.version is not None or event.tags is not None:
+        raise _Decline("a directive")
+    # Names the loop uses on every event, as locals.
+    scalar_event, mapping_start, sequence_start, mapping_end, sequence_end = (
+        ScalarEvent, MappingStartEvent, SequenceStartEvent, MappingEndEvent, SequenceEndEvent,
+    )
+    no_key, in_list, plain_scalar = _NO_KEY, _IN_LIST, _plain_scalar
+    memo: dict[str, Any] = {}  # plain scalars already resolved: blueprints repeat their values
+    # The collection being read (None before the root) and where its next item goes: in_list for a list; for a
+    # mapping, no_key while the next scalar is a key, else that key. The ones around it wait on the stack.
+    top: Any = None
+    key: Any = None
+    stack: list[tuple[Any, Any]] = []
+    root: Any = None
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag is not None:
+                raise _Decline("an anchor or a tag")
+            value = event.value
+            if event.implicit[0]:  # plain (an untagged quoted or block scalar is a string)
+                if value in memo:
+                    value = memo[value]
+                else:
+                    value = memo[value] = plain_scalar(value)
+            if key is in_list:
+                top.append(value)
+            elif key is no_key:
+                if value in top:
+                    raise _Decline("a duplicate key")  # ruamel refuses it (allow_duplicate_keys = False)
+                key = value
+            elif top is not None:
+                top[key] = value
+                key = no_key
+            else:
+                if event.style in ("|", ">"):
+                    # A block scalar as the whole document may have text at column 0 (YAML 1.2, as ruamel reads
+                    # it); libyaml takes a '#' there for a comment.
+                    raise _Decline("a block scalar document")
+                root = value
+                break
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                raise _Decline("an anchor or a tag")
+            if len(stack) >= MAX_DEPTH:
+                raise _Decline("deep nesting")  # ruamel's _GuardedComposer refuses it, naming the line
+            if kind is mapping_start:
+                if event.flow_style and text[event.start_mark.index] != "{":
+                    # `[a: b]`, a one-pair mapping in a flow sequence: libyaml reads `["a":b]`, which ruamel refuses.
+                    raise _Decline("a flow pair")
+                value = {}
+            else:
+                value = []
+            if key is in_list:
+                top.append(value)
+            elif key is no_key:
+                raise _Decline("a collection as a mapping key")  # ruamel makes a list key a tuple
+            elif top is not None:
+                top[key] = value
+                key = no_key
+            else:
+                root = value
+            stack.append((top, key))
+            top, key = value, (no_key if kind is mapping_start else in_list)
+        elif kind is mapping_end or kind is sequence_end:
+            top, key = stack.pop()
+            if top is None:
+                break
+        else:  # an alias (ruamel refuses it), or an event out of place
+            raise _Decline(kind.__name__)
+    if type(next_event()) is not DocumentEndEvent or type(next_event()) is not StreamEndEvent:
+        raise _Decline("more than one document")  # ruamel: "expected a single document in the stream"
+    return root
+
+
 class _Representer(RoundTripRepresenter):
     """ruamel's representer, except that a string holding NEL (U+0085) is written double-quoted.
 
@@ -85,6 +286,9 @@ def _problem(source: str, message: str, fix: str, field: str = "") -> SpecError:
 def parse_yaml_text(text: str, source: str) -> Any:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _problem(source, f"file is larger than {MAX_BYTES // 1000} kB", "a blueprint is a few kB; check you opened the right file")
+    data = _load_fast(text)
+    if data is not _DECLINED:
+        return data
     try:
         return _safe_yaml().load(text)
     except _Refused as refused:
