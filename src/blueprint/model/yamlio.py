@@ -310,6 +310,13 @@ def parse_yaml_text(text: str, source: str) -> Any:
         raise _problem(source, f"{where}{what.strip()}", return_fix) from None
     except (YAMLError, RecursionError) as exc:
         raise _problem(source, f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", "fix the YAML syntax") from None
+    except ValueError as exc:
+        # ruamel resolves `._`, `0o_` or `-_` as a number by its patterns, then its constructor cannot build one.
+        raise _problem(
+            source,
+            f"a value that looks like a number is not one ({exc})",
+            "write the number in full (e.g. 0.5, 0o17, -1), or quote the value if it is text",
+        ) from None
 
 
 def _plainly(exc: MarkedYAMLError, what: str) -> tuple[str, str]:
