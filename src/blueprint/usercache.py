@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,14 @@ def cache_dir() -> Path:
         return Path(os.environ[CACHE_DIR_ENV])
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "workbench-blueprint" / "graphs"
+
+
+def installed_version(distribution: str) -> str:
+    """The installed version of `distribution` (for keys: another SDK must not read an old entry), or "absent"."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def content_key(payload: Any) -> str:

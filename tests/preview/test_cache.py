@@ -86,7 +86,7 @@ def test_the_code_digest_covers_every_package_file_and_the_sdk_versions(tmp_path
     program = copy / "program.py"
     program.write_text(program.read_text() + "\n")
     after_code = digest()
-    monkeypatch.setattr(cache, "_version", lambda name: "9.9.9" if name == "pulumi-aws" else "1")
+    monkeypatch.setattr(cache, "installed_version", lambda name: "9.9.9" if name == "pulumi-aws" else "1")
     after_sdk = digest()
     cache.code_digest.cache_clear()
     assert len({first, after_chart, after_code, after_sdk}) == 4, "the chart, the code and the SDK versions are all in the key"

@@ -25,7 +25,6 @@ import typing
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,14 +94,7 @@ def shape_table(tokens: Iterable[str]) -> ShapeTable:
 def table_key() -> str:
     """The cache key of the shape table: FORMAT, the installed pulumi and pulumi-aws versions and this module's source."""
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    return cache.content_key({"format": FORMAT, "sdks": {name: _version(name) for name in SDKS}, "code": code})
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
+    return cache.content_key({"format": FORMAT, "sdks": {name: cache.installed_version(name) for name in SDKS}, "code": code})
 
 
 # ---- from the SDK -----------------------------------------------------------------------------------
@@ -251,5 +243,5 @@ def _store(path: Path, key: str, table: ShapeTable) -> None:
         "resources": {token: {name: _encode(s) for name, s in fields.items()} for token, fields in table.resources.items()},
         "objects": {token: {name: _encode(s) for name, s in fields.items()} for token, fields in table.objects.items()},
     }
-    payload = {"sdks": {name: _version(name) for name in SDKS}, "digest": _digest(body), "table": body}
+    payload = {"sdks": {name: cache.installed_version(name) for name in SDKS}, "digest": _digest(body), "table": body}
     cache.write_entry(path, payload, format=FORMAT, key=key, keep=KEPT_ENTRIES)

@@ -19,11 +19,11 @@ import logging
 import sys
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..usercache import CACHE_DIR_ENV, NO_CACHE_ENV, cache_dir, content_key, enabled, read_entry, write_entry
+from ..usercache import CACHE_DIR_ENV, NO_CACHE_ENV, cache_dir, content_key, enabled, installed_version, read_entry, write_entry
 from .graph import ResourceGraph
 
 __all__ = ["CACHE_DIR_ENV", "NO_CACHE_ENV", "Entry", "WarningRecorder", "cache_dir", "code_digest", "content_key", "enabled", "graph_key", "load", "store"]
@@ -43,16 +43,9 @@ def code_digest() -> str:
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    versions = {name: _version(name) for name in SDKS}
+    versions = {name: installed_version(name) for name in SDKS}
     digest.update(json.dumps({"python": sys.version, "sdks": versions}, sort_keys=True).encode())
     return digest.hexdigest()
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
 
 
 def graph_key(spec_data: Any, project: str, *, code: str | None = None) -> str:
