@@ -17,20 +17,19 @@ teams is dealt out to forked processes, one per core (`workers`), and merged the
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import usercache
 from . import cache
 from .engine import garbage_collection_paused
 from .graph import Resource, ResourceGraph
@@ -220,16 +219,13 @@ class _Store:
 
     def load(self, key: str) -> TeamPart | None:
         path = self.directory / f"{key}.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT or data.get("key") != key:
-                raise ValueError("not a team part for this key")
-            return TeamPart.from_json(data["part"])
-        except FileNotFoundError:
+        data = usercache.read_entry(path, format=FORMAT, key=key)
+        if data is None:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+        try:
+            return TeamPart.from_json(data["part"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            path.unlink(missing_ok=True)
             return None
 
     def save(self, keys: Mapping[str, str], parts: Mapping[str, TeamPart], *, teams: int) -> None:
@@ -239,21 +235,11 @@ class _Store:
             self.directory.mkdir(parents=True, exist_ok=True)
             for team, key in keys.items():
                 part = parts.get(team, TeamPart((), {}))
-                self._write(key, {"format": FORMAT, "key": key, "team": team, "part": part.to_json()})
+                usercache.write_entry(self.directory / f"{key}.json", {"team": team, "part": part.to_json()}, format=FORMAT, key=key)
             os.utime(self.directory)
             self._prune(teams)
         except OSError:
             return
-
-    def _write(self, key: str, data: Mapping[str, Any]) -> None:
-        handle, temporary = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(json.dumps(data))  # one-shot: json.dump encodes in pure Python
-            os.replace(temporary, self.directory / f"{key}.json")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
     def _prune(self, teams: int) -> None:
         # Old versions of edited teams stay for a while (an undo is then a hit), within a bound.
