@@ -127,17 +127,10 @@ class CheckResult:
         return {concern: grouped[concern] for concern in Concern if concern in grouped}
 
     def to_cache(self) -> dict[str, Any]:
-        """Everything in the result, as JSON data `from_cache` reads back (`policy.memo`)."""
-        return {
-            "stance": self.stance,
-            "violations": [v.as_json() for v in self.violations],
-            "passed": list(self.passed),
-            "warnings": [w.as_json() for w in self.warnings],
-            "resources_checked": self.resources_checked,
-            "not_applicable": list(self.not_applicable),
-            "not_run": [n.as_json() for n in self.not_run],
-            "families": [list(pair) for pair in self.families],
-        }
+        """Everything in the result, as JSON data `from_cache` reads back (`policy.memo`): `as_json`, with the rule
+        statuses it derives replaced by what they are derived from."""
+        shown = {key: value for key, value in self.as_json().items() if key != "rules"}
+        return {**shown, "not_applicable": list(self.not_applicable), "families": [list(pair) for pair in self.families]}
 
     @classmethod
     def from_cache(cls, data: dict[str, Any]) -> CheckResult:
