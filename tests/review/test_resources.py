@@ -68,3 +68,14 @@ def test_public_endpoint_and_world_egress():
     assert ("nat", "default route to the internet") in whys
     assert ("out", "egress to anywhere") in whys
     assert not any(name == "out" and why == "reachable from the whole internet" for name, why in whys)
+
+
+def test_the_equal_resources_shortcut_still_tells_a_flag_from_a_number():
+    """Resources of one program run's names equal as they stand are counted unchanged without a walk; `True == 1` in
+    Python, so that shortcut must not take a flag turned number for equal. Graphs of one preview key are equal outright."""
+    old = graph(resource("key", "aws:kms/key:Key", enableKeyRotation=True), resource("same", "aws:ec2/vpc:Vpc", cidrBlock="10.0.0.0/16"))
+    new = graph(resource("key", "aws:kms/key:Key", enableKeyRotation=1), resource("same", "aws:ec2/vpc:Vpc", cidrBlock="10.0.0.0/16"))
+    diff = diff_graphs(old, new)
+    assert [c.name for c in diff.changed] == ["key"] and diff.changed[0].paths == ("enableKeyRotation",) and diff.unchanged == 1
+    keyed = replace(old, key="k")
+    assert diff_graphs(keyed, replace(old, key="k")).summary() == {"add": 0, "change": 0, "remove": 0, "same": 2}
