@@ -24,6 +24,7 @@ from blueprint.model import BlueprintSpec
 from blueprint.model.idp import cognito_domain_prefix, guessed_endpoints, oidc_endpoints
 
 from .naming import child, physical_name, tags, type_token
+from .team_scope import each_team
 
 RBAC_GROUP_PREFIX = "oidc:"
 COGNITO_GROUP_CLAIM = "cognito:groups"
@@ -231,8 +232,13 @@ class IdentityHooks(pulumi.ComponentResource):
             token_validity_units={"access_token": "hours", "id_token": "hours", "refresh_token": "hours"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
-        for group in sorted(set(args.team_groups.values()) | set(args.admin_groups)):
-            aws.cognito.UserGroup(child(name, "group", _group_key(group)), user_pool_id=pool.id, name=group, opts=pulumi.ResourceOptions(parent=self))
+        # A team's group is that team's own resource (components.team_scope), so an incremental preview re-declares
+        # only the changed teams' groups; the admin groups that are no team's are shared. IdP groups are unique per
+        # team (model.spec), so each group is declared once either way.
+        for team in each_team(sorted(args.team_groups)):
+            self._group(pool, args.team_groups[team])
+        for group in sorted(set(args.admin_groups) - set(args.team_groups.values())):
+            self._group(pool, group)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         hosted = pulumi.Output.concat("https://", domain.domain, ".auth.", region, ".amazoncognito.com/oauth2/")
         return _Client(
@@ -247,6 +253,9 @@ class IdentityHooks(pulumi.ComponentResource):
             userdata_from_id_token=True,
             login_service="SSO" if args.kind == "saml" else "Cognito",
         )
+
+    def _group(self, pool: aws.cognito.UserPool, group: str) -> None:
+        aws.cognito.UserGroup(child(self._name, "group", _group_key(group)), user_pool_id=pool.id, name=group, opts=pulumi.ResourceOptions(parent=self))
 
     def _user_pool(self) -> aws.cognito.UserPool:
         """Admin-created users only, 14-character passwords, TOTP MFA `ON` or `OPTIONAL` per stance. Threat protection
