@@ -130,6 +130,32 @@ def test_editing_one_team_reruns_that_team_only_and_gives_the_full_graph(cache_o
     assert preview_spec(spec, project, use_cache=True).cached
 
 
+IDPS = {
+    "oidc": None,  # blueprint_data's default
+    "cognito": {"kind": "cognito"},
+    # An admin group that is also a team's, and one that is no team's.
+    "saml": {"kind": "saml", "metadata_url": "https://idp.acme.example/saml/metadata", "admin_groups": ["dsw-ml", "dsw-admins"]},
+}
+
+
+@pytest.mark.parametrize("stance", ["strict", "balanced", "open"])
+@pytest.mark.parametrize("idp", sorted(IDPS))
+def test_what_the_teams_share_does_not_grow_with_the_teams(tmp_path, stance, idp):
+    """A resource per team that is not labelled the team's is declared again by every incremental run, so a one-team
+    edit of 200 teams would cost 200 teams (the Cognito groups did). Everything unlabelled is the same for 1 or 3 teams."""
+    from blueprint.preview import _run
+
+    def shared(teams: list[dict[str, Any]]) -> list[str]:
+        overrides = {} if IDPS[idp] is None else {"idp": IDPS[idp]}
+        directory = write_blueprint(tmp_path / f"{stance}-{idp}-{len(teams)}", blueprint_data(stance=stance, teams=teams, **overrides)).parent
+        graph, owners = _run(load_blueprint(directory), "acme-dsw", "dev")
+        return sorted(r.urn for r in graph if r.urn not in owners)
+
+    one = shared(TEAMS[1:2])
+    assert one == shared(TEAMS)
+    assert any(":cognito/userGroup:" in urn for urn in one) == (idp == "saml")  # the admins' group is shared
+
+
 def test_the_commands_say_which_teams_the_program_ran_for(cache_on, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
