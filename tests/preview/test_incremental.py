@@ -219,10 +219,23 @@ def test_workers_follow_the_setting_and_the_team_count(monkeypatch):
     assert incremental.workers(200) == 1
     monkeypatch.delenv(incremental.WORKERS_ENV)
     monkeypatch.setattr(incremental.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (6.5, 6.0, 6.0))  # late: only read when cores cannot tell
+    monkeypatch.setattr(incremental.cores, "idle_cores", lambda: 3.0)  # this process busy on one core, the rest idle
     assert incremental.workers(200) == 4
     assert incremental.workers(incremental.MIN_TEAMS_PER_WORKER * 2 - 1) == 1  # too few teams to pay for a second process
-    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (2.5, 2.0, 2.0))
-    assert incremental.workers(200) == 2  # one idle core left: this process and one more
-    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (6.5, 6.0, 6.0))
+    monkeypatch.setattr(incremental.cores, "idle_cores", lambda: 0.8)
+    assert incremental.workers(200) == 2  # one core idle enough: this process and one more
+    monkeypatch.setattr(incremental.cores, "idle_cores", lambda: 0.6)
     assert incremental.workers(200) == 1  # a busy machine: a second process would only add CPU
+
+
+def test_workers_fall_back_to_the_load_average_when_the_cores_cannot_tell(monkeypatch):
+    monkeypatch.delenv(incremental.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(incremental.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(incremental.cores, "idle_cores", lambda: None)
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert incremental.workers(200) == 4
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (2.5, 2.0, 2.0))
+    assert incremental.workers(200) == 2
+    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (6.5, 6.0, 6.0))
+    assert incremental.workers(200) == 1

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import usercache
-from . import cache
+from . import cache, cores
 from .engine import garbage_collection_paused
 from .graph import Resource, ResourceGraph
 
@@ -141,17 +141,20 @@ def preview(spec_data: Mapping[str, Any], project: str, stack: str, run: Runner)
 
 
 def workers(teams: int) -> int:
-    """Processes for a whole run: this one plus one per core the rest of the machine leaves idle (by the 1-minute
-    load average; on a busy machine a second process only adds CPU), at most MAX_WORKERS, for MIN_TEAMS_PER_WORKER
-    teams each. `BLUEPRINT_PREVIEW_WORKERS` sets it (1: never fork). Only where fork is the safe default (Linux)."""
+    """Processes for a whole run: this one plus one per core the rest of the machine left idle while this process
+    imported the SDK (`preview.cores`; a core counts when at least three quarters idle; on a busy machine a second
+    process only adds CPU), at most MAX_WORKERS, for MIN_TEAMS_PER_WORKER teams each. `BLUEPRINT_PREVIEW_WORKERS`
+    sets it (1: never fork). Only where fork is the safe default (Linux)."""
     if not hasattr(os, "fork") or sys.platform != "linux":
         return 1
     configured = os.environ.get(WORKERS_ENV, "").strip()
     if configured.isdigit() and int(configured) >= 1:
         return min(int(configured), max(teams, 1))
-    cores = len(os.sched_getaffinity(0))
-    idle = int(cores - os.getloadavg()[0])
-    return max(1, min(1 + idle, cores, MAX_WORKERS, teams // MIN_TEAMS_PER_WORKER))
+    available = len(os.sched_getaffinity(0))
+    idle = cores.idle_cores()
+    if idle is None:  # no /proc/stat, or no time passed since the last reading: the load average, late as it is
+        idle = available - os.getloadavg()[0]
+    return max(1, min(1 + int(idle + 0.25), available, MAX_WORKERS, teams // MIN_TEAMS_PER_WORKER))
 
 
 def whole(run: Runner, teams: list[str]) -> tuple[ResourceGraph, Mapping[str, str]]:
