@@ -236,6 +236,7 @@ CASES = [
     # The component passes hub.config (the authenticator settings) as one secret; were it plain, the secret would show.
     Case("identity.client-secret-is-secret", "strict", values("hub.config", {"GenericOAuthenticator": {"client_secret": "s3cr3t-in-plain-text"}}), "GenericOAuthenticator.client_secret holds a plain-text value"),
     Case("identity.client-secret-is-secret", "strict", values("hub.config", {"GenericOAuthenticator": {"client_secret": SECRET}}), ""),
+    Case("identity.client-secret-is-secret", "strict", values("singleuser.extraEnv", [{"name": "x"}, {"CLIENT-SECRET": "plain"}]), "singleuser.extraEnv[1].CLIENT-SECRET holds a plain-text value"),
     # ---- audit --------------------------------------------------------------------------
     Case("audit.cloudtrail", "strict", put(TRAIL, "trail", "isMultiRegionTrail", False), "isMultiRegionTrail is not true"),
     Case("audit.cloudtrail", "strict", put(TRAIL, "trail", "enableLogFileValidation", False), "enableLogFileValidation is not true"),

@@ -62,17 +62,23 @@ def no_wildcard_iam(resource: Resource, ctx: Context) -> Iterator[str]:
 _SECRET_KEY = re.compile(r"^client[_-]?secret$", re.IGNORECASE)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain_secrets(value: Any, path: str) -> Iterator[str]:
+    # Every input of every resource is walked (84k values at 200 teams): a path is spelt out only for a key that
+    # holds plain text or a value to descend into, and scalars are not asked whether they are a Mapping (an ABC check).
     if isinstance(value, Mapping):
         for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if _SECRET_KEY.match(str(key)) and isinstance(item, str) and item and known(item) and not is_secret(item):
-                yield here
-            else:
-                yield from _plain_secrets(item, here)
+            if isinstance(item, str):
+                if item and _SECRET_KEY.match(str(key)) and known(item) and not is_secret(item):
+                    yield f"{path}.{key}" if path else str(key)
+            elif not isinstance(item, _SCALARS):
+                yield from _plain_secrets(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _plain_secrets(item, f"{path}[{i}]")
+            if not isinstance(item, _SCALARS):
+                yield from _plain_secrets(item, f"{path}[{i}]")
 
 
 @rules.graph(
