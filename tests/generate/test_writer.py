@@ -142,3 +142,48 @@ def test_every_file_is_on_disk_before_it_is_published(tmp_path, monkeypatch, exi
     assert (target / "a.txt").read_text() == "new" and (target / "sub" / "b.txt").read_text() == "b"
     assert moves, "nothing was renamed into place"
     assert not unsynced_at_publish, f"published before their fsync: {unsynced_at_publish}"
+
+
+@pytest.fixture
+def umask_022():
+    import os
+
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_a_written_file_gets_the_usual_mode_or_keeps_the_one_it_replaces(tmp_path, umask_022):
+    """mkstemp makes 0600: an exported plan another user (a CI upload step) could not read."""
+    import stat
+
+    from blueprint.generate.writer import write_file
+
+    target = tmp_path / "plan.json"
+    write_file(target, "{}\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644 and target.read_text() == "{}\n"
+    target.chmod(0o640)
+    write_file(target, "{\"a\": 1}\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640 and target.read_text() == "{\"a\": 1}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temporary left beside it
+
+
+def test_a_file_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    from blueprint.generate import writer
+
+    target = tmp_path / "plan.json"
+    target.write_text("old\n")
+
+    def refuse(*args, **kwargs):
+        raise Interrupted
+
+    monkeypatch.setattr(writer.os, "replace", refuse)
+    with pytest.raises(Interrupted):
+        writer.write_file(target, "new\n")
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+    with pytest.raises(GenerateError, match="does not exist"):
+        writer.write_file(tmp_path / "missing" / "plan.json", "x")
+    with pytest.raises(GenerateError, match="is a directory"):
+        writer.write_file(tmp_path, "x")

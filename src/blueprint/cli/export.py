@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import GenerateError
 from ._app import HERE, NoCache, ProjectDir, Stack, app, err, handles_errors, note_cached, progress, use_cache
 
 if TYPE_CHECKING:
@@ -47,6 +44,7 @@ def export(
 ) -> None:
     """Export the offline preview as Terraform plan JSON, Kubernetes manifests, Helm values or the rendered chart."""
     from ..export import export_graph
+    from ..generate.writer import write_file
     from ..model import blueprint_path, load_blueprint
     from ..preview import preview_spec
 
@@ -59,7 +57,7 @@ def export(
     if output == STDOUT:
         typer.echo(result.text, nl=False)
     else:
-        write_atomically(Path(output), result.text)
+        write_file(Path(output), result.text)
     where = "stdout" if output == STDOUT else output
     for line in result.summary:
         err.print(f"[green]exported[/] {line} to {where} [dim](offline preview, not `pulumi preview`)[/]")
@@ -79,22 +77,3 @@ def preview_outputs(region: str) -> OutputsOf:
         return {**state, "id": resource_id}
 
     return outputs
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary sibling file, so readers never see half a file."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise GenerateError(target=path, message=f"directory {parent} does not exist", fix="create it first or choose another path")
-    if path.is_dir():
-        raise GenerateError(target=path, message="is a directory", fix="give a file name")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -129,6 +130,32 @@ def _staging_for(root: Path) -> Path:
     if os.access(parent, os.W_OK) and parent.stat().st_dev == root.stat().st_dev:
         return Path(tempfile.mkdtemp(prefix=f".{root.name}.staging-", dir=parent))
     return Path(tempfile.mkdtemp(prefix=".blueprint-staging-", dir=root))
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write one file (an export) through a temporary sibling, so readers never see half a file. The file keeps the
+    mode of the one it replaces, or gets the usual mode under the umask: mkstemp alone makes it 0600, which a CI job
+    uploading the plan as another user, or a colleague on a shared checkout, could not read."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise GenerateError(target=path, message=f"directory {parent} does not exist", fix="create it first or choose another path")
+    if path.is_dir():
+        raise GenerateError(target=path, message="is a directory", fix="give a file name")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.chmod(temporary, mode)
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _umask() -> int:
