@@ -54,6 +54,23 @@ def test_render_with_the_real_helm_engine(helm):
     assert all("namespace" in m["metadata"] for m in rendered.manifests if m["kind"] not in ("ClusterRole", "ClusterRoleBinding"))
 
 
+def test_helm_runs_without_garbage_collection_below_a_memory_bound_unless_the_user_says_otherwise(helm, monkeypatch):
+    import subprocess
+
+    seen = []
+    real = subprocess.run
+    monkeypatch.setattr(z2jh.subprocess, "run", lambda command, **kwargs: seen.append(kwargs["env"]) or real(command, **kwargs))
+    values = {"hub": {"config": {"JupyterHub": {"authenticator_class": "dummy"}}}}
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    plain = z2jh.render(values, helm=helm)
+    monkeypatch.setenv("GOGC", "50")
+    monkeypatch.setenv("GOMEMLIMIT", "2GiB")
+    kinds = lambda rendered: [(m["kind"], m["metadata"]["name"]) for m in rendered.manifests]  # noqa: E731 (the hub Secret's generated keys differ per render)
+    assert kinds(z2jh.render(values, helm=helm)) == kinds(plain)
+    assert [(env["GOGC"], env["GOMEMLIMIT"]) for env in seen] == [("off", z2jh.HELM_MEMORY_LIMIT), ("50", "2GiB")]
+
+
 def test_helm_rejects_values_the_schema_rejects(helm):
     with pytest.raises(z2jh.RenderFailed, match="notAHubKey"):
         z2jh.render({"hub": {"notAHubKey": True}}, helm=helm)

