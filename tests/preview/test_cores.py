@@ -19,6 +19,7 @@ def proc_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "stat"
     monkeypatch.setattr(cores, "PROC_STAT", str(path))
     monkeypatch.setattr(cores.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(cores, "_last", None)  # the tests set readings of their own: the real one is put back after
     return path
 
 
