@@ -146,12 +146,10 @@ def write_file(path: Path, text: str) -> None:
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    os.close(handle)  # mkstemp only reserves the name; the text is written as every project file is
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.chmod(temporary, mode)
-            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        _write_file(Path(temporary), text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
