@@ -184,7 +184,7 @@ def sdk_classes() -> dict[str, tuple[str, str]]:
 
 
 def graph_types(project: Path, env: dict[str, str]) -> list[str]:
-    done = subprocess.run([*BLUEPRINT, "preview", str(project), "--json"], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(preview_command(project), env=env, capture_output=True, text=True, check=True)
     return sorted({r["type"] for r in json.loads(done.stdout)["resources"]})
 
 
@@ -231,6 +231,10 @@ def one_team_editor(project: Path, team: str, env: dict[str, str]) -> Callable[[
         overlay.write_text(pattern.sub(f"idle_timeout_minutes: {current - 1}", text), encoding="utf-8")
 
     return edit
+
+
+def preview_command(project: Path) -> list[str]:
+    return [*BLUEPRINT, "preview", str(project), "--json"]
 
 
 def has_command(name: str, env: dict[str, str]) -> bool:
@@ -380,21 +384,23 @@ def main() -> None:
             project = projects[n]
             plan = root / f"plan-{n}.json"
             group = [
-                Case(f"preview {n}", [*BLUEPRINT, "preview", str(project), "--json"], cold),
+                Case(f"preview {n}", preview_command(project), cold),
                 Case(f"check {n}", [*BLUEPRINT, "check", str(project), "--json"], cold, ok_codes=(0, 1)),
                 Case(f"export {n}", [*BLUEPRINT, "export", str(project), "--format", "terraform-plan", "-o", str(plan)], cold),
                 Case(f"review {n}", [*BLUEPRINT, "review", str(project), "--base", "HEAD"], cold, cwd=project),
             ]
             # Many teams are dealt out to forked workers where cores sit idle: that buys wall time with some CPU (each
             # worker declares the shared infrastructure again), so the CPU figure is of one process, the wall one sharded.
-            single = Case(f"preview {n}, one process", [*BLUEPRINT, "preview", str(project), "--json"], {**cold, WORKERS_ENV: "1"}) if n == largest and n > smallest else None
             # A ratio is of runs interleaved with each other: the machine's speed drifts over minutes, so the figures
             # of 200 teams are judged against 1-team previews run between them, not against the 1-team phase before.
-            beside = Case(f"preview {smallest}, beside {n}", [*BLUEPRINT, "preview", str(projects[smallest]), "--json"], cold) if single else None
+            largest_pair = (
+                (Case(f"preview {n}, one process", preview_command(project), {**cold, WORKERS_ENV: "1"}), Case(f"preview {smallest}, beside {n}", preview_command(projects[smallest]), cold))
+                if n == largest and n > smallest
+                else None
+            )
             # The floor ratio has the tightest target (1.2x) and 1-team runs are cheap: more runs there.
             runs = max(preview_repeat, 5) if n == smallest else preview_repeat
-            extra = [single, beside] if single and beside else []
-            interleaved([*group, *(floor_cases if n == smallest else []), *extra], runs, warm_up=warm_up)
+            interleaved([*group, *(floor_cases if n == smallest else []), *(largest_pair or ())], runs, warm_up=warm_up)
             preview, check, export, review = group
             previews[n] = preview
             named[f"preview {n}"] = preview
@@ -409,7 +415,8 @@ def main() -> None:
                 rows.append(Row(f"preview, {n} team(s)", preview, ratio(preview, sdk_floor), "<= 1.2x SDK floor" if n == 1 else ""))
             else:
                 rows.append(Row(f"preview, {n} team(s)", preview, ratio(preview, previews[smallest]) + f" of {smallest}", "<= 2x wall of 1 team" if n == 200 else ""))
-            if single is not None and beside is not None:
+            if largest_pair is not None:
+                single, beside = largest_pair
                 named["preview large, one process"], named["preview small, beside large"] = single, beside
                 rows.append(Row(f"preview, {smallest} team(s), run between the {n}-team runs", beside))
                 rows.append(Row(f"preview, {n} team(s), one process ({WORKERS_ENV}=1)", single, ratio(single, beside) + f" of {smallest} beside", "<= 3x of 1 team" if n == 200 else ""))
@@ -431,7 +438,7 @@ def main() -> None:
         edited = make_project(root / "edited", largest, cold)
         edit = one_team_editor(edited, f"team-{largest // 2:03d}", cold)
         one_edit = Case(f"check after a one-team edit, {largest}", [*BLUEPRINT, "check", str(edited), "--json"], cached, ok_codes=(0, 1), before=edit)
-        beside_edit = Case(f"preview {smallest}, beside the edit", [*BLUEPRINT, "preview", str(projects[smallest]), "--json"], cold)
+        beside_edit = Case(f"preview {smallest}, beside the edit", preview_command(projects[smallest]), cold)
         named["one edit"], named["preview small, beside edit"] = one_edit, beside_edit
         # The closest target (1.3x) and cheap runs: at least 5 pairs. The warm-up fills the cache; each run then edits the overlay once.
         interleaved([one_edit, beside_edit], max(preview_repeat, 5))
